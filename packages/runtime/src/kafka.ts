@@ -1,0 +1,62 @@
+import kafkajs, { type Kafka, type Producer } from "kafkajs";
+import type { Logger } from "./logger.js";
+
+const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+/** A kafkajs client whose logs go through the service's JSON logger. */
+export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka {
+  const kafkaLogger = logger.child({ component: "kafkajs" });
+  return new KafkaClient({
+    brokers,
+    clientId,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8 },
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        if (level === logLevel.ERROR) kafkaLogger.error(extra, message);
+        else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
+        else kafkaLogger.debug(extra, message);
+      },
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** e.g. retention.ms; applied only when the topic is created. */
+  configEntries?: { name: string; value: string }[];
+}
+
+/** Creates the topics that do not exist yet (idempotent; safe when replicas start together). */
+export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((spec) => !existing.has(spec.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * An idempotent producer: a retried send is never written twice to the log, so a broker hiccup
+ * does not turn into duplicate findings or dead letters.
+ */
+export async function connectProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+}

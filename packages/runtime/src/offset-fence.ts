@@ -1,0 +1,107 @@
+import type { Redis } from "ioredis";
+
+/** One write applied together with the fence: a Redis command whose first argument is its key. */
+export type FencedCommand = [command: FencedVerb, key: string, ...args: (string | number)[]];
+export type FencedVerb = "SET" | "DEL" | "HSET" | "HINCRBY" | "HDEL" | "ZADD" | "ZREM" | "INCRBY" | "PEXPIRE" | "SADD";
+
+// Compare-and-set of the fence, then every write, in one atomic script: a batch's effects and the
+// offset that says "applied up to here" can never be stored apart.
+const applyScript = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+local pos = 3
+local count = tonumber(ARGV[pos])
+pos = pos + 1
+for c = 1, count do
+  local argc = tonumber(ARGV[pos])
+  local verb = ARGV[pos + 1]
+  local keyIndex = tonumber(ARGV[pos + 2])
+  local args = { KEYS[keyIndex] }
+  for j = 1, argc do args[j + 1] = ARGV[pos + 2 + j] end
+  redis.call(verb, unpack(args))
+  pos = pos + 3 + argc
+end
+return 1
+`;
+
+/**
+ * Exactly-once effects over an at-least-once stream: the last offset applied for a partition is
+ * stored atomically with the batch's state changes, and records at or below it are skipped.
+ * The compare-and-set also fences off a replica that lost the partition in a rebalance but still
+ * holds a batch: its write fails instead of applying the same records a second time.
+ */
+export class OffsetFence {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyFor: (topic: string, partition: number) => string,
+  ) {}
+
+  /** The last offset applied for the partition, or null when nothing has been applied yet. */
+  async read(topic: string, partition: number): Promise<bigint | null> {
+    const value = await this.redis.get(this.keyFor(topic, partition));
+    return value === null ? null : BigInt(value);
+  }
+
+  /**
+   * Stores `commands` and moves the fence from `expected` to `lastOffset`, atomically. Returns
+   * false (and writes nothing) when the fence is no longer at `expected`.
+   */
+  async apply(
+    topic: string,
+    partition: number,
+    expected: bigint | null,
+    lastOffset: string,
+    commands: FencedCommand[],
+  ): Promise<boolean> {
+    const keys = [this.keyFor(topic, partition)];
+    const keyIndex = new Map<string, number>();
+    const argv: (string | number)[] = [expected === null ? "" : expected.toString(), lastOffset, commands.length];
+    for (const [verb, key, ...args] of commands) {
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        keys.push(key);
+        index = keys.length;
+        keyIndex.set(key, index);
+      }
+      argv.push(args.length, verb, index, ...args);
+    }
+    const applied = await this.redis.eval(applyScript, keys.length, ...keys, ...argv);
+    return applied === 1;
+  }
+}
+
+/** Keeps the records a fence has not applied yet (offsets above `fence`). */
+export function unappliedRecords<R extends { offset: string }>(records: R[], fence: bigint | null): R[] {
+  if (fence === null) return records;
+  return records.filter((record) => BigInt(record.offset) > fence);
+}
+
+export interface FencedBatch<R> {
+  topic: string;
+  partition: number;
+  records: R[];
+  lastOffset: string;
+}
+
+/**
+ * Applies a consumed batch exactly once: skips what the fence says is applied, lets `plan` turn
+ * the rest into writes (it may read Redis), and stores them with the fence. When another replica
+ * moved the fence meanwhile, the batch is planned again against the new state.
+ * Returns the records whose effects this call stored.
+ */
+export async function applyFenced<R extends { offset: string }>(
+  fence: OffsetFence,
+  batch: FencedBatch<R>,
+  plan: (records: R[]) => Promise<FencedCommand[]>,
+  maxAttempts = 5,
+): Promise<R[]> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const applied = await fence.read(batch.topic, batch.partition);
+    if (applied !== null && applied >= BigInt(batch.lastOffset)) return [];
+    const fresh = unappliedRecords(batch.records, applied);
+    const commands = await plan(fresh);
+    if (await fence.apply(batch.topic, batch.partition, applied, batch.lastOffset, commands)) return fresh;
+  }
+  throw new Error(`offset fence for ${batch.topic}/${batch.partition} kept moving; giving up this batch`);
+}

@@ -1,0 +1,164 @@
+import type { Kafka, Producer } from "kafkajs";
+import type { Redis } from "ioredis";
+import { apiKeyAuthenticator, type Authenticator } from "./auth.js";
+import { type BaseConfig, ConfigError } from "./config.js";
+import { DeadLetterPublisher } from "./dead-letter.js";
+import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
+import { startHttpServer } from "./http-server.js";
+import { connectProducer, createKafka, ensureTopics } from "./kafka.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type ServiceMetrics } from "./metrics.js";
+import { createRedis, keyspace } from "./redis.js";
+import { Shutdown } from "./shutdown.js";
+import { type TopicNames, topicNames } from "./topics.js";
+import { initTracing, type Tracer, trace } from "./tracing.js";
+
+/** Everything a service's wiring needs, built once by the kit. */
+export interface ServiceContext {
+  name: string;
+  config: BaseConfig;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  tracer: Tracer;
+  topics: TopicNames;
+  kafka: Kafka;
+  producer: Producer;
+  redis: Redis;
+  /** `key("a", "b")` → `<ARGUS_REDIS_PREFIX>:<service>:a:b`. */
+  key: (...parts: string[]) => string;
+  authenticator: Authenticator;
+  deadLetters(groupId: string): DeadLetterPublisher;
+  /** Register a stop step; steps run in reverse order of registration. */
+  onStop(name: string, stop: () => Promise<void>): void;
+}
+
+export interface ServiceWiring {
+  grpcServices?: GrpcServiceRegistration[];
+}
+
+export interface RunningService {
+  context: ServiceContext;
+  grpcPort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service: logger, metrics, tracing, Kafka topics and producer, Redis, then the service's
+ * own wiring (consumers, stores), then the gRPC and HTTP servers. `stop()` undoes it in reverse.
+ */
+export async function startService(
+  name: string,
+  config: BaseConfig,
+  wire: (context: ServiceContext) => Promise<ServiceWiring>,
+  overrides: { logger?: Logger } = {},
+): Promise<RunningService> {
+  const logger = overrides.logger ?? createLogger(name, config.LOG_LEVEL);
+  const shutdown = new Shutdown(logger);
+  try {
+    const authenticator = apiKeyAuthenticator(config.ARGUS_API_KEYS);
+    initTracing(name, config.ARGUS_TRACES_EXPORTER);
+    const metrics = createMetrics(name);
+    const topics = topicNames(config.ARGUS_TOPIC_PREFIX);
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? name, logger });
+    await ensureTopics(
+      kafka,
+      Object.values(topics).map((topic) => ({
+        topic,
+        numPartitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      })),
+    );
+    const producer = await connectProducer(kafka);
+    shutdown.add("kafka producer", () => producer.disconnect());
+    const admin = kafka.admin();
+    await admin.connect();
+    shutdown.add("kafka admin", () => admin.disconnect());
+    const redis = createRedis(config.REDIS_URL, logger);
+    await redis.connect();
+    shutdown.add("redis", async () => {
+      await redis.quit();
+    });
+
+    const context: ServiceContext = {
+      name,
+      config,
+      logger,
+      metrics,
+      tracer: trace.getTracer(name),
+      topics,
+      kafka,
+      producer,
+      redis,
+      key: keyspace(config.ARGUS_REDIS_PREFIX, name),
+      authenticator,
+      deadLetters: (groupId) => new DeadLetterPublisher(producer, topics.deadLetter, groupId),
+      onStop: (stepName, stop) => shutdown.add(stepName, stop),
+    };
+    const wiring = await wire(context);
+
+    const grpc = await startGrpcServer({
+      host: config.GRPC_HOST,
+      port: config.GRPC_PORT,
+      services: wiring.grpcServices ?? [],
+      authenticator,
+      reflection: config.GRPC_REFLECTION,
+      logger,
+    });
+    shutdown.add("grpc server", () => grpc.stop());
+    const http = await startHttpServer({
+      host: config.HTTP_HOST,
+      port: config.HTTP_PORT,
+      registry: metrics.registry,
+      logger,
+      readiness: async () => ({
+        kafka: await admin.describeCluster().then(
+          () => true,
+          () => false,
+        ),
+        redis: await redis.ping().then(
+          (reply) => reply === "PONG",
+          () => false,
+        ),
+      }),
+    });
+    shutdown.add("http server", () => http.stop());
+    logger.info({ grpcPort: grpc.port, httpPort: http.port }, `${name} started`);
+    return {
+      context,
+      grpcPort: grpc.port,
+      httpPort: http.port,
+      stop: () => shutdown.run(config.SHUTDOWN_TIMEOUT_MS),
+    };
+  } catch (error) {
+    await shutdown.run(5_000);
+    throw error;
+  }
+}
+
+/**
+ * The body of every service's main.ts: start, stop gracefully on SIGTERM/SIGINT, and exit with a
+ * message naming the problem when start-up fails (exit 78, EX_CONFIG, for a bad configuration).
+ */
+export async function runMain(name: string, start: () => Promise<RunningService>): Promise<void> {
+  let running: RunningService;
+  try {
+    running = await start();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${name}: failed to start: ${message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    running.context.logger.info({ signal }, `${name} stopping`);
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

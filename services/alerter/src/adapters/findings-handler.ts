@@ -1,0 +1,88 @@
+import { Finding } from "@argus/proto";
+import {
+  applyFenced,
+  type ConsumedRecord,
+  type Decoded,
+  type FencedCommand,
+  injectTraceContext,
+  inSpan,
+  type OffsetFence,
+  type RecordBatch,
+  type Tracer,
+} from "@argus/runtime";
+import { type AlertRecord, applyFinding, kindName } from "../domain/alert.js";
+import { buildNotification } from "../domain/notification.js";
+import type { AlertStore } from "./alert-store.js";
+
+export function decodeFinding(value: Buffer | null): Decoded<Finding> {
+  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
+  const finding = Finding.decode(value);
+  if (!finding.findingId) return { ok: false, reason: "finding_id is empty" };
+  if (!finding.fingerprint) return { ok: false, reason: "fingerprint is empty" };
+  if (!finding.modelId) return { ok: false, reason: "model_id is empty" };
+  return { ok: true, value: finding };
+}
+
+/**
+ * Applies a batch of findings to alert state and queues the notifications they cause, in one
+ * atomic write with the partition's offset fence: a replayed batch changes nothing, and a finding
+ * id seen before (a detector replaying its input) is ignored.
+ */
+export function createFindingsHandler(deps: {
+  store: AlertStore;
+  fence: OffsetFence;
+  tracer: Tracer;
+  clock: () => Date;
+  onQueued: () => void;
+}): (batch: RecordBatch<Finding>) => Promise<void> {
+  const { store, fence, tracer, clock } = deps;
+  return async (batch) => {
+    let queued = 0;
+    await applyFenced(fence, batch, async (records) => {
+      queued = 0;
+      const fingerprints = [...new Set(records.map((record) => record.value.fingerprint))];
+      const { alerts, seen } = await store.loadForBatch(
+        fingerprints,
+        records.map((record) => record.value.findingId),
+      );
+      const commands: FencedCommand[] = [];
+      const changed = new Map<string, AlertRecord>();
+      const now = clock();
+      for (const record of records) {
+        const finding = record.value;
+        if (seen.has(finding.findingId)) continue;
+        seen.add(finding.findingId);
+        commands.push(store.markSeenCommand(finding.findingId));
+        const applied = applyFinding(alerts.get(finding.fingerprint), finding, now);
+        if (!applied) continue;
+        alerts.set(finding.fingerprint, applied.alert);
+        changed.set(finding.fingerprint, applied.alert);
+        if (applied.transition) {
+          const traceparent = await traceDecision(tracer, record, applied.alert, applied.transition);
+          const notification = buildNotification(applied.alert, applied.transition, now, traceparent);
+          commands.push(...store.enqueueCommands(notification, now.getTime()));
+          queued++;
+        }
+      }
+      for (const alert of changed.values()) commands.push(...store.saveAlertCommands(alert));
+      return commands;
+    });
+    if (queued > 0) deps.onQueued();
+  };
+}
+
+/** A span for the decision to notify, child of the finding's trace; its context travels with the notification. */
+function traceDecision(
+  tracer: Tracer,
+  record: ConsumedRecord<Finding>,
+  alert: AlertRecord,
+  transition: string,
+): Promise<string | undefined> {
+  return inSpan(
+    tracer,
+    "alerter.notify_decision",
+    record.traceContext,
+    { "argus.alert.fingerprint": alert.fingerprint, "argus.alert.transition": transition, "argus.kind": kindName(alert.kind) },
+    async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
+  );
+}

@@ -1,0 +1,60 @@
+import { Webhook } from "standardwebhooks";
+import { type AttemptOutcome, parseRetryAfter } from "../domain/delivery-policy.js";
+import type { Notification } from "../domain/notification.js";
+
+export interface WebhookTarget {
+  url: string;
+  secret: string;
+  timeoutMs: number;
+}
+
+const maxResponseBytes = 64 * 1024;
+
+/**
+ * POSTs one notification signed per Standard Webhooks (`webhook-id` stable, `webhook-timestamp`
+ * of this attempt, `webhook-signature: v1,<base64 HMAC-SHA256>`). Redirects are not followed: a
+ * receiver that moved must be reconfigured, not silently chased to an address nobody vetted.
+ */
+export async function sendWebhook(
+  target: WebhookTarget,
+  notification: Notification,
+  headers: Record<string, string>,
+  now: Date,
+): Promise<AttemptOutcome> {
+  const signer = new Webhook(target.secret);
+  try {
+    const response = await fetch(target.url, {
+      method: "POST",
+      redirect: "manual",
+      signal: AbortSignal.timeout(target.timeoutMs),
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        "user-agent": "argus-alerter",
+        "webhook-id": notification.id,
+        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+        "webhook-signature": signer.sign(notification.id, now, notification.body),
+      },
+      body: notification.body,
+    });
+    await drain(response);
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
+    return { kind: "response", status: response.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return { kind: "network-error", message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message };
+  }
+}
+
+/** Reads (and discards) at most 64 KiB of the body so a hostile receiver cannot make us buffer gigabytes. */
+async function drain(response: Response): Promise<void> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  let read = 0;
+  while (read < maxResponseBytes) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+  }
+  await reader.cancel();
+}

@@ -1,0 +1,22 @@
+import { baseConfigShape } from "@argus/runtime";
+import { z } from "zod";
+
+const whsecSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a Standard Webhooks secret: whsec_<base64>")
+  .refine((secret) => Buffer.from(secret.slice(6), "base64").length >= 24, "must hold at least 24 random bytes");
+
+export const alerterConfigSchema = z.object({
+  ...baseConfigShape,
+  ALERTER_CONSUMER_GROUP: z.string().min(1).default("argus-alerter"),
+  ALERTER_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+  ALERTER_WEBHOOK_SECRET: whsecSecret,
+  ALERTER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  ALERTER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(500),
+  ALERTER_RETRY_MAX_MS: z.coerce.number().int().min(10).default(60_000),
+  ALERTER_NOTIFICATION_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(24 * 3_600_000),
+  ALERTER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  ALERTER_RESOLVED_RETENTION_MS: z.coerce.number().int().min(60_000).default(7 * 24 * 3_600_000),
+});
+
+export type AlerterConfig = z.infer<typeof alerterConfigSchema>;
