@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
+import type { Metadata, ServerErrorResponse, status } from "@grpc/grpc-js";
 import { z } from "zod";
 
 export const roles = ["viewer", "operator", "admin", "ingest"] as const;

@@ -99,10 +99,18 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
         metrics.recordsConsumed.inc({ topic: batch.topic, result: "accepted" }, accepted.length);
         metrics.recordsConsumed.inc({ topic: batch.topic, result: "dead_lettered" }, rejected.length);
         metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - startedAt) / 1000);
-        metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+        metrics.consumerLag.set(
+          { topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
         if (rejected.length > 0) {
           logger.warn(
-            { topic: batch.topic, partition: batch.partition, count: rejected.length, reason: rejected[0]?.reason },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              count: rejected.length,
+              reason: rejected[0]?.reason,
+            },
             "records dead-lettered",
           );
         }

@@ -60,14 +60,18 @@ function guard(
     return null;
   };
   if (!responseStream) {
-    const unaryLike = handler as handleUnaryCall<unknown, unknown> | handleClientStreamingCall<unknown, unknown>;
+    const unaryLike = handler as
+      | handleUnaryCall<unknown, unknown>
+      | handleClientStreamingCall<unknown, unknown>;
     return ((call: AnyCall, callback: (error: unknown) => void) => {
       const denied = check(call);
       if (denied) return callback(denied);
       return (unaryLike as (c: unknown, cb: unknown) => void)(call, callback);
     }) as UntypedHandleCall;
   }
-  const streaming = handler as handleServerStreamingCall<unknown, unknown> | handleBidiStreamingCall<unknown, unknown>;
+  const streaming = handler as
+    | handleServerStreamingCall<unknown, unknown>
+    | handleBidiStreamingCall<unknown, unknown>;
   return ((call: AnyCall) => {
     const denied = check(call);
     if (denied) {

@@ -36,9 +36,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
             .end(`${JSON.stringify({ ready, checks })}\n`);
         },
         (error: Error) => {
-          response.writeHead(503, { "content-type": "application/json" }).end(
-            `${JSON.stringify({ ready: false, error: error.message })}\n`,
-          );
+          response
+            .writeHead(503, { "content-type": "application/json" })
+            .end(`${JSON.stringify({ ready: false, error: error.message })}\n`);
         },
       );
     } else if (path === "/metrics") {

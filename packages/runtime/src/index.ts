@@ -1,6 +1,7 @@
 export * from "./auth.js";
 export * from "./config.js";
 export * from "./consumer-loop.js";
+export * from "./contracts.js";
 export * from "./dead-letter.js";
 export * from "./grpc-auth.js";
 export * from "./grpc-server.js";

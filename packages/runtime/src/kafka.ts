@@ -1,6 +1,8 @@
 import kafkajs, { type Kafka, type Producer } from "kafkajs";
 import type { Logger } from "./logger.js";
 
+export type { Kafka, Producer };
+
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
 export interface KafkaOptions {
@@ -56,7 +58,11 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
  * does not turn into duplicate findings or dead letters.
  */
 export async function connectProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   return producer;
 }

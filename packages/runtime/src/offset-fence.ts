@@ -2,7 +2,17 @@ import type { Redis } from "ioredis";
 
 /** One write applied together with the fence: a Redis command whose first argument is its key. */
 export type FencedCommand = [command: FencedVerb, key: string, ...args: (string | number)[]];
-export type FencedVerb = "SET" | "DEL" | "HSET" | "HINCRBY" | "HDEL" | "ZADD" | "ZREM" | "INCRBY" | "PEXPIRE" | "SADD";
+export type FencedVerb =
+  | "SET"
+  | "DEL"
+  | "HSET"
+  | "HINCRBY"
+  | "HDEL"
+  | "ZADD"
+  | "ZREM"
+  | "INCRBY"
+  | "PEXPIRE"
+  | "SADD";
 
 // Compare-and-set of the fence, then every write, in one atomic script: a batch's effects and the
 // offset that says "applied up to here" can never be stored apart.
@@ -56,7 +66,11 @@ export class OffsetFence {
   ): Promise<boolean> {
     const keys = [this.keyFor(topic, partition)];
     const keyIndex = new Map<string, number>();
-    const argv: (string | number)[] = [expected === null ? "" : expected.toString(), lastOffset, commands.length];
+    const argv: (string | number)[] = [
+      expected === null ? "" : expected.toString(),
+      lastOffset,
+      commands.length,
+    ];
     for (const [verb, key, ...args] of commands) {
       let index = keyIndex.get(key);
       if (index === undefined) {

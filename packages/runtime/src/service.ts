@@ -1,6 +1,6 @@
-import type { Kafka, Producer } from "kafkajs";
 import type { Redis } from "ioredis";
-import { apiKeyAuthenticator, type Authenticator } from "./auth.js";
+import type { Kafka, Producer } from "kafkajs";
+import { type Authenticator, apiKeyAuthenticator } from "./auth.js";
 import { type BaseConfig, ConfigError } from "./config.js";
 import { DeadLetterPublisher } from "./dead-letter.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
@@ -60,7 +60,11 @@ export async function startService(
     initTracing(name, config.ARGUS_TRACES_EXPORTER);
     const metrics = createMetrics(name);
     const topics = topicNames(config.ARGUS_TOPIC_PREFIX);
-    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? name, logger });
+    const kafka = createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID ?? name,
+      logger,
+    });
     await ensureTopics(
       kafka,
       Object.values(topics).map((topic) => ({

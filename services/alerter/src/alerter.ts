@@ -1,5 +1,5 @@
-import { OffsetFence, type RunningService, startBatchConsumer, startService } from "@argus/runtime";
 import type { Logger } from "@argus/runtime";
+import { OffsetFence, type RunningService, startBatchConsumer, startService } from "@argus/runtime";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
 import { createFindingsHandler, decodeFinding } from "./adapters/findings-handler.js";
@@ -7,14 +7,19 @@ import { OutboxDispatcher } from "./adapters/outbox-dispatcher.js";
 import type { AlerterConfig } from "./config.js";
 
 /** Wires the alerter: findings → alert state + outbox (Redis) → signed webhooks; AlertService over gRPC. */
-export function startAlerter(config: AlerterConfig, overrides: { logger?: Logger } = {}): Promise<RunningService> {
+export function startAlerter(
+  config: AlerterConfig,
+  overrides: { logger?: Logger } = {},
+): Promise<RunningService> {
   return startService(
     "alerter",
     config,
     async (context) => {
       const store = new AlertStore(context.redis, context.key, config.ALERTER_RESOLVED_RETENTION_MS);
       const group = config.ALERTER_CONSUMER_GROUP;
-      const fence = new OffsetFence(context.redis, (topic, partition) => store.fenceKey(group, topic, partition));
+      const fence = new OffsetFence(context.redis, (topic, partition) =>
+        store.fenceKey(group, topic, partition),
+      );
       const dispatcher = new OutboxDispatcher({
         redis: context.redis,
         store,

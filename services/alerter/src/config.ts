@@ -4,7 +4,10 @@ import { z } from "zod";
 const whsecSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a Standard Webhooks secret: whsec_<base64>")
-  .refine((secret) => Buffer.from(secret.slice(6), "base64").length >= 24, "must hold at least 24 random bytes");
+  .refine(
+    (secret) => Buffer.from(secret.slice(6), "base64").length >= 24,
+    "must hold at least 24 random bytes",
+  );
 
 export const alerterConfigSchema = z.object({
   ...baseConfigShape,
@@ -14,9 +17,17 @@ export const alerterConfigSchema = z.object({
   ALERTER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   ALERTER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(500),
   ALERTER_RETRY_MAX_MS: z.coerce.number().int().min(10).default(60_000),
-  ALERTER_NOTIFICATION_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(24 * 3_600_000),
+  ALERTER_NOTIFICATION_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(24 * 3_600_000),
   ALERTER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
-  ALERTER_RESOLVED_RETENTION_MS: z.coerce.number().int().min(60_000).default(7 * 24 * 3_600_000),
+  ALERTER_RESOLVED_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(7 * 24 * 3_600_000),
 });
 
 export type AlerterConfig = z.infer<typeof alerterConfigSchema>;

@@ -6,7 +6,7 @@ import {
   type ListAlertsResponse,
 } from "@argus/proto";
 import { type GrpcServiceRegistration, grpcError, principalOf } from "@argus/runtime";
-import { status, type handleUnaryCall } from "@grpc/grpc-js";
+import { type handleUnaryCall, status } from "@grpc/grpc-js";
 import type { AlertRecord } from "../domain/alert.js";
 import type { AlertStore } from "./alert-store.js";
 

@@ -58,7 +58,8 @@ export class AlertStore {
     replies.forEach(([error, value], index) => {
       if (error) throw error;
       if (index < fingerprints.length) {
-        if (typeof value === "string") alerts.set(fingerprints[index] as string, JSON.parse(value) as AlertRecord);
+        if (typeof value === "string")
+          alerts.set(fingerprints[index] as string, JSON.parse(value) as AlertRecord);
       } else if (value === 1) {
         seen.add(findingIds[index - fingerprints.length] as string);
       }

@@ -82,7 +82,11 @@ function traceDecision(
     tracer,
     "alerter.notify_decision",
     record.traceContext,
-    { "argus.alert.fingerprint": alert.fingerprint, "argus.alert.transition": transition, "argus.kind": kindName(alert.kind) },
+    {
+      "argus.alert.fingerprint": alert.fingerprint,
+      "argus.alert.transition": transition,
+      "argus.kind": kindName(alert.kind),
+    },
     async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
   );
 }

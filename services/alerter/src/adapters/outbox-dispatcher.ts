@@ -111,7 +111,13 @@ export class OutboxDispatcher {
     for (const id of due) {
       if (!this.running) return;
       const leaseKey = store.leaseKey(id);
-      const leased = await redis.set(leaseKey, this.owner, "PX", this.deps.target.timeoutMs * 2 + 5_000, "NX");
+      const leased = await redis.set(
+        leaseKey,
+        this.owner,
+        "PX",
+        this.deps.target.timeoutMs * 2 + 5_000,
+        "NX",
+      );
       if (leased !== "OK") continue;
       const raw = await redis.get(store.itemKey(id));
       if (raw === null) {
@@ -124,7 +130,9 @@ export class OutboxDispatcher {
 
   private async deliver(notification: Notification, leaseKey: string): Promise<void> {
     const { redis, store, target, tracer, policy, logger } = this.deps;
-    const parent = extractTraceContext(notification.traceparent ? { traceparent: notification.traceparent } : {});
+    const parent = extractTraceContext(
+      notification.traceparent ? { traceparent: notification.traceparent } : {},
+    );
     await inSpan(
       tracer,
       "alerter.deliver_webhook",
@@ -143,12 +151,25 @@ export class OutboxDispatcher {
         );
         const status = outcome.kind === "response" ? outcome.status : 0;
         span.setAttribute("http.response.status_code", status);
-        const history = JSON.stringify({ id: notification.id, at: now.toISOString(), status, decision: decision.action });
-        const keys = [store.dueKey, store.itemKey(notification.id), leaseKey, store.historyKey(notification.fingerprint)];
+        const history = JSON.stringify({
+          id: notification.id,
+          at: now.toISOString(),
+          status,
+          decision: decision.action,
+        });
+        const keys = [
+          store.dueKey,
+          store.itemKey(notification.id),
+          leaseKey,
+          store.historyKey(notification.fingerprint),
+        ];
         if (decision.action === "done") {
           await redis.eval(completeScript, keys.length, ...keys, this.owner, notification.id, history);
           this.deps.onDelivered?.(notification, status);
-          logger.info({ id: notification.id, type: notification.type, attempts, status }, "notification delivered");
+          logger.info(
+            { id: notification.id, type: notification.type, attempts, status },
+            "notification delivered",
+          );
           return;
         }
         const updated: Notification = { ...notification, attempts, lastError: decision.reason };
@@ -166,7 +187,10 @@ export class OutboxDispatcher {
           dead ? "dead" : "retry",
           history,
         );
-        logger.warn({ id: notification.id, attempts, reason: decision.reason, dead }, "notification not delivered");
+        logger.warn(
+          { id: notification.id, attempts, reason: decision.reason, dead },
+          "notification not delivered",
+        );
       },
       SpanKind.PRODUCER,
     );

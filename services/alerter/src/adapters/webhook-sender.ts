@@ -39,10 +39,17 @@ export async function sendWebhook(
     });
     await drain(response);
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
-    return { kind: "response", status: response.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return {
+      kind: "response",
+      status: response.status,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { kind: "network-error", message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message };
+    return {
+      kind: "network-error",
+      message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message,
+    };
   }
 }
 

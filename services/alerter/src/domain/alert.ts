@@ -34,7 +34,11 @@ export interface AppliedFinding {
  * layer's business); a resolving finding ends the episode.
  * Returns null when the finding changes nothing (a resolution for an alert that is not firing).
  */
-export function applyFinding(current: AlertRecord | undefined, finding: Finding, now: Date): AppliedFinding | null {
+export function applyFinding(
+  current: AlertRecord | undefined,
+  finding: Finding,
+  now: Date,
+): AppliedFinding | null {
   const at = (finding.observedAt ?? now).toISOString();
   const firing = current?.state === "firing";
   if (finding.resolved) {
@@ -90,11 +94,15 @@ export function applyFinding(current: AlertRecord | undefined, finding: Finding,
 }
 
 export function kindName(kind: FindingKind): string {
-  return findingKindToJSON(kind).replace(/^FINDING_KIND_/, "").toLowerCase();
+  return findingKindToJSON(kind)
+    .replace(/^FINDING_KIND_/, "")
+    .toLowerCase();
 }
 
 export function severityName(severity: Severity): string {
-  return severityToJSON(severity).replace(/^SEVERITY_/, "").toLowerCase();
+  return severityToJSON(severity)
+    .replace(/^SEVERITY_/, "")
+    .toLowerCase();
 }
 
 export { FindingKind, Severity };

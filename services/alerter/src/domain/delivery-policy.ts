@@ -37,7 +37,8 @@ export function decideAfterAttempt(
   if (!retryable) return { action: "dead-letter", reason: `receiver refused: ${reason}` };
   const ceiling = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(attempts - 1, 0));
   const backoff = Math.max(Math.floor(random * ceiling), Math.min(policy.initialBackoffMs, ceiling));
-  const delayMs = outcome.kind === "response" && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : backoff;
+  const delayMs =
+    outcome.kind === "response" && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : backoff;
   if (ageMs + delayMs > policy.maxAgeMs) {
     return { action: "dead-letter", reason: `gave up after ${attempts} attempts: ${reason}` };
   }

@@ -1,0 +1,58 @@
+import { Finding, findingKindToJSON, InferenceEvent } from "@argus/proto";
+import type { Producer } from "kafkajs";
+import type { Decoded } from "./consumer-loop.js";
+import type { ServiceMetrics } from "./metrics.js";
+import { type Context, injectTraceContext } from "./tracing.js";
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Decodes an `argus.inference.v1` record and checks what every consumer relies on. Bytes that are
+ * not an InferenceEvent (or decode by accident into one without its identity) are rejected with
+ * the reason, for the dead-letter topic.
+ */
+export function decodeInferenceEvent(value: Buffer | null): Decoded<InferenceEvent> {
+  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
+  let event: InferenceEvent;
+  try {
+    event = InferenceEvent.decode(value);
+  } catch (error) {
+    return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
+  }
+  if (!uuid.test(event.eventId)) return { ok: false, reason: "event_id is not a UUID" };
+  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
+  if (!event.eventTime || Number.isNaN(event.eventTime.getTime())) {
+    return { ok: false, reason: "event_time is missing" };
+  }
+  return { ok: true, value: event };
+}
+
+export interface OutgoingFinding {
+  finding: Finding;
+  /** Trace of the work that produced the finding; the alerter continues it. */
+  traceContext: Context;
+}
+
+/** Publishes findings keyed by fingerprint, so all findings of one alert stay in order on one partition. */
+export async function publishFindings(
+  producer: Producer,
+  topic: string,
+  findings: OutgoingFinding[],
+  metrics: ServiceMetrics,
+): Promise<void> {
+  if (findings.length === 0) return;
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: findings.map(({ finding, traceContext }) => ({
+      key: finding.fingerprint,
+      value: Buffer.from(Finding.encode(finding).finish()),
+      headers: injectTraceContext(traceContext, {
+        "content-type": "application/x-protobuf",
+        "argus-schema": "argus.v1.Finding",
+      }),
+    })),
+  });
+  for (const { finding } of findings)
+    metrics.findingsPublished.inc({ kind: findingKindToJSON(finding.kind) });
+}

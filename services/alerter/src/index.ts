@@ -1,0 +1,2 @@
+export { startAlerter } from "./alerter.js";
+export { type AlerterConfig, alerterConfigSchema } from "./config.js";

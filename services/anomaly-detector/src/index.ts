@@ -1,0 +1,2 @@
+export { startAnomalyDetector } from "./anomaly-detector.js";
+export { type AnomalyConfig, anomalyConfigSchema } from "./config.js";
