@@ -1,4 +1,4 @@
-import kafkajs, { type Kafka, type Producer } from "kafkajs";
+import kafkajs, { type Admin, type Kafka, type Producer } from "kafkajs";
 import type { Logger } from "./logger.js";
 
 export type { Kafka, Producer };
@@ -38,19 +38,47 @@ export interface TopicSpec {
   configEntries?: { name: string; value: string }[];
 }
 
-/** Creates the topics that do not exist yet (idempotent; safe when replicas start together). */
-export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
+/**
+ * Creates the topics that do not exist yet and waits until every partition has a leader.
+ * Idempotent, and safe when several replicas start together.
+ */
+export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], timeoutMs = 60_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((spec) => !existing.has(spec.topic));
-    if (missing.length > 0) {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
-    }
+    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: false });
+    await waitForLeaders(
+      admin,
+      topics.map((spec) => spec.topic),
+      timeoutMs,
+    );
   } finally {
     await admin.disconnect();
   }
+}
+
+// kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers
+// for a moment after creating a topic; poll the metadata until it settles instead.
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = "";
+  while (Date.now() < deadline) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = metadata.filter(
+        (topic) =>
+          topic.partitions.length === 0 || topic.partitions.some((partition) => partition.leader < 0),
+      );
+      if (leaderless.length === 0) return;
+      lastProblem = `no leader yet for ${leaderless.map((topic) => topic.name).join(", ")}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`topics not ready after ${timeoutMs} ms: ${lastProblem}`);
 }
 
 /**

@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { DeadLetter, Finding, FindingKind, InferenceEvent } from "@argus/proto";
-import { connectProducer, createKafka, createLogger, loadConfig, type Producer, type RunningService } from "@argus/runtime";
+import {
+  connectProducer,
+  createKafka,
+  createLogger,
+  loadConfig,
+  type Producer,
+  type RunningService,
+} from "@argus/runtime";
 import { collectTopic, isolatedServiceEnv, type TopicCollector, uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { anomalyConfigSchema, startAnomalyDetector } from "../src/index.js";
@@ -45,7 +52,9 @@ describe("anomaly-detector on real Kafka", () => {
       ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
     });
     detector = await startAnomalyDetector(loadConfig(anomalyConfigSchema, env));
-    producer = await connectProducer(createKafka({ brokers, clientId: "test", logger: createLogger("test", "silent") }));
+    producer = await connectProducer(
+      createKafka({ brokers, clientId: "test", logger: createLogger("test", "silent") }),
+    );
     deadLetters = await collectTopic(brokers, topic("argus.deadletter.v1"));
     findings = await collectTopic(brokers, topic("argus.findings.v1"));
   });
@@ -63,7 +72,10 @@ describe("anomaly-detector on real Kafka", () => {
       topic: topic("argus.inference.v1"),
       messages: [
         { key: "client-a", value: garbage },
-        { key: "client-a", value: creditRiskEvent({ ...validFeatures, age: { kind: { $case: "number", value: 212 } } }) },
+        {
+          key: "client-a",
+          value: creditRiskEvent({ ...validFeatures, age: { kind: { $case: "number", value: 212 } } }),
+        },
         { key: "client-a", value: creditRiskEvent(validFeatures) },
       ],
     });
@@ -87,7 +99,10 @@ describe("anomaly-detector on real Kafka", () => {
       messages: [
         {
           key: "client-b",
-          value: creditRiskEvent({ ...validFeatures, employment: { kind: { $case: "category", value: "pirate" } } }),
+          value: creditRiskEvent({
+            ...validFeatures,
+            employment: { kind: { $case: "category", value: "pirate" } },
+          }),
         },
       ],
     });

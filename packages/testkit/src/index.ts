@@ -1,0 +1,14 @@
+export { freePort, freePorts } from "./free-port.js";
+export { collectTopic, type TopicCollector } from "./kafka-collector.js";
+export { type LocalKafka, type LocalKafkaOptions, startLocalKafka } from "./local-kafka.js";
+export { type LocalRedis, startLocalRedis } from "./local-redis.js";
+export type { LocalServerOptions } from "./options.js";
+export {
+  apiKeysJson,
+  isolatedServiceEnv,
+  makePrincipals,
+  type TestPrincipal,
+  uniqueNamespace,
+} from "./service-env.js";
+export { planStack, type Stack, type StackOptions, startStack } from "./stack.js";
+export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";

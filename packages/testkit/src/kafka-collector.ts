@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import kafkajs, { type KafkaMessage } from "kafkajs";
+
+const { Kafka, logLevel } = kafkajs;
+
+export interface TopicCollector {
+  messages: KafkaMessage[];
+  /** Resolves with the messages seen so far once `predicate` holds for them. */
+  waitUntil(
+    predicate: (messages: KafkaMessage[]) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<KafkaMessage[]>;
+  stop(): Promise<void>;
+}
+
+/** Reads a topic from the beginning with a throwaway consumer group, to observe what services publish. */
+export async function collectTopic(brokers: string[], topic: string): Promise<TopicCollector> {
+  const kafka = new Kafka({ brokers, clientId: "argus-test-collector", logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `collector-${randomBytes(6).toString("hex")}` });
+  const messages: KafkaMessage[] = [];
+  const listeners = new Set<() => void>();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push(message);
+      for (const listener of listeners) listener();
+    },
+  });
+  return {
+    messages,
+    waitUntil: (predicate, timeoutMs, what) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(messages)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(messages);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what} on ${topic} (${messages.length} seen)`,
+            ),
+          );
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+    stop: () => consumer.disconnect(),
+  };
+}
