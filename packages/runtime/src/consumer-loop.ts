@@ -66,6 +66,9 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
+    // A fetch returns as soon as records arrive; this only bounds how long an idle fetch (and so
+    // a graceful shutdown) waits.
+    maxWaitTimeInMs: 1_000,
     retry: { retries: 10, initialRetryTime: 300 },
   });
   await consumer.connect();

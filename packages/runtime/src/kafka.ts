@@ -3,7 +3,7 @@ import type { Logger } from "./logger.js";
 
 export type { Kafka, Producer };
 
-const { Kafka: KafkaClient, logLevel } = kafkajs;
+const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;
 
 export interface KafkaOptions {
   brokers: string[];
