@@ -90,6 +90,10 @@ export async function connectProducer(kafka: Kafka): Promise<Producer> {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // An idempotent producer must not give up on a send: while Kafka is away the consumer loop
+    // stalls (nothing is committed, nothing lost) and /readyz reports it; shutdown is time-bounded.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
   await producer.connect();
   return producer;
