@@ -52,7 +52,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const variable = issue.path.join(".") || "(environment)";
-    const received = issue.code === "invalid_type" && issue.input === undefined ? " (not set)" : "";
+    // Zod leaves `issue.input` out of its issues, so whether the variable is set is read from env.
+    const name = issue.path[0];
+    const unset = issue.path.length === 1 && typeof name === "string" && env[name] === undefined;
+    const received = unset ? " (not set)" : "";
     return `  ${variable}: ${issue.message}${received}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);

@@ -49,6 +49,8 @@ export interface BatchConsumerOptions<T> {
 
 export interface RunningConsumer {
   consumer: Consumer;
+  /** False once the consumer crashed without restarting: the service must not report ready. */
+  healthy(): boolean;
   /** Finishes the batch in hand, commits it, and leaves the group. */
   stop(): Promise<void>;
 }
@@ -70,6 +72,11 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
     // a graceful shutdown) waits.
     maxWaitTimeInMs: 1_000,
     retry: { retries: 10, initialRetryTime: 300 },
+  });
+  let crashedForGood = false;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger.error({ err: payload.error.message, groupId, restart: payload.restart }, "consumer crashed");
+    if (!payload.restart) crashedForGood = true;
   });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
@@ -123,6 +130,7 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
 
   return {
     consumer,
+    healthy: () => !crashedForGood,
     stop: async () => {
       await consumer.disconnect();
     },

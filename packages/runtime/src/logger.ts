@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -21,12 +21,14 @@ const redactedPaths = [
   "headers.authorization",
 ];
 
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+/** A JSON logger for `service`, writing to stdout unless `destination` is given (tests capture it). */
+export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     base: { service },
     redact: { paths: redactedPaths, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -2,12 +2,14 @@ import type { Redis } from "ioredis";
 import type { Kafka, Producer } from "kafkajs";
 import { type Authenticator, apiKeyAuthenticator } from "./auth.js";
 import { type BaseConfig, ConfigError } from "./config.js";
+import { type BatchConsumerOptions, type RunningConsumer, startBatchConsumer } from "./consumer-loop.js";
 import { DeadLetterPublisher } from "./dead-letter.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
 import { startHttpServer } from "./http-server.js";
 import { connectProducer, createKafka, ensureTopics } from "./kafka.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
+import { OffsetFence } from "./offset-fence.js";
 import { createRedis, keyspace } from "./redis.js";
 import { Shutdown } from "./shutdown.js";
 import { type TopicNames, topicNames } from "./topics.js";
@@ -27,10 +29,23 @@ export interface ServiceContext {
   /** `key("a", "b")` → `<ARGUS_REDIS_PREFIX>:<service>:a:b`. */
   key: (...parts: string[]) => string;
   authenticator: Authenticator;
-  deadLetters(groupId: string): DeadLetterPublisher;
+  /** The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service. */
+  offsetFence(groupId: string): OffsetFence;
+  /**
+   * Starts the batch consumer loop for `groupId` on `topics`, dead-lettering what `decode` rejects;
+   * it is drained on stop and reported in /readyz.
+   */
+  consume<T>(options: ConsumeOptions<T>): Promise<RunningConsumer>;
+  /** Adds a condition to /readyz (e.g. "this consumer has not crashed"). */
+  addReadinessCheck(name: string, check: () => boolean | Promise<boolean>): void;
   /** Register a stop step; steps run in reverse order of registration. */
   onStop(name: string, stop: () => Promise<void>): void;
 }
+
+export type ConsumeOptions<T> = Pick<
+  BatchConsumerOptions<T>,
+  "groupId" | "topics" | "decode" | "handle" | "maxChunk"
+>;
 
 export interface ServiceWiring {
   grpcServices?: GrpcServiceRegistration[];
@@ -84,6 +99,7 @@ export async function startService(
       await redis.quit();
     });
 
+    const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
     const context: ServiceContext = {
       name,
       config,
@@ -96,8 +112,24 @@ export async function startService(
       redis,
       key: keyspace(config.ARGUS_REDIS_PREFIX, name),
       authenticator,
-      deadLetters: (groupId) => new DeadLetterPublisher(producer, topics.deadLetter, groupId),
+      offsetFence: (groupId) =>
+        new OffsetFence(redis, (topic, partition) =>
+          keyspace(config.ARGUS_REDIS_PREFIX, name)("fence", groupId, topic, String(partition)),
+        ),
       onStop: (stepName, stop) => shutdown.add(stepName, stop),
+      addReadinessCheck: (checkName, check) => readinessChecks.set(checkName, check),
+      consume: async (options) => {
+        const consumer = await startBatchConsumer({
+          ...options,
+          kafka,
+          deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, options.groupId),
+          logger,
+          metrics,
+        });
+        shutdown.add(`consumer ${options.groupId}`, () => consumer.stop());
+        readinessChecks.set(`consumer ${options.groupId}`, consumer.healthy);
+        return consumer;
+      },
     };
     const wiring = await wire(context);
 
@@ -123,6 +155,11 @@ export async function startService(
         redis: await redis.ping().then(
           (reply) => reply === "PONG",
           () => false,
+        ),
+        ...Object.fromEntries(
+          await Promise.all(
+            [...readinessChecks].map(async ([checkName, check]) => [checkName, await check()] as const),
+          ),
         ),
       }),
     });

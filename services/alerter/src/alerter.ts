@@ -1,5 +1,5 @@
 import type { Logger } from "@argus/runtime";
-import { OffsetFence, type RunningService, startBatchConsumer, startService } from "@argus/runtime";
+import { type RunningService, startService } from "@argus/runtime";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
 import { createFindingsHandler, decodeFinding } from "./adapters/findings-handler.js";
@@ -17,9 +17,7 @@ export function startAlerter(
     async (context) => {
       const store = new AlertStore(context.redis, context.key, config.ALERTER_RESOLVED_RETENTION_MS);
       const group = config.ALERTER_CONSUMER_GROUP;
-      const fence = new OffsetFence(context.redis, (topic, partition) =>
-        store.fenceKey(group, topic, partition),
-      );
+      const fence = context.offsetFence(group);
       const dispatcher = new OutboxDispatcher({
         redis: context.redis,
         store,
@@ -39,8 +37,7 @@ export function startAlerter(
       });
       dispatcher.start();
       context.onStop("outbox dispatcher", () => dispatcher.stop());
-      const consumer = await startBatchConsumer({
-        kafka: context.kafka,
+      await context.consume({
         groupId: group,
         topics: [context.topics.findings],
         decode: decodeFinding,
@@ -51,11 +48,7 @@ export function startAlerter(
           clock: () => new Date(),
           onQueued: () => dispatcher.wake(),
         }),
-        deadLetters: context.deadLetters(group),
-        logger: context.logger,
-        metrics: context.metrics,
       });
-      context.onStop("findings consumer", () => consumer.stop());
       return { grpcServices: [alertServiceRegistration(store)] };
     },
     overrides,

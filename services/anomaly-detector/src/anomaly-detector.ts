@@ -1,10 +1,4 @@
-import {
-  decodeInferenceEvent,
-  type Logger,
-  type RunningService,
-  startBatchConsumer,
-  startService,
-} from "@argus/runtime";
+import { decodeInferenceEvent, type Logger, type RunningService, startService } from "@argus/runtime";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
 import type { AnomalyConfig } from "./config.js";
@@ -20,8 +14,7 @@ export function startAnomalyDetector(
     config,
     async (context) => {
       const group = config.ANOMALY_CONSUMER_GROUP;
-      const consumer = await startBatchConsumer({
-        kafka: context.kafka,
+      await context.consume({
         groupId: group,
         topics: [context.topics.inference],
         decode: decodeInferenceEvent,
@@ -33,11 +26,7 @@ export function startAnomalyDetector(
           metrics: context.metrics,
           clock: () => new Date(),
         }),
-        deadLetters: context.deadLetters(group),
-        logger: context.logger,
-        metrics: context.metrics,
       });
-      context.onStop("inference consumer", () => consumer.stop());
       return {};
     },
     overrides,

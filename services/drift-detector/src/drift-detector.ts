@@ -1,11 +1,4 @@
-import {
-  decodeInferenceEvent,
-  type Logger,
-  OffsetFence,
-  type RunningService,
-  startBatchConsumer,
-  startService,
-} from "@argus/runtime";
+import { decodeInferenceEvent, type Logger, type RunningService, startService } from "@argus/runtime";
 import { createCountHandler } from "./adapters/count-handler.js";
 import type { DriftConfig } from "./config.js";
 
@@ -22,20 +15,13 @@ export function startDriftDetector(
     config,
     async (context) => {
       const group = config.DRIFT_CONSUMER_GROUP;
-      const fence = new OffsetFence(context.redis, (topic, partition) =>
-        context.key("fence", group, topic, String(partition)),
-      );
-      const consumer = await startBatchConsumer({
-        kafka: context.kafka,
+      const fence = context.offsetFence(group);
+      await context.consume({
         groupId: group,
         topics: [context.topics.inference],
         decode: decodeInferenceEvent,
         handle: createCountHandler(fence, context.key),
-        deadLetters: context.deadLetters(group),
-        logger: context.logger,
-        metrics: context.metrics,
       });
-      context.onStop("inference consumer", () => consumer.stop());
       return {};
     },
     overrides,

@@ -40,10 +40,6 @@ export class AlertStore {
     return this.key("history", fingerprint);
   }
 
-  fenceKey(group: string, topic: string, partition: number): string {
-    return this.key("fence", group, topic, String(partition));
-  }
-
   /** Current alerts for `fingerprints` and which `findingIds` were applied before: one round trip. */
   async loadForBatch(
     fingerprints: string[],

@@ -1,4 +1,4 @@
-import { Finding } from "@argus/proto";
+import { Finding, FindingKind, Severity } from "@argus/proto";
 import {
   applyFenced,
   type ConsumedRecord,
@@ -20,6 +20,11 @@ export function decodeFinding(value: Buffer | null): Decoded<Finding> {
   if (!finding.findingId) return { ok: false, reason: "finding_id is empty" };
   if (!finding.fingerprint) return { ok: false, reason: "fingerprint is empty" };
   if (!finding.modelId) return { ok: false, reason: "model_id is empty" };
+  // On-call must never be paged with an "unspecified" kind or severity: that is a detector bug.
+  if (!(finding.kind in FindingKind) || finding.kind <= 0)
+    return { ok: false, reason: "kind is not a known FindingKind" };
+  if (!(finding.severity in Severity) || finding.severity <= 0)
+    return { ok: false, reason: "severity is not a known Severity" };
   return { ok: true, value: finding };
 }
 

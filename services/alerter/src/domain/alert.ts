@@ -32,7 +32,12 @@ export interface AppliedFinding {
  * How one finding changes its alert. A finding on a quiet (absent or resolved) fingerprint opens a
  * new firing episode; more findings while firing update it silently (repeats are the routing
  * layer's business); a resolving finding ends the episode.
- * Returns null when the finding changes nothing (a resolution for an alert that is not firing).
+ * Returns null when the finding changes nothing: a resolution for an alert that is not firing, or a
+ * late finding observed before the resolution it arrives after (a stale condition, not a new episode).
+ *
+ * Times come from the detector's `observedAt` (the alerter's `now` only when absent), and detector
+ * replicas' clocks and findings can disagree in order, so an alert's times are kept monotonic:
+ * `updatedAt` never moves back and an episode never ends before it started.
  */
 export function applyFinding(
   current: AlertRecord | undefined,
@@ -43,12 +48,13 @@ export function applyFinding(
   const firing = current?.state === "firing";
   if (finding.resolved) {
     if (!current || !firing) return null;
+    const endsAt = latest(current.updatedAt, at);
     return {
       alert: {
         ...current,
         state: "resolved",
-        endsAt: at,
-        updatedAt: at,
+        endsAt,
+        updatedAt: endsAt,
         lastFindingId: finding.findingId,
         notificationSeq: current.notificationSeq + 1,
       },
@@ -56,20 +62,25 @@ export function applyFinding(
     };
   }
   if (current && firing) {
+    const severity = Math.max(current.severity, finding.severity) as Severity;
+    const labels = { ...current.labels, ...finding.labels };
+    // Routing on the label must agree with the alert: a warning finding must not relabel a critical alert.
+    if (labels.severity !== undefined) labels.severity = severityName(severity);
     return {
       alert: {
         ...current,
-        severity: Math.max(current.severity, finding.severity) as Severity,
+        severity,
         summary: finding.summary,
         evidence: finding.evidence,
-        labels: { ...current.labels, ...finding.labels },
-        updatedAt: at,
+        labels,
+        updatedAt: latest(current.updatedAt, at),
         findingCount: current.findingCount + 1,
         lastFindingId: finding.findingId,
       },
       transition: null,
     };
   }
+  if (current?.endsAt !== undefined && Date.parse(at) < Date.parse(current.endsAt)) return null;
   const { endsAt: _previousEnd, ...previous } = current ?? ({} as Partial<AlertRecord>);
   return {
     alert: {
@@ -91,6 +102,10 @@ export function applyFinding(
     },
     transition: "firing",
   };
+}
+
+function latest(a: string, b: string): string {
+  return Date.parse(b) < Date.parse(a) ? a : b;
 }
 
 export function kindName(kind: FindingKind): string {

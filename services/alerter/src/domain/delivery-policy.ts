@@ -45,12 +45,55 @@ export function decideAfterAttempt(
   return { action: "retry", delayMs, reason };
 }
 
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+/**
+ * Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable.
+ * Only the three HTTP-date forms (RFC 9110 §5.6.7), always GMT, are read: `Date.parse` would take
+ * "1.5" or "-1" for dates in 2001 (an immediate retry) and read a zoneless date in local time.
+ */
 export function parseRetryAfter(header: string | null, now: Date): number | undefined {
   if (!header) return undefined;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
+  const date = parseHttpDate(trimmed, now);
+  if (date === undefined) return undefined;
   return Math.max(date - now.getTime(), 0);
+}
+
+const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const mon = `(?<mon>${months.join("|")})`;
+const time = "(?<hh>\\d{2}):(?<mm>\\d{2}):(?<ss>\\d{2})";
+const httpDates = [
+  // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+  new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?<day>\\d{2}) ${mon} (?<year>\\d{4}) ${time} GMT$`),
+  // obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+  new RegExp(
+    `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (?<day>\\d{2})-${mon}-(?<yy>\\d{2}) ${time} GMT$`,
+  ),
+  // obsolete asctime, GMT implied: Sun Nov  6 08:49:37 1994
+  new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${mon} (?<day> \\d|\\d{2}) ${time} (?<year>\\d{4})$`),
+];
+
+/** Milliseconds since the epoch of an HTTP-date, or undefined when `text` is not one. */
+function parseHttpDate(text: string, now: Date): number | undefined {
+  const g = httpDates.map((form) => form.exec(text)?.groups).find((groups) => groups !== undefined);
+  if (!g) return undefined;
+  const [day, month, hh, mm, ss] = [
+    Number(g.day),
+    months.indexOf(g.mon ?? ""),
+    Number(g.hh),
+    Number(g.mm),
+    Number(g.ss),
+  ];
+  let year = Number(g.year);
+  if (g.yy !== undefined) {
+    // Two-digit year: the latest year with those digits that is at most 50 years ahead (RFC 9110 §5.6.7).
+    year = Math.floor(now.getUTCFullYear() / 100) * 100 + Number(g.yy);
+    if (year > now.getUTCFullYear() + 50) year -= 100;
+  }
+  if (hh > 23 || mm > 59 || ss > 60) return undefined;
+  const ms = Date.UTC(year, month, day, hh, mm, ss);
+  // Date.UTC rolls "31 Feb" over into March: such a date is not a date.
+  const check = new Date(Date.UTC(year, month, day));
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month) return undefined;
+  return ms;
 }
