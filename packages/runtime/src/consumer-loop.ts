@@ -85,7 +85,7 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const messages = batch.messages;
       for (let start = 0; start < messages.length; start += maxChunk) {
         if (!isRunning() || isStale()) return;
@@ -102,9 +102,16 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
         await deadLetters.publish(rejected, clock());
         await handle({ topic: batch.topic, partition: batch.partition, records: accepted, lastOffset });
         resolveOffset(lastOffset);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-        ]);
+        // Through the batch's own commit, not consumer.commitOffsets: once stop() has begun the
+        // latter returns without committing, and the batch stop() waits for would be delivered again.
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }],
+            },
+          ],
+        });
         await heartbeat();
         metrics.recordsConsumed.inc({ topic: batch.topic, result: "accepted" }, accepted.length);
         metrics.recordsConsumed.inc({ topic: batch.topic, result: "dead_lettered" }, rejected.length);

@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { baseConfigSchema, baseConfigShape, ConfigError, loadConfig } from "../src/config.js";
+
+const minimal = { KAFKA_BROKERS: "kafka-0:9092", REDIS_URL: "redis://redis:6379" };
+
+/** The ConfigError's message for `env`; fails the test when the env is accepted. */
+function errorFor(env: NodeJS.ProcessEnv, schema: z.ZodType = baseConfigSchema): string {
+  try {
+    loadConfig(schema, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+/** The message line that names `variable`, so assertions do not pass on another variable's line. */
+function lineFor(message: string, variable: string): string {
+  const line = message.split("\n").find((candidate) => candidate.trimStart().startsWith(`${variable}:`));
+  if (line === undefined) throw new Error(`no line names ${variable} in:\n${message}`);
+  return line;
+}
+
+describe("loadConfig", () => {
+  it("names every missing required variable and says it is not set", () => {
+    const message = errorFor({});
+    expect(message).toMatch(/^invalid configuration:/);
+    expect(lineFor(message, "KAFKA_BROKERS")).toContain("(not set)");
+    expect(lineFor(message, "REDIS_URL")).toContain("(not set)");
+    // Only the two required variables are wrong: everything else has a default.
+    expect(message.split("\n").filter((line) => line.startsWith("  "))).toHaveLength(2);
+  });
+
+  it("names only the variable that is wrong when the others are fine", () => {
+    const message = errorFor({ REDIS_URL: "redis://redis:6379" });
+    expect(lineFor(message, "KAFKA_BROKERS")).toContain("(not set)");
+    expect(message).not.toContain("REDIS_URL");
+  });
+
+  it("rejects a REDIS_URL that is not redis:// or rediss://", () => {
+    const message = errorFor({ ...minimal, REDIS_URL: "http://x" });
+    expect(lineFor(message, "REDIS_URL")).toContain("must be a redis:// or rediss:// URL");
+    // It is set, just wrong: the message must not send the operator looking for a missing variable.
+    expect(lineFor(message, "REDIS_URL")).not.toContain("(not set)");
+    expect(
+      loadConfig(baseConfigSchema, { ...minimal, REDIS_URL: "rediss://user:pw@redis:6380/2" }).REDIS_URL,
+    ).toBe("rediss://user:pw@redis:6380/2");
+  });
+
+  it("rejects a port out of range, naming the variable and the limit", () => {
+    const message = errorFor({ ...minimal, GRPC_PORT: "99999" });
+    expect(lineFor(message, "GRPC_PORT")).toContain("65535");
+    expect(message).not.toContain("HTTP_PORT");
+    expect(lineFor(errorFor({ ...minimal, HTTP_PORT: "-1" }), "HTTP_PORT")).toBeTruthy();
+  });
+
+  it("does not call a set but non-numeric port 'not set'", () => {
+    const line = lineFor(errorFor({ ...minimal, GRPC_PORT: "abc" }), "GRPC_PORT");
+    expect(line).toContain("expected number");
+    expect(line).not.toContain("(not set)");
+  });
+
+  it("lists several bad variables at once, one line each", () => {
+    const message = errorFor({
+      KAFKA_BROKERS: "k:9092",
+      REDIS_URL: "http://x",
+      GRPC_PORT: "99999",
+      LOG_LEVEL: "loud",
+    });
+    for (const variable of ["REDIS_URL", "GRPC_PORT", "LOG_LEVEL"])
+      expect(lineFor(message, variable)).toBeTruthy();
+    expect(message).not.toContain("KAFKA_BROKERS");
+  });
+
+  it("applies the defaults when only the required variables are set", () => {
+    const config = loadConfig(baseConfigSchema, minimal);
+    expect(config).toEqual({
+      KAFKA_BROKERS: ["kafka-0:9092"],
+      REDIS_URL: "redis://redis:6379",
+      KAFKA_TOPIC_PARTITIONS: 6,
+      KAFKA_REPLICATION_FACTOR: 1,
+      ARGUS_TOPIC_PREFIX: "",
+      ARGUS_REDIS_PREFIX: "argus",
+      GRPC_HOST: "0.0.0.0",
+      GRPC_PORT: 50051,
+      GRPC_REFLECTION: true,
+      HTTP_HOST: "0.0.0.0",
+      HTTP_PORT: 9464,
+      LOG_LEVEL: "info",
+      ARGUS_API_KEYS: "[]",
+      ARGUS_TRACES_EXPORTER: "none",
+      SHUTDOWN_TIMEOUT_MS: 25_000,
+    });
+    expect(config.KAFKA_CLIENT_ID).toBeUndefined();
+  });
+
+  it("coerces numbers and booleans from their string form", () => {
+    const config = loadConfig(baseConfigSchema, {
+      ...minimal,
+      GRPC_PORT: "7000",
+      KAFKA_TOPIC_PARTITIONS: "12",
+      GRPC_REFLECTION: "false",
+    });
+    expect(config.GRPC_PORT).toBe(7000);
+    expect(config.KAFKA_TOPIC_PARTITIONS).toBe(12);
+    expect(config.GRPC_REFLECTION).toBe(false);
+    expect(lineFor(errorFor({ ...minimal, GRPC_REFLECTION: "maybe" }), "GRPC_REFLECTION")).toBeTruthy();
+  });
+
+  it("trims the broker list and drops empty entries", () => {
+    const config = loadConfig(baseConfigSchema, {
+      ...minimal,
+      KAFKA_BROKERS: " kafka-0:9092 ,kafka-1:9092,, kafka-2:9092 ",
+    });
+    expect(config.KAFKA_BROKERS).toEqual(["kafka-0:9092", "kafka-1:9092", "kafka-2:9092"]);
+  });
+
+  it("rejects a broker list with no broker in it", () => {
+    expect(lineFor(errorFor({ ...minimal, KAFKA_BROKERS: " , ," }), "KAFKA_BROKERS")).toContain(
+      "must name at least one host:port",
+    );
+  });
+
+  it("rejects prefixes with characters that are not safe in topic names and Redis keys", () => {
+    expect(lineFor(errorFor({ ...minimal, ARGUS_TOPIC_PREFIX: "a b" }), "ARGUS_TOPIC_PREFIX")).toContain(
+      "may contain only",
+    );
+    expect(
+      lineFor(errorFor({ ...minimal, ARGUS_REDIS_PREFIX: "argus:x" }), "ARGUS_REDIS_PREFIX"),
+    ).toBeTruthy();
+  });
+
+  it("reads a service's extended schema and names the service's own variables", () => {
+    const schema = z.object({ ...baseConfigShape, ALERTER_WEBHOOK_URL: z.url() });
+    expect(lineFor(errorFor(minimal, schema), "ALERTER_WEBHOOK_URL")).toContain("(not set)");
+    expect(
+      loadConfig(schema, { ...minimal, ALERTER_WEBHOOK_URL: "https://hooks.example/x" }).ALERTER_WEBHOOK_URL,
+    ).toBe("https://hooks.example/x");
+  });
+});
