@@ -48,13 +48,17 @@ export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 /** Parses `env` against `schema`; on failure throws a ConfigError listing each variable and why. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  // `FOO=` means "not set" (as in most shells and manifests), not "the number 0" or "the empty prefix".
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const result = schema.safeParse(given);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const variable = issue.path.join(".") || "(environment)";
     // Zod leaves `issue.input` out of its issues, so whether the variable is set is read from env.
     const name = issue.path[0];
-    const unset = issue.path.length === 1 && typeof name === "string" && env[name] === undefined;
+    const unset = issue.path.length === 1 && typeof name === "string" && given[name] === undefined;
     const received = unset ? " (not set)" : "";
     return `  ${variable}: ${issue.message}${received}`;
   });

@@ -15,19 +15,34 @@ export type FencedVerb =
   | "SADD";
 
 // Compare-and-set of the fence, then every write, in one atomic script: a batch's effects and the
-// offset that says "applied up to here" can never be stored apart.
+// offset that says "applied up to here" can never be stored apart. Redis does not roll back a
+// script that fails half-way, so every key's type is checked before the first write: a wrong type
+// (the only runtime error these verbs can meet) fails the whole batch with nothing written.
 const applyScript = `
 local current = redis.call('GET', KEYS[1])
 if (current or '') ~= ARGV[1] then return 0 end
+local expected = { SET = 'string', INCRBY = 'string', HSET = 'hash', HINCRBY = 'hash', HDEL = 'hash',
+  ZADD = 'zset', ZREM = 'zset', SADD = 'set' }
+local count = tonumber(ARGV[3])
+local pos = 4
+for c = 1, count do
+  local argc = tonumber(ARGV[pos])
+  local want = expected[ARGV[pos + 1]]
+  if want then
+    local key = KEYS[tonumber(ARGV[pos + 2])]
+    local have = redis.call('TYPE', key).ok
+    if have ~= 'none' and have ~= want then
+      return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. have .. ', ' .. ARGV[pos + 1] .. ' needs a ' .. want)
+    end
+  end
+  pos = pos + 3 + argc
+end
 redis.call('SET', KEYS[1], ARGV[2])
-local pos = 3
-local count = tonumber(ARGV[pos])
-pos = pos + 1
+pos = 4
 for c = 1, count do
   local argc = tonumber(ARGV[pos])
   local verb = ARGV[pos + 1]
-  local keyIndex = tonumber(ARGV[pos + 2])
-  local args = { KEYS[keyIndex] }
+  local args = { KEYS[tonumber(ARGV[pos + 2])] }
   for j = 1, argc do args[j + 1] = ARGV[pos + 2 + j] end
   redis.call(verb, unpack(args))
   pos = pos + 3 + argc

@@ -147,21 +147,17 @@ export async function startService(
       port: config.HTTP_PORT,
       registry: metrics.registry,
       logger,
-      readiness: async () => ({
-        kafka: await admin.describeCluster().then(
-          () => true,
-          () => false,
-        ),
-        redis: await redis.ping().then(
-          (reply) => reply === "PONG",
-          () => false,
-        ),
-        ...Object.fromEntries(
-          await Promise.all(
-            [...readinessChecks].map(async ([checkName, check]) => [checkName, await check()] as const),
-          ),
-        ),
-      }),
+      readiness: async () => {
+        const checks: [string, () => boolean | Promise<boolean>][] = [
+          ["kafka", () => admin.describeCluster().then(() => true)],
+          ["redis", () => redis.ping().then((reply) => reply === "PONG")],
+          ...readinessChecks,
+        ];
+        const results = await Promise.all(
+          checks.map(async ([checkName, check]) => [checkName, await withinTimeout(check)]),
+        );
+        return Object.fromEntries(results);
+      },
     });
     shutdown.add("http server", () => http.stop());
     logger.info({ grpcPort: grpc.port, httpPort: http.port }, `${name} started`);
@@ -202,4 +198,21 @@ export async function runMain(name: string, start: () => Promise<RunningService>
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+const readinessTimeoutMs = 2_000;
+
+/** A readiness check that errors or does not answer in time counts as not ready (never a hung probe). */
+async function withinTimeout(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), readinessTimeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(check), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

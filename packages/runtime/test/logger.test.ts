@@ -90,3 +90,16 @@ describe("createLogger", () => {
     expect(fields.headers.authorization).toBe(`Bearer ${secret}`);
   });
 });
+
+describe("redaction reaches what fixed paths miss", () => {
+  it("masks secrets at any depth, in any key spelling, and inside error messages", () => {
+    const { logger, lines } = capturingLogger();
+    logger.info({ req: { a: { headers: { Authorization: `Bearer ${secret}` } } } }, "deep");
+    logger.info({ "x-api-key": secret, api_key: secret, webhookSecret: secret }, "names");
+    logger.error({ err: new Error(`upstream said: Bearer ${secret}`) }, "failed");
+    logger.warn(`connecting to rediss://argus:${secret}@redis:6380`);
+    const output = lines().join("\n");
+    expect(output).not.toContain(secret);
+    expect(output).toContain("upstream said: Bearer [redacted]");
+  });
+});

@@ -293,4 +293,17 @@ describe("offset fence on real Redis", () => {
     // Offsets compare as numbers, not strings ("10" > "9").
     expect(unappliedRecords(records(8, 11), 9n).map((record) => record.offset)).toEqual(["10", "11"]);
   });
+
+  it("writes nothing at all when one command of the batch would fail half-way (wrong key type)", async () => {
+    const { counts, fence, fenceKey } = scope();
+    const clash = `${counts}:clash`;
+    await redis.hset(clash, "field", "1");
+    const failing: FencedCommand[] = [
+      ["HINCRBY", counts, "0", 1],
+      ["SET", clash, "overwrites a hash"],
+    ];
+    await expect(fence.apply("inference", 0, null, "0", failing)).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.exists(counts)).toBe(0);
+    expect(await redis.get(fenceKey("inference", 0))).toBeNull();
+  });
 });
