@@ -1,5 +1,5 @@
 export { freePort, freePorts } from "./free-port.js";
-export { collectTopic, type TopicCollector } from "./kafka-collector.js";
+export { collectTopic, type TopicCollector, testProducer } from "./kafka-collector.js";
 export { type LocalKafka, type LocalKafkaOptions, startLocalKafka } from "./local-kafka.js";
 export { type LocalRedis, startLocalRedis } from "./local-redis.js";
 export type { LocalServerOptions } from "./options.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import kafkajs, { type KafkaMessage } from "kafkajs";
+import kafkajs, { type KafkaMessage, type Producer } from "kafkajs";
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka, logLevel, Partitioners } = kafkajs;
 
 export interface TopicCollector {
   messages: KafkaMessage[];
@@ -51,4 +51,12 @@ export async function collectTopic(brokers: string[], topic: string): Promise<To
       }),
     stop: () => consumer.disconnect(),
   };
+}
+
+/** A plain producer for tests that publish records (well-formed or not) the way any client would. */
+export async function testProducer(brokers: string[]): Promise<Producer> {
+  const kafka = new Kafka({ brokers, clientId: "argus-test-producer", logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return producer;
 }

@@ -1,49 +1,27 @@
 import { randomBytes } from "node:crypto";
-import {
-  AlertServiceClient,
-  AlertState,
-  Finding,
-  FindingKind,
-  type ListAlertsResponse,
-  Severity,
-} from "@argus/proto";
-import {
-  connectProducer,
-  createKafka,
-  createLogger,
-  loadConfig,
-  type Producer,
-  type RunningService,
-} from "@argus/runtime";
+import { AlertServiceClient, AlertState, Finding, type ListAlertsResponse } from "@argus/proto";
+import { loadConfig, type RunningService } from "@argus/runtime";
 import {
   apiKeysJson,
   isolatedServiceEnv,
   makePrincipals,
   startWebhookReceiver,
+  testProducer,
   uniqueNamespace,
   type WebhookReceiver,
 } from "@argus/testkit";
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { alerterConfigSchema, startAlerter } from "../src/index.js";
+import { finding as fixtureFinding } from "./fixtures.js";
 
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
 const principals = makePrincipals("acme");
 const otherTenant = makePrincipals("globex");
 
-function finding(id: string, fingerprint: string, extra: Partial<Finding> = {}): Finding {
-  return Finding.fromPartial({
-    findingId: id,
-    kind: FindingKind.FINDING_KIND_INPUT_VIOLATION,
-    severity: Severity.SEVERITY_WARNING,
-    modelId: "credit-risk",
-    tenant: "acme",
-    fingerprint,
-    summary: `credit-risk: feature "age" above max`,
-    labels: { alertname: "InputViolation", model: "credit-risk" },
-    observedAt: new Date(),
-    ...extra,
-  });
+function finding(id: string, fingerprint: string): Finding {
+  return fixtureFinding(id, { fingerprint, observedAt: new Date() });
 }
 
 function listAlerts(client: AlertServiceClient, token: string | undefined): Promise<ListAlertsResponse> {
@@ -81,9 +59,7 @@ describe("alerter on real Kafka and Redis", () => {
       ARGUS_API_KEYS: apiKeysJson([principals.viewer, principals.ingest, otherTenant.viewer]),
     });
     alerter = await startAlerter(loadConfig(alerterConfigSchema, env));
-    producer = await connectProducer(
-      createKafka({ brokers, clientId: "test", logger: createLogger("test", "silent") }),
-    );
+    producer = await testProducer(brokers);
     client = new AlertServiceClient(`127.0.0.1:${alerter.grpcPort}`, credentials.createInsecure());
   });
 

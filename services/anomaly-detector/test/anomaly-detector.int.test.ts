@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { DeadLetter, Finding, FindingKind, InferenceEvent } from "@argus/proto";
+import { loadConfig, type RunningService } from "@argus/runtime";
 import {
-  connectProducer,
-  createKafka,
-  createLogger,
-  loadConfig,
-  type Producer,
-  type RunningService,
-} from "@argus/runtime";
-import { collectTopic, isolatedServiceEnv, type TopicCollector, uniqueNamespace } from "@argus/testkit";
+  collectTopic,
+  isolatedServiceEnv,
+  type TopicCollector,
+  testProducer,
+  uniqueNamespace,
+} from "@argus/testkit";
+import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { anomalyConfigSchema, startAnomalyDetector } from "../src/index.js";
 
@@ -52,9 +52,7 @@ describe("anomaly-detector on real Kafka", () => {
       ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
     });
     detector = await startAnomalyDetector(loadConfig(anomalyConfigSchema, env));
-    producer = await connectProducer(
-      createKafka({ brokers, clientId: "test", logger: createLogger("test", "silent") }),
-    );
+    producer = await testProducer(brokers);
     deadLetters = await collectTopic(brokers, topic("argus.deadletter.v1"));
     findings = await collectTopic(brokers, topic("argus.findings.v1"));
   });
