@@ -17,7 +17,11 @@ export interface TopicCollector {
 /** Reads a topic from the beginning with a throwaway consumer group, to observe what services publish. */
 export async function collectTopic(brokers: string[], topic: string): Promise<TopicCollector> {
   const kafka = new Kafka({ brokers, clientId: "argus-test-collector", logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `collector-${randomBytes(6).toString("hex")}` });
+  // A short idle fetch: stop() waits for the fetch in flight, and tests and the demo stop often.
+  const consumer = kafka.consumer({
+    groupId: `collector-${randomBytes(6).toString("hex")}`,
+    maxWaitTimeInMs: 250,
+  });
   const messages: KafkaMessage[] = [];
   const listeners = new Set<() => void>();
   await consumer.connect();

@@ -63,6 +63,8 @@ export class OutboxDispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Set by a wake() that arrived while a pass was running: run another pass right away. */
+  private wokenDuringPass = false;
   private readonly clock: () => Date;
   private readonly random: () => number;
 
@@ -78,6 +80,7 @@ export class OutboxDispatcher {
 
   /** Look at the outbox now instead of at the next poll. */
   wake(): void {
+    this.wokenDuringPass = true;
     this.wakeUp?.();
   }
 
@@ -89,16 +92,19 @@ export class OutboxDispatcher {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.wokenDuringPass = false;
       try {
         await this.deliverDue();
       } catch (error) {
         this.deps.logger.error({ err: (error as Error).message }, "outbox pass failed");
       }
       if (!this.running) break;
+      if (this.wokenDuringPass) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.deps.pollMs);
         this.wakeUp = () => {
           clearTimeout(timer);
+          this.wakeUp = undefined;
           resolve();
         };
       });
