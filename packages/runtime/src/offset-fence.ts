@@ -59,7 +59,8 @@ return 1
 export class OffsetFence {
   constructor(
     private readonly redis: Redis,
-    private readonly keyFor: (topic: string, partition: number) => string,
+    /** The Redis key holding the fence of a partition (for services that write it in their own script). */
+    readonly keyFor: (topic: string, partition: number) => string,
   ) {}
 
   /** The last offset applied for the partition, or null when nothing has been applied yet. */
@@ -125,12 +126,31 @@ export async function applyFenced<R extends { offset: string }>(
   plan: (records: R[]) => Promise<FencedCommand[]>,
   maxAttempts = 5,
 ): Promise<R[]> {
+  return applyFencedWith(
+    fence,
+    batch,
+    async (fresh, expected) =>
+      fence.apply(batch.topic, batch.partition, expected, batch.lastOffset, await plan(fresh)),
+    maxAttempts,
+  );
+}
+
+/**
+ * Like applyFenced, for services whose writes need their own script: `write` must store the
+ * effects of `fresh` and compare-and-set the fence (key `fence.keyFor(topic, partition)`) from
+ * `expected` to the batch's last offset atomically, returning false when the fence had moved.
+ */
+export async function applyFencedWith<R extends { offset: string }>(
+  fence: OffsetFence,
+  batch: FencedBatch<R>,
+  write: (fresh: R[], expected: bigint | null) => Promise<boolean>,
+  maxAttempts = 5,
+): Promise<R[]> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const applied = await fence.read(batch.topic, batch.partition);
     if (applied !== null && applied >= BigInt(batch.lastOffset)) return [];
     const fresh = unappliedRecords(batch.records, applied);
-    const commands = await plan(fresh);
-    if (await fence.apply(batch.topic, batch.partition, applied, batch.lastOffset, commands)) return fresh;
+    if (await write(fresh, applied)) return fresh;
   }
   throw new Error(`offset fence for ${batch.topic}/${batch.partition} kept moving; giving up this batch`);
 }
