@@ -80,4 +80,4 @@ export async function inSpan<T>(
   }
 }
 
-export { SpanKind, trace };
+export { ROOT_CONTEXT, SpanKind, trace };

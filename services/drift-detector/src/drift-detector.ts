@@ -1,29 +1,81 @@
-import { decodeInferenceEvent, type Logger, type RunningService, startService } from "@argus/runtime";
-import { createCountHandler } from "./adapters/count-handler.js";
+import { readFileSync } from "node:fs";
+import {
+  ConfigError,
+  decodeInferenceEvent,
+  type Logger,
+  type RunningService,
+  startService,
+} from "@argus/runtime";
+import { BaselineStore } from "./adapters/baseline-store.js";
+import { driftServiceRegistration } from "./adapters/drift-grpc.js";
+import { createInferenceHandler } from "./adapters/inference-handler.js";
+import { ReportStore } from "./adapters/report-store.js";
+import { WindowCloser } from "./adapters/window-closer.js";
+import { WindowStore } from "./adapters/window-store.js";
 import type { DriftConfig } from "./config.js";
+import { type DriftConfigs, driftConfigs, parseDriftConfigs } from "./domain/drift-config.js";
 
 /**
- * The drift-detector's skeleton: it consumes inference events and keeps exact per-model counts.
- * The drift statistics themselves are built on this loop by the drift issue.
+ * Wires the drift-detector: inference events → per-window mergeable counters in Redis (exactly
+ * once) → windows evaluated against the baseline once the watermark passes them → reports and
+ * findings; DriftService over gRPC.
  */
 export function startDriftDetector(
   config: DriftConfig,
   overrides: { logger?: Logger } = {},
 ): Promise<RunningService> {
+  const configs = loadDriftConfigs(config.DRIFT_MODELS_FILE);
   return startService(
     "drift-detector",
     config,
     async (context) => {
       const group = config.DRIFT_CONSUMER_GROUP;
-      const fence = context.offsetFence(group);
+      const windows = new WindowStore(context.redis, context.key, config.DRIFT_RETENTION_MS);
+      const reports = new ReportStore(context.redis, context.key, config.DRIFT_RETENTION_MS);
+      const baselines = new BaselineStore(context.redis, context.key);
       await context.consume({
         groupId: group,
         topics: [context.topics.inference],
         decode: decodeInferenceEvent,
-        handle: createCountHandler(fence, context.key),
+        handle: createInferenceHandler({
+          fence: context.offsetFence(group),
+          windows,
+          baselines,
+          configs,
+          clock: Date.now,
+        }),
       });
-      return {};
+      const closer = new WindowCloser({
+        redis: context.redis,
+        key: context.key,
+        windows,
+        reports,
+        baselines,
+        configs,
+        producer: context.producer,
+        findingsTopic: context.topics.findings,
+        metrics: context.metrics,
+        logger: context.logger,
+        intervalMs: config.DRIFT_EVALUATE_INTERVAL_MS,
+        idleMs: config.DRIFT_IDLE_PARTITION_MS,
+      });
+      closer.start();
+      context.onStop("window closer", () => closer.stop());
+      return {
+        grpcServices: [
+          driftServiceRegistration({ windows, reports, baselines, configs, clock: () => new Date() }),
+        ],
+      };
     },
     overrides,
   );
+}
+
+function loadDriftConfigs(path: string | undefined): DriftConfigs {
+  if (!path) return driftConfigs();
+  try {
+    return parseDriftConfigs(readFileSync(path, "utf8"), path);
+  } catch (error) {
+    throw new ConfigError(`DRIFT_MODELS_FILE: ${(error as Error).message}`);
+  }
 }

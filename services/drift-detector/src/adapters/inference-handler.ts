@@ -1,0 +1,47 @@
+import type { InferenceEvent } from "@argus/proto";
+import { applyFencedWith, type OffsetFence, type RecordBatch } from "@argus/runtime";
+import type { DriftConfigs } from "../domain/drift-config.js";
+import { accumulateWindows, type PcaContext } from "../domain/window-counters.js";
+import type { BaselineStore } from "./baseline-store.js";
+import type { WindowStore } from "./window-store.js";
+
+/**
+ * Adds each batch of inference events into its models' windows: exactly once per record (offset
+ * fence in the same script), one Redis script per batch, whatever the number of events.
+ */
+export function createInferenceHandler(deps: {
+  fence: OffsetFence;
+  windows: WindowStore;
+  baselines: BaselineStore;
+  configs: DriftConfigs;
+  clock: () => number;
+}): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
+  const { fence, windows, baselines, configs, clock } = deps;
+  return async (batch) => {
+    const models = [...new Set(batch.records.map((record) => record.value.modelId))];
+    const current = await baselines.currentFor(models);
+    const pcaOf = (modelId: string): PcaContext | undefined => {
+      const baseline = current.get(modelId);
+      return baseline?.profile.pca
+        ? { model: baseline.profile.pca, baselineVersion: baseline.version }
+        : undefined;
+    };
+    await applyFencedWith(fence, batch, async (fresh, expected) => {
+      const events = fresh.map((record) => record.value);
+      const deltas = accumulateWindows(events, (modelId) => configs.forModel(modelId).windowMs, pcaOf);
+      const latest = events.reduce(
+        (max, event) => Math.max(max, (event.eventTime as Date).getTime()),
+        -Infinity,
+      );
+      const watermark =
+        events.length > 0 ? { partition: batch.partition, eventTimeMs: latest, nowMs: clock() } : undefined;
+      return windows.apply(
+        fence.keyFor(batch.topic, batch.partition),
+        expected,
+        batch.lastOffset,
+        [...deltas.values()],
+        watermark,
+      );
+    });
+  };
+}

@@ -1,0 +1,175 @@
+import type { Redis } from "@argus/runtime";
+import type { WindowDelta } from "../domain/window-counters.js";
+
+/** Distinct categories kept per feature and window; further ones are counted as `__other__`. */
+export const windowCategoryCap = 200;
+
+/**
+ * Applies a batch's window deltas with the partition's offset fence in one script. A window that
+ * was already evaluated (closed) takes no more data: its events are counted as late instead, so a
+ * report never changes after it was published and late data is visible, not silently dropped.
+ * The partition's watermark (largest event time) is advanced in the same script.
+ */
+const applyScript = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+local payload = cjson.decode(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local cap = tonumber(ARGV[5])
+for _, w in ipairs(payload.windows) do
+  local key = KEYS[w.k]
+  if redis.call('HEXISTS', key, 'closed') == 1 then
+    redis.call('HINCRBY', key, 'late', w.n)
+  else
+    for _, c in ipairs(w.c) do
+      local field = c[1]
+      if c[3] and redis.call('HEXISTS', key, field) == 0 then
+        if redis.call('HINCRBY', key, c[3] .. ':distinct', 1) > cap then field = c[3] .. ':c:__other__' end
+      end
+      redis.call('HINCRBY', key, field, c[2])
+    end
+    for _, e in ipairs(w.e) do
+      local lo = redis.call('HGET', key, e[1] .. ':lo')
+      if not lo or tonumber(e[2]) < tonumber(lo) then redis.call('HSET', key, e[1] .. ':lo', e[2]) end
+      local hi = redis.call('HGET', key, e[1] .. ':hi')
+      if not hi or tonumber(e[3]) > tonumber(hi) then redis.call('HSET', key, e[1] .. ':hi', e[3]) end
+    end
+    if w.bv then
+      local bv = redis.call('HGET', key, 'mv:bv')
+      if not bv then redis.call('HSET', key, 'mv:bv', w.bv)
+      elseif bv ~= w.bv then redis.call('HSET', key, 'mv:mixed', 1) end
+    end
+    redis.call('ZADD', KEYS[w.z], 'NX', w.s, w.s)
+    redis.call('HSETNX', KEYS[2], w.m, w.t)
+  end
+  redis.call('PEXPIRE', key, ttl)
+end
+if payload.wm then
+  local previous = redis.call('HGET', KEYS[3], payload.wm[1])
+  if not previous or tonumber(payload.wm[2]) > tonumber(previous) then
+    redis.call('HSET', KEYS[3], payload.wm[1], payload.wm[2])
+    redis.call('HSET', KEYS[3], payload.wm[1] .. ':at', payload.wm[3])
+  end
+end
+return 1
+`;
+
+export class WindowStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: (...parts: string[]) => string,
+    private readonly retentionMs: number,
+  ) {}
+
+  windowKey(modelId: string, windowStart: number): string {
+    return this.key("win", `{${modelId}}`, String(windowStart));
+  }
+
+  /** Windows of a model that have data and no report yet. */
+  pendingKey(modelId: string): string {
+    return this.key("pending", `{${modelId}}`);
+  }
+
+  get modelsKey(): string {
+    return this.key("models");
+  }
+
+  get watermarksKey(): string {
+    return this.key("watermarks");
+  }
+
+  /**
+   * Stores `deltas` and moves the fence from `expected` to `lastOffset`; false when another replica
+   * moved the fence first (nothing written).
+   */
+  async apply(
+    fenceKey: string,
+    expected: bigint | null,
+    lastOffset: string,
+    deltas: WindowDelta[],
+    watermark: { partition: number; eventTimeMs: number; nowMs: number } | undefined,
+  ): Promise<boolean> {
+    const keys = [fenceKey, this.modelsKey, this.watermarksKey];
+    const indexOf = new Map<string, number>();
+    const keyIndex = (key: string) => {
+      let index = indexOf.get(key);
+      if (index === undefined) {
+        keys.push(key);
+        index = keys.length;
+        indexOf.set(key, index);
+      }
+      return index;
+    };
+    const windows = deltas.map((delta) => ({
+      k: keyIndex(this.windowKey(delta.modelId, delta.windowStart)),
+      z: keyIndex(this.pendingKey(delta.modelId)),
+      s: delta.windowStart,
+      m: delta.modelId,
+      t: delta.tenant,
+      n: delta.counters.get("n") ?? 0,
+      c: [...delta.counters].map(([field, count]) => {
+        const category = /^(.*):c:[^:]*$/.exec(field);
+        return category ? [field, count, category[1]] : [field, count];
+      }),
+      e: [...delta.extremes].map(([prefix, [low, high]]) => [prefix, String(low), String(high)]),
+      ...(delta.pcaBaselineVersion !== undefined ? { bv: String(delta.pcaBaselineVersion) } : {}),
+    }));
+    const payload = {
+      windows,
+      ...(watermark
+        ? { wm: [String(watermark.partition), String(watermark.eventTimeMs), String(watermark.nowMs)] }
+        : {}),
+    };
+    const result = await this.redis.eval(
+      applyScript,
+      keys.length,
+      ...keys,
+      expected === null ? "" : expected.toString(),
+      lastOffset,
+      JSON.stringify(payload),
+      this.retentionMs,
+      windowCategoryCap,
+    );
+    return result === 1;
+  }
+
+  async watermarks(): Promise<{ partition: string; eventTimeMs: number; updatedAtMs: number }[]> {
+    const hash = await this.redis.hgetall(this.watermarksKey);
+    return Object.entries(hash)
+      .filter(([field]) => !field.endsWith(":at"))
+      .map(([partition, value]) => ({
+        partition,
+        eventTimeMs: Number(value),
+        updatedAtMs: Number(hash[`${partition}:at`] ?? 0),
+      }));
+  }
+
+  /** Models seen, with the tenant of their first event. */
+  async models(): Promise<Map<string, string>> {
+    const hash = await this.redis.hgetall(this.modelsKey);
+    return new Map(Object.entries(hash).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  async pendingWindows(modelId: string, upToStart: number): Promise<number[]> {
+    return (await this.redis.zrangebyscore(this.pendingKey(modelId), "-inf", upToStart)).map(Number);
+  }
+
+  /** Closes the window (later events count as late) and returns its counters, atomically. */
+  async closeAndRead(modelId: string, windowStart: number): Promise<Record<string, string>> {
+    const key = this.windowKey(modelId, windowStart);
+    const [, [, hash]] = (await this.redis.multi().hset(key, "closed", "1").hgetall(key).exec()) as [
+      [Error | null, unknown],
+      [Error | null, Record<string, string>],
+    ];
+    return hash;
+  }
+
+  async readWindow(modelId: string, windowStart: number): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.windowKey(modelId, windowStart));
+  }
+
+  async markReported(modelId: string, windowStart: number): Promise<void> {
+    await this.redis.zrem(this.pendingKey(modelId), String(windowStart));
+  }
+}

@@ -1,0 +1,223 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  BaselineSource,
+  DriftServiceClient,
+  Finding,
+  FindingKind,
+  type GetDriftReportResponse,
+  ReportStatus,
+  type SetBaselineRequest,
+  type SetBaselineResponse,
+} from "@argus/proto";
+import { loadConfig, type RunningService } from "@argus/runtime";
+import { createMonitor, type Monitor } from "@argus/sdk";
+import {
+  apiKeysJson,
+  collectTopic,
+  isolatedServiceEnv,
+  makePrincipals,
+  type TopicCollector,
+  uniqueNamespace,
+} from "@argus/testkit";
+import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { driftConfigSchema, startDriftDetector } from "../src/index.js";
+
+const features = Array.from({ length: 20 }, (_, i) => `f${String(i + 1).padStart(2, "0")}`);
+const shifted = new Set(["f03", "f07", "f12"]);
+const windowMs = 60_000;
+const eventsPerWindow = 1_000;
+const t0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+/** Seeded standard normal draws (Box-Muller over mulberry32), so every run sends the same data. */
+function normals(seed: number): () => number {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4_294_967_296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+function referenceCsv(rows: number): string {
+  const draw = normals(7);
+  const lines = [features.join(",")];
+  for (let i = 0; i < rows; i++) lines.push(features.map(() => draw().toFixed(6)).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
+describe("drift-detector on real Kafka and Redis", () => {
+  const namespace = uniqueNamespace("drift");
+  const brokers = inject("kafkaBrokers");
+  const principals = makePrincipals("acme");
+  let detector: RunningService;
+  let client: DriftServiceClient;
+  let findings: TopicCollector;
+  let monitor: Monitor;
+
+  const metadata = (token = principals.operator.token) => {
+    const m = new Metadata();
+    m.set("authorization", `Bearer ${token}`);
+    return m;
+  };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "argus-drift-"));
+    const settings = join(dir, "drift.yaml");
+    writeFileSync(
+      settings,
+      "models:\n  scorer:\n    window: 1m\n    allowedLateness: 5s\n    datasetDriftShare: 0.1\n",
+    );
+    const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: inject("redisUrl") }, namespace, {
+      ARGUS_API_KEYS: apiKeysJson([principals.operator, principals.viewer]),
+      DRIFT_MODELS_FILE: settings,
+      DRIFT_IDLE_PARTITION_MS: "3000",
+      DRIFT_EVALUATE_INTERVAL_MS: "200",
+    });
+    detector = await startDriftDetector(loadConfig(driftConfigSchema, env));
+    client = new DriftServiceClient(`127.0.0.1:${detector.grpcPort}`, credentials.createInsecure());
+    findings = await collectTopic(brokers, `${namespace}.argus.findings.v1`);
+    monitor = createMonitor({
+      kafka: { brokers, clientId: "drift-test" },
+      topic: `${namespace}.argus.inference.v1`,
+      modelId: "scorer",
+      modelVersion: "3",
+      tenant: "acme",
+      pseudonymization: { keys: { k: randomBytes(32) }, activeKeyId: "k" },
+      lingerMs: 5,
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await monitor?.close();
+    await findings?.stop();
+    await detector?.stop();
+  });
+
+  function setBaseline(messages: SetBaselineRequest[]): Promise<SetBaselineResponse> {
+    return new Promise((resolve, reject) => {
+      const call = client.setBaseline(metadata(), (error, response) =>
+        error ? reject(error) : resolve(response),
+      );
+      for (const message of messages) call.write(message);
+      call.end();
+    });
+  }
+
+  it("finds a 1-sd shift on exactly the 3 shifted features from window 4 on, and nothing before", async () => {
+    const csv = Buffer.from(referenceCsv(5_000));
+    // Streamed in uneven chunks that cut rows in half, as a large upload would arrive.
+    const chunks: SetBaselineRequest[] = [];
+    for (let at = 0; at < csv.length; at += 7_777)
+      chunks.push({ part: { $case: "chunk", value: csv.subarray(at, at + 7_777) } });
+    const { baseline } = await setBaseline([
+      {
+        part: {
+          $case: "spec",
+          value: {
+            modelId: "scorer",
+            source: BaselineSource.BASELINE_SOURCE_CSV,
+            predictionColumn: "",
+            scoreColumnPrefix: "",
+            categoricalColumns: [],
+            ignoredColumns: [],
+            windowStart: undefined,
+            description: "training set 2026-01",
+          },
+        },
+      },
+      ...chunks,
+    ]);
+    expect(baseline?.version).toBe(1);
+    expect(baseline?.rowCount).toBe(5_000);
+    expect(baseline?.features).toEqual(features);
+
+    const draw = normals(99);
+    for (let window = 1; window <= 6; window++) {
+      for (let i = 0; i < eventsPerWindow; i++) {
+        const values: Record<string, number> = {};
+        for (const feature of features)
+          values[feature] = draw() + (window >= 4 && shifted.has(feature) ? 1 : 0);
+        await monitor.record({
+          clientId: `client-${i % 40}`,
+          eventTime: new Date(t0 + (window - 1) * windowMs + Math.floor((i * windowMs) / eventsPerWindow)),
+          features: values,
+          output: { regression: 0 },
+        });
+      }
+    }
+    // Events far ahead push the watermark past window 6 (they open windows of their own).
+    for (let i = 0; i < 40; i++) {
+      await monitor.record({
+        clientId: `client-${i}`,
+        eventTime: new Date(t0 + 8 * windowMs),
+        features: {},
+        output: { regression: 0 },
+      });
+    }
+    await monitor.flush();
+
+    const windowOf = (finding: Finding) =>
+      (Date.parse(finding.evidence.window_start as string) - t0) / windowMs + 1;
+    // Findings are keyed by fingerprint, so they arrive over several partitions in any order:
+    // wait until every feature has its finding (firing or resolving) for each of the 6 windows.
+    const complete = (messages: { value: Buffer | null }[]) => {
+      const perWindow = new Map<number, Set<string>>();
+      for (const m of messages) {
+        const finding = Finding.decode(m.value as Buffer);
+        const set = perWindow.get(windowOf(finding)) ?? new Set();
+        set.add(finding.subject?.feature as string);
+        perWindow.set(windowOf(finding), set);
+      }
+      return [1, 2, 3, 4, 5, 6].every((w) => features.every((feature) => perWindow.get(w)?.has(feature)));
+    };
+    const all = await findings.waitUntil(complete, 90_000, "a finding per feature for windows 1-6");
+    const firing = all
+      .map((m) => Finding.decode(m.value as Buffer))
+      .filter((f) => f.kind === FindingKind.FINDING_KIND_DRIFT && !f.resolved);
+    const driftedBy = (window: number) =>
+      firing
+        .filter((f) => windowOf(f) === window)
+        .map((f) => f.subject?.feature as string)
+        .filter((feature) => !feature.startsWith("__"))
+        .sort();
+    for (const window of [1, 2, 3]) expect(driftedBy(window), `window ${window}`).toEqual([]);
+    for (const window of [4, 5, 6])
+      expect(driftedBy(window), `window ${window}`).toEqual([...shifted].sort());
+    const datasetLevel = firing
+      .filter((f) => f.subject?.feature === "__dataset__")
+      .map(windowOf)
+      .sort();
+    expect(datasetLevel).toEqual([4, 5, 6]);
+
+    const { report } = await new Promise<GetDriftReportResponse>((resolve, reject) =>
+      client.getDriftReport(
+        { modelId: "scorer", windowStart: new Date(t0 + 4 * windowMs) },
+        metadata(principals.viewer.token),
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
+    );
+    expect(report?.status).toBe(ReportStatus.REPORT_STATUS_DRIFT);
+    expect(report?.baselineVersion).toBe(1);
+    expect(report?.eventCount).toBe(eventsPerWindow);
+    expect(report?.lateEventCount).toBe(0);
+    expect(report?.features.find((f) => f.feature === "f03")?.test).toBe("wasserstein");
+  });
+
+  it("answers a malformed request with INVALID_ARGUMENT naming the field", async () => {
+    const error = await new Promise<ServiceError>((resolve) =>
+      client.getDriftReport({ modelId: "", windowStart: undefined }, metadata(principals.viewer.token), (e) =>
+        resolve(e as ServiceError),
+      ),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toContain("model_id");
+  });
+});
