@@ -176,7 +176,7 @@ describe("drift-detector on real Kafka and Redis", () => {
         set.add(finding.subject?.feature as string);
         perWindow.set(windowOf(finding), set);
       }
-      return [1, 2, 3, 4, 5, 6].every((w) => features.every((feature) => perWindow.get(w)?.has(feature)));
+      return [1, 2, 3, 4, 5, 6].every((w) => [...features, "__dataset__"].every((f) => perWindow.get(w)?.has(f)));
     };
     const all = await findings.waitUntil(complete, 90_000, "a finding per feature for windows 1-6");
     const firing = all
