@@ -11,6 +11,12 @@ export const driftConfigSchema = z.object({
   /** A partition that has not advanced for this long no longer holds the watermark back. */
   DRIFT_IDLE_PARTITION_MS: z.coerce.number().int().min(1_000).default(120_000),
   DRIFT_EVALUATE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** How long a prediction with a request id waits for its ground-truth label. */
+  DRIFT_PREDICTION_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(24 * 3_600_000),
   /** How long window state and reports are kept. */
   DRIFT_RETENTION_MS: z.coerce
     .number()

@@ -8,6 +8,7 @@ import {
 } from "@argus/runtime";
 import { BaselineStore } from "./adapters/baseline-store.js";
 import { driftServiceRegistration } from "./adapters/drift-grpc.js";
+import { createFeedbackHandler, decodeFeedback } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { ReportStore } from "./adapters/report-store.js";
 import { WindowCloser } from "./adapters/window-closer.js";
@@ -30,7 +31,12 @@ export function startDriftDetector(
     config,
     async (context) => {
       const group = config.DRIFT_CONSUMER_GROUP;
-      const windows = new WindowStore(context.redis, context.key, config.DRIFT_RETENTION_MS);
+      const windows = new WindowStore(
+        context.redis,
+        context.key,
+        config.DRIFT_RETENTION_MS,
+        config.DRIFT_PREDICTION_TTL_MS,
+      );
       const reports = new ReportStore(context.redis, context.key, config.DRIFT_RETENTION_MS);
       const baselines = new BaselineStore(context.redis, context.key);
       await context.consume({
@@ -43,6 +49,22 @@ export function startDriftDetector(
           baselines,
           configs,
           clock: Date.now,
+        }),
+      });
+      const feedbackGroup = `${group}-feedback`;
+      await context.consume({
+        groupId: feedbackGroup,
+        topics: [context.topics.feedback],
+        decode: decodeFeedback,
+        handle: createFeedbackHandler({
+          fence: context.offsetFence(feedbackGroup),
+          redis: context.redis,
+          windows,
+          key: context.key,
+          producer: context.producer,
+          findingsTopic: context.topics.findings,
+          metrics: context.metrics,
+          retentionMs: config.DRIFT_RETENTION_MS,
         }),
       });
       const closer = new WindowCloser({

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   BaselineSource,
   DriftServiceClient,
+  FeedbackEvent,
   Finding,
   FindingKind,
   type GetDriftReportResponse,
@@ -20,10 +21,12 @@ import {
   isolatedServiceEnv,
   makePrincipals,
   type TopicCollector,
+  testProducer,
   uniqueNamespace,
 } from "@argus/testkit";
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { driftConfigSchema, startDriftDetector } from "../src/index.js";
 
 const features = Array.from({ length: 20 }, (_, i) => `f${String(i + 1).padStart(2, "0")}`);
@@ -176,7 +179,9 @@ describe("drift-detector on real Kafka and Redis", () => {
         set.add(finding.subject?.feature as string);
         perWindow.set(windowOf(finding), set);
       }
-      return [1, 2, 3, 4, 5, 6].every((w) => [...features, "__dataset__"].every((f) => perWindow.get(w)?.has(f)));
+      return [1, 2, 3, 4, 5, 6].every((w) =>
+        [...features, "__dataset__"].every((f) => perWindow.get(w)?.has(f)),
+      );
     };
     const all = await findings.waitUntil(complete, 90_000, "a finding per feature for windows 1-6");
     const firing = all
@@ -209,6 +214,85 @@ describe("drift-detector on real Kafka and Redis", () => {
     expect(report?.eventCount).toBe(eventsPerWindow);
     expect(report?.lateEventCount).toBe(0);
     expect(report?.features.find((f) => f.feature === "f03")?.test).toBe("wasserstein");
+  });
+
+  it("raises a performance-drift finding at the change point when labels start to disagree", async () => {
+    const model = "labeller";
+    const labels = 1_200;
+    const flipAt = 600;
+    const random = normals(5);
+    const predicted: string[] = [];
+    const labelMonitor = createMonitor({
+      kafka: { brokers, clientId: "drift-test-labels" },
+      topic: `${namespace}.argus.inference.v1`,
+      modelId: model,
+      modelVersion: "1",
+      tenant: "acme",
+      pseudonymization: { keys: { k: randomBytes(32) }, activeKeyId: "k" },
+      lingerMs: 5,
+    });
+    for (let i = 0; i < labels; i++) {
+      const label = random() > 0 ? "approve" : "deny";
+      predicted.push(label);
+      await labelMonitor.record({
+        clientId: `c-${i % 25}`,
+        requestId: `req-${i}`,
+        eventTime: new Date(t0 + 20 * windowMs + i * 10),
+        features: { x: random() },
+        output: { label, scores: { [label]: 0.9 } },
+      });
+    }
+    await labelMonitor.close();
+    // Labels may only be joined once their predictions are stored: wait for the last one.
+    const redis = new Redis(inject("redisUrl"));
+    const lastPrediction = `${namespace}:drift-detector:pred:{${model}}:req-${labels - 1}`;
+    await vi.waitFor(async () => expect(await redis.exists(lastPrediction)).toBe(1), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    await redis.quit();
+
+    // The model is right 95 % of the time, then the ground truth turns against it.
+    const producer = await testProducer(brokers);
+    const noise = normals(11);
+    const feedback = predicted.map((label, i) => {
+      const agrees = noise() > -1.645 !== i >= flipAt;
+      const truth = agrees ? label : label === "approve" ? "deny" : "approve";
+      return {
+        key: model,
+        value: Buffer.from(
+          FeedbackEvent.encode(
+            FeedbackEvent.fromPartial({
+              feedbackId: `fb-${i}`,
+              modelId: model,
+              tenant: "acme",
+              source: "annotators",
+              eventTime: new Date(),
+              target: {
+                $case: "label",
+                value: { requestId: `req-${i}`, value: { $case: "label", value: truth } },
+              },
+            }),
+          ).finish(),
+        ),
+      };
+    });
+    await producer.send({ topic: `${namespace}.argus.feedback.v1`, messages: feedback });
+    await producer.disconnect();
+
+    const found = await findings.waitUntil(
+      (messages) =>
+        messages.some((m) => Finding.decode(m.value as Buffer).subject?.feature === "__performance__"),
+      60_000,
+      "the performance finding",
+    );
+    const performance = found
+      .map((m) => Finding.decode(m.value as Buffer))
+      .filter((f) => f.subject?.feature === "__performance__");
+    const first = Math.min(...performance.map((f) => Number(f.evidence.label_index)));
+    expect(first).toBeGreaterThan(flipAt);
+    expect(first).toBeLessThan(flipAt + 300);
+    expect(performance[0]?.modelId).toBe(model);
   });
 
   it("answers a malformed request with INVALID_ARGUMENT naming the field", async () => {

@@ -1,7 +1,9 @@
 import type { InferenceEvent } from "@argus/proto";
 import { applyFencedWith, type OffsetFence, type RecordBatch } from "@argus/runtime";
 import type { DriftConfigs } from "../domain/drift-config.js";
+import type { StoredPrediction } from "../domain/performance.js";
 import { accumulateWindows, type PcaContext } from "../domain/window-counters.js";
+import { windowStartOf } from "../domain/windows.js";
 import type { BaselineStore } from "./baseline-store.js";
 import type { WindowStore } from "./window-store.js";
 
@@ -41,7 +43,32 @@ export function createInferenceHandler(deps: {
         batch.lastOffset,
         [...deltas.values()],
         watermark,
+        predictionsToKeep(events, (modelId) => configs.forModel(modelId).windowMs),
       );
     });
   };
+}
+
+/** Predictions with a request id, kept until their ground-truth label arrives (performance drift). */
+function predictionsToKeep(events: InferenceEvent[], windowMsOf: (modelId: string) => number) {
+  const kept: { modelId: string; requestId: string; prediction: StoredPrediction }[] = [];
+  for (const event of events) {
+    if (!event.requestId) continue;
+    const output = event.output?.kind;
+    const windowStart = windowStartOf((event.eventTime as Date).getTime(), windowMsOf(event.modelId));
+    if (output?.$case === "classification") {
+      kept.push({
+        modelId: event.modelId,
+        requestId: event.requestId,
+        prediction: { label: output.value.label, windowStart },
+      });
+    } else if (output?.$case === "regression") {
+      kept.push({
+        modelId: event.modelId,
+        requestId: event.requestId,
+        prediction: { value: output.value, windowStart },
+      });
+    }
+  }
+  return kept;
 }

@@ -1,5 +1,6 @@
-import { DriftReport } from "@argus/proto";
+import { DriftReport, type PerformanceWindow } from "@argus/proto";
 import type { Redis } from "@argus/runtime";
+import { fixedPointScale } from "../domain/window-counters.js";
 
 /** Evaluated windows' reports, per model, indexed by window start; old ones expire. */
 export class ReportStore {
@@ -37,9 +38,19 @@ export class ReportStore {
       .exec();
   }
 
+  /**
+   * The stored report, with the window's performance as of now: labels keep arriving after a
+   * window was evaluated, so accuracy is read live rather than frozen into the report.
+   */
   async get(modelId: string, windowStart: number): Promise<DriftReport | undefined> {
-    const body = await this.redis.get(this.reportKey(modelId, windowStart));
-    return body ? DriftReport.fromJSON(JSON.parse(body)) : undefined;
+    const [body, performance] = await Promise.all([
+      this.redis.get(this.reportKey(modelId, windowStart)),
+      this.redis.hgetall(this.key("perf", `{${modelId}}`, String(windowStart))),
+    ]);
+    if (!body) return undefined;
+    const report = DriftReport.fromJSON(JSON.parse(body));
+    report.performance = performanceOf(performance);
+    return report;
   }
 
   async latestStart(modelId: string): Promise<number | undefined> {
@@ -56,4 +67,21 @@ export class ReportStore {
       .filter((body): body is string => body !== null)
       .map((body) => DriftReport.fromJSON(JSON.parse(body)));
   }
+}
+
+function performanceOf(hash: Record<string, string>): PerformanceWindow | undefined {
+  const labelled = Number(hash.labelled ?? 0);
+  if (labelled === 0) return undefined;
+  const classification = hash.wrong !== undefined;
+  const detector = ["adwin", "page_hinkley"].filter((name) => hash[`change:${name}`] !== undefined).join(",");
+  return {
+    labelled,
+    metric: classification ? "accuracy" : "mae",
+    value: classification
+      ? 1 - Number(hash.wrong) / labelled
+      : Number(hash.abs_error ?? 0) / fixedPointScale / labelled,
+    referenceValue: 0,
+    changeDetected: detector !== "",
+    detector,
+  };
 }

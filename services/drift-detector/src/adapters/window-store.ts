@@ -1,4 +1,5 @@
 import type { Redis } from "@argus/runtime";
+import type { StoredPrediction } from "../domain/performance.js";
 import type { WindowDelta } from "../domain/window-counters.js";
 
 /** Distinct categories kept per feature and window; further ones are counted as `__other__`. */
@@ -45,6 +46,9 @@ for _, w in ipairs(payload.windows) do
   end
   redis.call('PEXPIRE', key, ttl)
 end
+for _, p in ipairs(payload.pr) do
+  redis.call('SET', p[1], p[2], 'PX', tonumber(ARGV[6]))
+end
 if payload.wm then
   local previous = redis.call('HGET', KEYS[3], payload.wm[1])
   if not previous or tonumber(payload.wm[2]) > tonumber(previous) then
@@ -60,7 +64,23 @@ export class WindowStore {
     private readonly redis: Redis,
     private readonly key: (...parts: string[]) => string,
     private readonly retentionMs: number,
+    /** How long a prediction waits for its ground-truth label. */
+    private readonly predictionTtlMs: number,
   ) {}
+
+  predictionKey(modelId: string, requestId: string): string {
+    return this.key("pred", `{${modelId}}`, requestId);
+  }
+
+  async predictions(
+    keys: { modelId: string; requestId: string }[],
+  ): Promise<(StoredPrediction | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(
+      keys.map(({ modelId, requestId }) => this.predictionKey(modelId, requestId)),
+    );
+    return values.map((value) => (value ? (JSON.parse(value) as StoredPrediction) : undefined));
+  }
 
   windowKey(modelId: string, windowStart: number): string {
     return this.key("win", `{${modelId}}`, String(windowStart));
@@ -89,6 +109,7 @@ export class WindowStore {
     lastOffset: string,
     deltas: WindowDelta[],
     watermark: { partition: number; eventTimeMs: number; nowMs: number } | undefined,
+    predictions: { modelId: string; requestId: string; prediction: StoredPrediction }[] = [],
   ): Promise<boolean> {
     const keys = [fenceKey, this.modelsKey, this.watermarksKey];
     const indexOf = new Map<string, number>();
@@ -117,6 +138,10 @@ export class WindowStore {
     }));
     const payload = {
       windows,
+      pr: predictions.map(({ modelId, requestId, prediction }) => [
+        this.predictionKey(modelId, requestId),
+        JSON.stringify(prediction),
+      ]),
       ...(watermark
         ? { wm: [String(watermark.partition), String(watermark.eventTimeMs), String(watermark.nowMs)] }
         : {}),
@@ -130,6 +155,7 @@ export class WindowStore {
       JSON.stringify(payload),
       this.retentionMs,
       windowCategoryCap,
+      this.predictionTtlMs,
     );
     return result === 1;
   }

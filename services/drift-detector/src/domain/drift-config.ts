@@ -38,17 +38,21 @@ export const defaultDriftConfig: DriftModelConfig = {
   pcaComponents: 3,
 };
 
-const duration = z
-  .union([
-    z.number().int().positive(),
-    z.string().regex(/^\d+(ms|s|m|h)$/, "expected e.g. 500ms, 30s, 5m or 1h"),
-  ])
-  .transform((value) => (typeof value === "number" ? value : parseDuration(value)));
+/** A duration in ms, as a number of ms or a string like 500ms, 30s, 5m or 1h; `positive` rejects 0. */
+const duration = (positive: boolean) =>
+  z
+    .union([
+      z.number().int().min(0),
+      z.string().regex(/^\d+(ms|s|m|h)$/, "expected e.g. 500ms, 30s, 5m or 1h"),
+    ])
+    .transform((value) => (typeof value === "number" ? value : parseDuration(value)))
+    .refine((ms) => !positive || ms > 0, "must be longer than 0")
+    .refine((ms) => Number.isSafeInteger(ms), "is too long");
 
 const modelSchema = z
   .object({
-    window: duration.optional(),
-    allowedLateness: duration.optional(),
+    window: duration(true).optional(),
+    allowedLateness: duration(false).optional(),
     datasetDriftShare: z.number().gt(0).lte(1).optional(),
     smallReferenceRows: z.number().int().min(0).optional(),
     ksPValue: z.number().gt(0).lt(1).optional(),
@@ -72,7 +76,13 @@ export interface DriftConfigs {
 
 /** Parses the drift settings file; errors name the file and the exact field. */
 export function parseDriftConfigs(text: string, source: string): DriftConfigs {
-  const result = fileSchema.safeParse(parse(text) ?? {});
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new Error(`invalid drift settings in ${source}: ${(error as Error).message}`);
+  }
+  const result = fileSchema.safeParse(document ?? {});
   if (!result.success) {
     const lines = result.error.issues.map(
       (issue) => `  ${issue.path.join(".") || "(file)"}: ${issue.message}`,
