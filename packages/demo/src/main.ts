@@ -9,14 +9,17 @@ import {
   freePorts,
   makePrincipals,
   type ReceivedWebhook,
+  type ServiceProcess,
+  spawnService,
   startStack,
   startWebhookReceiver,
+  stopService,
+  waitReady,
 } from "@argus/testkit";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { quantile } from "simple-statistics";
 import { malformedApplications, normalApplication, predict, seededRandom } from "./credit-model.js";
 import { elapsedMs, say } from "./progress.js";
-import { type ServiceProcess, spawnService, stopService, waitReady } from "./services.js";
 
 const normalEvents = 2_000;
 const clients = 50;

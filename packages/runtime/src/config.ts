@@ -23,6 +23,8 @@ export const baseConfigShape = {
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(6),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
+  /** How long the group waits for a silent consumer before giving its partitions to others. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }),
   ARGUS_TOPIC_PREFIX: z
     .string()

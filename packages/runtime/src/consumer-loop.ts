@@ -42,6 +42,7 @@ export interface BatchConsumerOptions<T> {
   deadLetters: DeadLetterPublisher;
   logger: Logger;
   metrics: ServiceMetrics;
+  sessionTimeoutMs?: number;
   /** Records handed to `handle` at once; big fetches are cut so heartbeats keep flowing. */
   maxChunk?: number;
   clock?: () => Date;
@@ -65,8 +66,8 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
   const clock = options.clock ?? (() => new Date());
   const consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     maxBytesPerPartition: 4 * 1024 * 1024,
     // A fetch returns as soon as records arrive; this only bounds how long an idle fetch (and so
     // a graceful shutdown) waits.

@@ -119,15 +119,19 @@ export async function startService(
       onStop: (stepName, stop) => shutdown.add(stepName, stop),
       addReadinessCheck: (checkName, check) => readinessChecks.set(checkName, check),
       consume: async (options) => {
+        // Groups share the topics' prefix: two environments on one cluster must not share a group.
+        const groupId = `${config.ARGUS_TOPIC_PREFIX}${options.groupId}`;
         const consumer = await startBatchConsumer({
           ...options,
+          groupId,
           kafka,
-          deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, options.groupId),
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, groupId),
           logger,
           metrics,
         });
-        shutdown.add(`consumer ${options.groupId}`, () => consumer.stop());
-        readinessChecks.set(`consumer ${options.groupId}`, consumer.healthy);
+        shutdown.add(`consumer ${groupId}`, () => consumer.stop());
+        readinessChecks.set(`consumer ${groupId}`, consumer.healthy);
         return consumer;
       },
     };

@@ -80,6 +80,7 @@ describe("loadConfig", () => {
       REDIS_URL: "redis://redis:6379",
       KAFKA_TOPIC_PARTITIONS: 6,
       KAFKA_REPLICATION_FACTOR: 1,
+      KAFKA_SESSION_TIMEOUT_MS: 30_000,
       ARGUS_TOPIC_PREFIX: "",
       ARGUS_REDIS_PREFIX: "argus",
       GRPC_HOST: "0.0.0.0",

@@ -172,7 +172,7 @@ describe("HTTP endpoints of a service started by the kit on real Kafka and Redis
     expect(notReady.status).toBe(503);
     expect(JSON.parse(notReady.body)).toEqual({
       ready: false,
-      checks: { kafka: true, redis: false, [`consumer ${groupId}`]: true },
+      checks: { kafka: true, redis: false, [`consumer ${namespace}.${groupId}`]: true },
     });
     // The process itself is still alive.
     expect((await get(service.httpPort, "/healthz")).status).toBe(200);

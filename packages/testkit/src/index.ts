@@ -10,5 +10,6 @@ export {
   type TestPrincipal,
   uniqueNamespace,
 } from "./service-env.js";
+export { killService, type ServiceProcess, spawnService, stopService, waitReady } from "./service-process.js";
 export { planStack, type Stack, type StackOptions, startStack } from "./stack.js";
 export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";

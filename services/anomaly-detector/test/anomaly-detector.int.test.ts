@@ -83,7 +83,7 @@ describe("anomaly-detector on real Kafka", () => {
     expect(deadLetter.sourceTopic).toBe(topic("argus.inference.v1"));
     expect(Buffer.from(deadLetter.originalValue).equals(garbage)).toBe(true);
     expect(deadLetter.reason).not.toBe("");
-    expect(deadLetter.consumerGroup).toBe("argus-anomaly");
+    expect(deadLetter.consumerGroup).toBe(`${namespace}.argus-anomaly`);
 
     const first = await findings.waitUntil((m) => m.length >= 1, 60_000, "the age finding");
     const finding = Finding.decode(first[0]?.value as Buffer);

@@ -80,6 +80,7 @@ export function startDriftDetector(
         logger: context.logger,
         intervalMs: config.DRIFT_EVALUATE_INTERVAL_MS,
         idleMs: config.DRIFT_IDLE_PARTITION_MS,
+        leaseMs: config.DRIFT_EVALUATION_LEASE_MS,
       });
       closer.start();
       context.onStop("window closer", () => closer.stop());

@@ -29,6 +29,7 @@ export interface WindowCloserDeps {
   logger: Logger;
   intervalMs: number;
   idleMs: number;
+  leaseMs: number;
   clock?: () => number;
 }
 
@@ -86,7 +87,7 @@ export class WindowCloser {
   private async evaluate(modelId: string, tenant: string, windowStart: number): Promise<void> {
     const { redis, key, windows, reports, baselines, configs } = this.deps;
     const lease = key("lease", `{${modelId}}`, String(windowStart));
-    if ((await redis.set(lease, this.owner, "PX", 60_000, "NX")) !== "OK") return;
+    if ((await redis.set(lease, this.owner, "PX", this.deps.leaseMs, "NX")) !== "OK") return;
     try {
       if (await reports.exists(modelId, windowStart)) {
         await windows.markReported(modelId, windowStart);

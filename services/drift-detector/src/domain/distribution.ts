@@ -107,6 +107,16 @@ export class Distribution {
   }
 }
 
+/**
+ * The representative value of the DDSketch bucket that holds `value` (0 for 0): what `value` becomes
+ * in a window's counters or a baseline's sketch. Monotone (non-decreasing) in `value`.
+ */
+export function bucketRepresentative(value: number): number {
+  if (value === 0) return 0;
+  const magnitude = mapper.bucketValue(mapper.key(value));
+  return value > 0 ? magnitude : -magnitude;
+}
+
 /** sup |F_a − F_b| over the union of both supports (the KS statistic of the two distributions). */
 export function ksStatistic(a: Distribution, b: Distribution): number {
   return walk(a, b, (fa, fb) => Math.abs(fa - fb), Math.max, 0);

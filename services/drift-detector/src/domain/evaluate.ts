@@ -9,15 +9,10 @@ import {
 import { chiSquareTwoSample, jensenShannonDistance, ks2sampPValue, psi } from "@argus/stats";
 import type { CategoricalProfile, FeatureProfile, NumericProfile } from "./baseline-profile.js";
 import type { StoredBaseline } from "./baseline-record.js";
-import { Distribution, ksStatistic, wasserstein1 } from "./distribution.js";
+import { bucketRepresentative, Distribution, ksStatistic, wasserstein1 } from "./distribution.js";
 import type { DriftModelConfig } from "./drift-config.js";
 import { reconstructionThreshold } from "./pca.js";
-import {
-  type ObservedFeature,
-  observedCount,
-  observedDistribution,
-  type WindowState,
-} from "./window-state.js";
+import { type ObservedFeature, observedDistribution, type WindowState } from "./window-state.js";
 
 const topBinCount = 5;
 const psiBins = 10;
@@ -108,7 +103,10 @@ function compareFeature(
   events: number,
   config: DriftModelConfig,
 ): FeatureDrift {
-  const present = observedCount(observed);
+  // Only values of the reference's type count as present: a number sent for a categorical feature
+  // (or a category for a numeric one) cannot be compared, so it counts as missing.
+  const present =
+    reference.type === "numeric" ? sum(observed.buckets.values()) : sum(observed.categories.values());
   const missingRate = events === 0 ? 0 : Math.max(events - present, 0) / events;
   const referenceMissingRate = reference.missing / Math.max(reference.count + reference.missing, 1);
   const base: FeatureDrift = {
@@ -143,9 +141,14 @@ function compareNumeric(
   current: Distribution,
   config: DriftModelConfig,
 ): FeatureDrift {
-  const referenceDistribution = reference.exact
-    ? Distribution.fromExact(reference.exact)
-    : Distribution.fromSketch(reference.sketch);
+  // Compare like with like: the window holds DDSketch buckets, so the reference is binned by the
+  // same buckets. Exact reference values against bucketed window values would put every window
+  // value up to 1 % away from its true place, which KS reads as drift on any feature far from 0
+  // (a constant 3 vs its bucket's 2.99: D = 1), and the bin edges would not line up for PSI.
+  const referenceDistribution =
+    reference.exact && current.exact
+      ? Distribution.fromExact(reference.exact)
+      : Distribution.fromSketch(reference.sketch);
   const result = { ...base, mean: current.mean(), referenceMean: reference.mean };
   const override = config.featureThresholds[base.feature];
   if (reference.count <= config.smallReferenceRows) {
@@ -167,7 +170,11 @@ function compareNumeric(
   const { value, bins } = numericPsi(referenceDistribution, current);
   result.psi = value;
   result.topBins = bins;
-  result.outOfRangeRate = current.outsideShare(reference.min, reference.max);
+  // The range in the window's terms: a value in the reference min's (max's) bucket is in range,
+  // though its bucket's representative may lie below the exact min (above the max).
+  result.outOfRangeRate = current.exact
+    ? current.outsideShare(reference.min, reference.max)
+    : current.outsideShare(bucketRepresentative(reference.min), bucketRepresentative(reference.max));
   result.outOfRangeDrift = result.outOfRangeRate > config.rateIncreaseThreshold;
   return result;
 }
@@ -175,13 +182,21 @@ function compareNumeric(
 function compareCategorical(
   base: FeatureDrift,
   reference: CategoricalProfile,
-  current: Map<string, number>,
+  observed: Map<string, number>,
   config: DriftModelConfig,
 ): FeatureDrift {
-  const categories = new Set<string>([
-    ...reference.counter.counts.map(([category]) => category),
-    ...current.keys(),
-  ]);
+  // A baseline that tracked only its top categories (Misra-Gries) holds the rest in "__other__":
+  // the window's categories it did not track are folded there too, or every one of them would look
+  // new against a zero reference count.
+  const tracked = new Set(reference.counter.counts.map(([category]) => category));
+  const current = reference.counter.other > 0 ? new Map<string, number>() : observed;
+  if (reference.counter.other > 0) {
+    for (const [category, count] of observed) {
+      const key = tracked.has(category) ? category : "__other__";
+      current.set(key, (current.get(key) ?? 0) + count);
+    }
+  }
+  const categories = new Set<string>([...tracked, ...current.keys()]);
   if (reference.counter.other > 0) categories.add("__other__");
   const labels = [...categories].sort();
   const referenceCounts = labels.map((label) =>
@@ -281,6 +296,12 @@ function compareReconstruction(baseline: StoredBaseline, state: WindowState): Mu
     threshold,
     drifted: observed.meanError > threshold,
   };
+}
+
+function sum(counts: Iterable<number>): number {
+  let total = 0;
+  for (const count of counts) total += count;
+  return total;
 }
 
 function fmt(value: number): string {

@@ -13,21 +13,32 @@ export interface PcaModel {
   /** k rows of d loadings (orthonormal eigenvectors of the correlation matrix). */
   components: number[][];
   /**
-   * Expected squared reconstruction error of one reference row: the sum of the discarded
-   * eigenvalues of the correlation matrix.
+   * Mean squared reconstruction error of held-out reference rows (rows the model was not fitted
+   * on): an in-sample error would be biased low and make every window look drifted.
    */
   referenceError: number;
-  /** Its variance per row under normality, 2·Σ discarded λ², to size the threshold for n rows. */
+  /** Sample variance of the held-out rows' squared error (empirical, so heavy tails count). */
   referenceErrorVariance: number;
+  /** How many held-out rows the two figures above come from. */
+  referenceRows: number;
   explainedVariance: number;
 }
 
-/** Streaming mean and co-moment matrix (Welford), over rows where every feature is present. */
+/** Held-out rows kept for the out-of-sample error (a reservoir sample, so memory stays bounded). */
+export const holdoutRows = 1000;
+
+/**
+ * Streaming mean and co-moment matrix (Welford) over rows where every feature is present, plus a
+ * reservoir of held-out rows. The model is fitted on all rows but the held-out ones (their
+ * contribution is subtracted from the co-moments) and its error is measured on the held-out rows.
+ */
 export class PcaAccumulator {
   private n = 0;
   private readonly mean: Float64Array;
   private readonly comoment: Float64Array;
   private readonly delta: Float64Array;
+  private readonly reservoir: Float64Array[] = [];
+  private readonly random = seededUniform(0x5eed);
 
   constructor(readonly features: string[]) {
     const d = features.length;
@@ -38,37 +49,39 @@ export class PcaAccumulator {
 
   add(row: Record<string, unknown>): void {
     const d = this.features.length;
+    const values = new Float64Array(d);
     for (let i = 0; i < d; i++) {
       const value = row[this.features[i] as string];
       if (typeof value !== "number" || !Number.isFinite(value)) return;
+      values[i] = value;
     }
     this.n++;
-    for (let i = 0; i < d; i++) {
-      const value = row[this.features[i] as string] as number;
-      const delta = value - (this.mean[i] as number);
-      this.delta[i] = delta;
-      this.mean[i] = (this.mean[i] as number) + delta / this.n;
-    }
-    for (let i = 0; i < d; i++) {
-      const after = (row[this.features[i] as string] as number) - (this.mean[i] as number);
-      for (let j = 0; j < d; j++)
-        this.comoment[j * d + i] = (this.comoment[j * d + i] as number) + (this.delta[j] as number) * after;
+    addToMoments(this.n, this.mean, this.comoment, this.delta, values);
+    if (this.reservoir.length < holdoutRows) this.reservoir.push(values);
+    else {
+      const slot = Math.floor(this.random() * this.n);
+      if (slot < holdoutRows) this.reservoir[slot] = values;
     }
   }
 
   /** The model, or undefined when there are too few complete rows or no variance to work with. */
   model(components: number): PcaModel | undefined {
     const d = this.features.length;
-    if (this.n < Math.max(10, d + 1) || components < 1) return undefined;
+    const heldOut =
+      this.n >= 4 * holdoutRows
+        ? this.reservoir
+        : this.reservoir.slice(0, Math.floor(this.reservoir.length / 4));
+    const fitted = subtractRows(this.n, this.mean, this.comoment, heldOut);
+    if (fitted.n < Math.max(10, d + 1) || heldOut.length < 10 || components < 1) return undefined;
     const std = Array.from({ length: d }, (_, i) =>
-      Math.sqrt((this.comoment[i * d + i] as number) / (this.n - 1)),
+      Math.sqrt((fitted.comoment[i * d + i] as number) / (fitted.n - 1)),
     );
     const kept = std.map((s, i) => (s > 0 ? i : -1)).filter((i) => i >= 0);
     if (kept.length < 2) return undefined;
     const correlation = Matrix.zeros(kept.length, kept.length);
     kept.forEach((fi, a) => {
       kept.forEach((fj, b) => {
-        const covariance = (this.comoment[fi * d + fj] as number) / (this.n - 1);
+        const covariance = (fitted.comoment[fi * d + fj] as number) / (fitted.n - 1);
         correlation.set(a, b, covariance / ((std[fi] as number) * (std[fj] as number)));
       });
     });
@@ -78,18 +91,97 @@ export class PcaAccumulator {
       .sort((a, b) => b.value - a.value);
     const k = Math.min(components, kept.length - 1);
     const vectors = eigen.eigenvectorMatrix;
-    const discarded = order.slice(k).map((entry) => entry.value);
     const total = order.reduce((sum, entry) => sum + entry.value, 0);
-    return {
+    const discarded = order.slice(k).reduce((sum, entry) => sum + entry.value, 0);
+    const model: PcaModel = {
       features: kept.map((i) => this.features[i] as string),
-      mean: kept.map((i) => this.mean[i] as number),
+      mean: kept.map((i) => fitted.mean[i] as number),
       std: kept.map((i) => std[i] as number),
       components: order.slice(0, k).map(({ index }) => vectors.getColumn(index)),
-      referenceError: discarded.reduce((sum, value) => sum + value, 0),
-      referenceErrorVariance: 2 * discarded.reduce((sum, value) => sum + value * value, 0),
-      explainedVariance: total > 0 ? 1 - discarded.reduce((sum, value) => sum + value, 0) / total : 0,
+      referenceError: 0,
+      referenceErrorVariance: 0,
+      referenceRows: heldOut.length,
+      explainedVariance: total > 0 ? 1 - discarded / total : 0,
     };
+    let errorMean = 0;
+    let errorM2 = 0;
+    heldOut.forEach((row, index) => {
+      const named: Record<string, number> = {};
+      this.features.forEach((name, i) => {
+        named[name] = row[i] as number;
+      });
+      const error = reconstructionError(model, named);
+      const delta = error - errorMean;
+      errorMean += delta / (index + 1);
+      errorM2 += delta * (error - errorMean);
+    });
+    model.referenceError = errorMean;
+    model.referenceErrorVariance = errorM2 / Math.max(heldOut.length - 1, 1);
+    return model;
   }
+}
+
+function addToMoments(
+  n: number,
+  mean: Float64Array,
+  comoment: Float64Array,
+  delta: Float64Array,
+  values: Float64Array,
+): void {
+  const d = values.length;
+  for (let i = 0; i < d; i++) {
+    delta[i] = (values[i] as number) - (mean[i] as number);
+    mean[i] = (mean[i] as number) + (delta[i] as number) / n;
+  }
+  for (let i = 0; i < d; i++) {
+    const after = (values[i] as number) - (mean[i] as number);
+    for (let j = 0; j < d; j++)
+      comoment[j * d + i] = (comoment[j * d + i] as number) + (delta[j] as number) * after;
+  }
+}
+
+/** Moments of all rows minus `rows` (Chan et al.'s parallel formula, run backwards). */
+function subtractRows(
+  n: number,
+  mean: Float64Array,
+  comoment: Float64Array,
+  rows: Float64Array[],
+): { n: number; mean: Float64Array; comoment: Float64Array } {
+  const d = mean.length;
+  const m = rows.length;
+  const restN = n - m;
+  const heldMean = new Float64Array(d);
+  const heldComoment = new Float64Array(d * d);
+  const scratch = new Float64Array(d);
+  rows.forEach((row, index) => {
+    addToMoments(index + 1, heldMean, heldComoment, scratch, row);
+  });
+  if (restN <= 0) return { n: 0, mean: new Float64Array(d), comoment: new Float64Array(d * d) };
+  const restMean = new Float64Array(d);
+  for (let i = 0; i < d; i++) restMean[i] = ((mean[i] as number) * n - (heldMean[i] as number) * m) / restN;
+  const restComoment = new Float64Array(d * d);
+  const factor = (restN * m) / n;
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      const di = (restMean[i] as number) - (heldMean[i] as number);
+      const dj = (restMean[j] as number) - (heldMean[j] as number);
+      restComoment[i * d + j] =
+        (comoment[i * d + j] as number) - (heldComoment[i * d + j] as number) - di * dj * factor;
+    }
+  }
+  return { n: restN, mean: restMean, comoment: restComoment };
+}
+
+/** mulberry32: the reservoir's choices are a function of the data alone, so a baseline is reproducible. */
+function seededUniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }
 
 /**
@@ -118,7 +210,14 @@ export function reconstructionError(model: PcaModel, features: Record<string, nu
   return Math.max(norm - projected, 0);
 }
 
-/** The highest window-mean error the baseline explains: expected error + 3 standard errors for n rows. */
+/**
+ * The highest window-mean error the baseline explains: the held-out mean plus 3 standard errors of
+ * the difference between a window of `rows` rows and the held-out estimate itself.
+ */
 export function reconstructionThreshold(model: PcaModel, rows: number): number {
-  return model.referenceError + 3 * Math.sqrt(model.referenceErrorVariance / Math.max(rows, 1));
+  const variance = model.referenceErrorVariance;
+  return (
+    model.referenceError +
+    3 * Math.sqrt(variance / Math.max(rows, 1) + variance / Math.max(model.referenceRows, 1))
+  );
 }

@@ -76,17 +76,17 @@ export function reportFindings(report: DriftReport, tenant: string): Finding[] {
       `${report.modelId}: ${describe(feature)}`,
       featureEvidence(feature),
     );
-    if (feature.missingRateDrift || feature.outOfRangeDrift) {
-      signal(
-        `${feature.feature}#quality`,
-        true,
-        Severity.SEVERITY_WARNING,
-        Math.max(feature.missingRate, feature.outOfRangeRate),
-        0,
-        `${report.modelId}: feature "${feature.feature}" missing ${pct(feature.missingRate)} (baseline ${pct(feature.referenceMissingRate)}), out of range ${pct(feature.outOfRangeRate)}`,
-        { missing_rate: String(feature.missingRate), out_of_range_rate: String(feature.outOfRangeRate) },
-      );
-    }
+    // Always sent, resolved when both rates are fine: otherwise a quality alert opened by one window
+    // would stay open for good (the alerter ignores a resolution for an alert that is not firing).
+    signal(
+      `${feature.feature}#quality`,
+      feature.missingRateDrift || feature.outOfRangeDrift,
+      Severity.SEVERITY_WARNING,
+      Math.max(feature.missingRate, feature.outOfRangeRate),
+      0,
+      `${report.modelId}: feature "${feature.feature}" missing ${pct(feature.missingRate)} (baseline ${pct(feature.referenceMissingRate)}), out of range ${pct(feature.outOfRangeRate)}`,
+      { missing_rate: String(feature.missingRate), out_of_range_rate: String(feature.outOfRangeRate) },
+    );
   }
   if (report.multivariate) {
     const mv = report.multivariate;

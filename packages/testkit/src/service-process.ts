@@ -3,6 +3,14 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
+/** Kills the process group at once (no drain): what a node failure or the OOM killer does. */
+export function killService(service: ServiceProcess): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => service.child.once("exit", () => resolve()));
+  service.child.kill("SIGKILL");
+  return exited;
+}
+
 export interface ServiceProcess {
   name: string;
   httpPort: number;
@@ -11,7 +19,7 @@ export interface ServiceProcess {
   output: string[];
 }
 
-/** Starts one Argus service as its own process, exactly as it runs in production (minus the image). */
+/** Starts one Argus service as its own process, as it runs in production (minus the image). */
 export function spawnService(
   name: string,
   env: Record<string, string>,
