@@ -45,6 +45,11 @@ export interface BatchConsumerOptions<T> {
   sessionTimeoutMs?: number;
   /** Records handed to `handle` at once; big fetches are cut so heartbeats keep flowing. */
   maxChunk?: number;
+  /**
+   * Partitions processed at once by this consumer (default 1). More lets one partition's Redis
+   * and Kafka round trips overlap another's work; ordering within a partition is kept.
+   */
+  partitionsConcurrently?: number;
   clock?: () => Date;
 }
 
@@ -85,7 +90,7 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const messages = batch.messages;
       for (let start = 0; start < messages.length; start += maxChunk) {

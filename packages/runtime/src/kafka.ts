@@ -5,6 +5,11 @@ export type { Kafka, Producer };
 
 const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;
 
+// Conditions kafkajs logs as errors although it retries them: a coordinator or leader moving, a
+// group rebalancing. They are warnings for on-call; a real failure surfaces after the retries.
+const transientKafkaErrors =
+  /coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|leader not available|no leader/i;
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
@@ -23,7 +28,8 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        if (level === logLevel.ERROR) kafkaLogger.error(extra, message);
+        const transient = typeof extra.error === "string" && transientKafkaErrors.test(extra.error);
+        if (level === logLevel.ERROR && !transient) kafkaLogger.error(extra, message);
         else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
         else kafkaLogger.debug(extra, message);
       },

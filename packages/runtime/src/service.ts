@@ -44,7 +44,7 @@ export interface ServiceContext {
 
 export type ConsumeOptions<T> = Pick<
   BatchConsumerOptions<T>,
-  "groupId" | "topics" | "decode" | "handle" | "maxChunk"
+  "groupId" | "topics" | "decode" | "handle" | "maxChunk" | "partitionsConcurrently"
 >;
 
 export interface ServiceWiring {

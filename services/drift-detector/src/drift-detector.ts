@@ -43,6 +43,10 @@ export function startDriftDetector(
         groupId: group,
         topics: [context.topics.inference],
         decode: decodeInferenceEvent,
+        // A batch's Redis write grows with the distinct sketch buckets it touches, not with its
+        // events: bigger chunks amortize it, and a second partition's work overlaps the round trips.
+        maxChunk: 10_000,
+        partitionsConcurrently: 3,
         handle: createInferenceHandler({
           fence: context.offsetFence(group),
           windows,

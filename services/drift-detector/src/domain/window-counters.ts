@@ -48,57 +48,102 @@ export interface PcaContext {
   baselineVersion: number;
 }
 
+/** Per numeric prefix while a batch is accumulated: bucket keys as numbers, strings made once at the end. */
+interface NumericAccumulator {
+  positive: Map<number, number>;
+  negative: Map<number, number>;
+  zero: number;
+  min: number;
+  max: number;
+}
+
+interface Accumulating {
+  delta: WindowDelta;
+  numeric: Map<string, NumericAccumulator>;
+}
+
 /** Adds a batch of events to per-(model, window) deltas. Events without a usable time are skipped by the caller. */
 export function accumulateWindows(
   events: InferenceEvent[],
   windowMsOf: (modelId: string) => number,
   pcaOf: (modelId: string) => PcaContext | undefined,
 ): Map<string, WindowDelta> {
-  const deltas = new Map<string, WindowDelta>();
+  const open = new Map<string, Accumulating>();
+  // Field names are built once per batch, not once per value: this loop is the ingest hot path.
+  const names = new Map<string, string>();
+  const fieldOf = (name: string) => {
+    let field = names.get(name);
+    if (field === undefined) {
+      field = featureField(name);
+      names.set(name, field);
+    }
+    return field;
+  };
   for (const event of events) {
     const windowStart = windowStartOf((event.eventTime as Date).getTime(), windowMsOf(event.modelId));
     const id = `${event.modelId}\u0000${windowStart}`;
-    let delta = deltas.get(id);
-    if (!delta) {
-      delta = {
-        modelId: event.modelId,
-        tenant: event.tenant,
-        windowStart,
-        counters: new Map(),
-        extremes: new Map(),
+    let entry = open.get(id);
+    if (!entry) {
+      entry = {
+        delta: {
+          modelId: event.modelId,
+          tenant: event.tenant,
+          windowStart,
+          counters: new Map(),
+          extremes: new Map(),
+        },
+        numeric: new Map(),
       };
-      deltas.set(id, delta);
+      open.set(id, entry);
     }
-    addEvent(delta, event, pcaOf(event.modelId));
+    addEvent(entry, event, pcaOf(event.modelId), fieldOf);
+  }
+  const deltas = new Map<string, WindowDelta>();
+  for (const [id, { delta, numeric }] of open) {
+    for (const [prefix, values] of numeric) {
+      for (const [key, count] of values.positive) delta.counters.set(`${prefix}:d:p${key}`, count);
+      for (const [key, count] of values.negative) delta.counters.set(`${prefix}:d:n${key}`, count);
+      if (values.zero > 0) delta.counters.set(`${prefix}:d:z`, values.zero);
+      delta.extremes.set(prefix, [values.min, values.max]);
+    }
+    deltas.set(id, delta);
   }
   return deltas;
 }
 
-function addEvent(delta: WindowDelta, event: InferenceEvent, pca: PcaContext | undefined): void {
+function addEvent(
+  entry: Accumulating,
+  event: InferenceEvent,
+  pca: PcaContext | undefined,
+  fieldOf: (name: string) => string,
+): void {
+  const delta = entry.delta;
   increment(delta, "n", 1);
   const numeric: Record<string, number | undefined> = {};
-  for (const [name, value] of Object.entries(event.features)) {
-    const kind = value.kind;
+  for (const name in event.features) {
+    const kind = (event.features[name] as InferenceEvent["features"][string]).kind;
     // A feature that is absent, unset or not finite is missing: missing = n − values counted.
     if (kind?.$case === "number" && Number.isFinite(kind.value)) {
-      addNumber(delta, featureField(name), kind.value);
+      addNumber(entry, fieldOf(name), kind.value);
       numeric[name] = kind.value;
     } else if (kind?.$case === "category") {
-      increment(delta, categoryField(featureField(name), kind.value), 1);
+      increment(delta, categoryField(fieldOf(name), kind.value), 1);
     } else if (kind?.$case === "text") {
       // Raw text is never kept: its length in code points is the drift signal.
-      addNumber(delta, featureField(`${name}.length`), [...kind.value].length);
+      addNumber(entry, fieldOf(`${name}.length`), [...kind.value].length);
     }
   }
   const output = event.output?.kind;
   if (output?.$case === "classification") {
     increment(delta, categoryField("p", output.value.label), 1);
-    const scores = Object.values(output.value.scores);
-    if (scores.length > 0) addNumber(delta, "s", Math.max(...scores));
+    let highest = Number.NEGATIVE_INFINITY;
+    for (const label in output.value.scores)
+      highest = Math.max(highest, output.value.scores[label] as number);
+    if (highest > Number.NEGATIVE_INFINITY) addNumber(entry, "s", highest);
   } else if (output?.$case === "regression" && Number.isFinite(output.value)) {
-    addNumber(delta, "p", output.value);
+    addNumber(entry, "p", output.value);
   } else if (output?.$case === "generatedText") {
-    addNumber(delta, "p", [...output.value].length);
+    addNumber(entry, "p", [...output.value].length);
   }
   if (pca) {
     increment(delta, "mv:n", 1);
@@ -107,14 +152,23 @@ function addEvent(delta: WindowDelta, event: InferenceEvent, pca: PcaContext | u
   }
 }
 
-function addNumber(delta: WindowDelta, prefix: string, value: number): void {
-  increment(delta, `${prefix}:d:${bucketOf(value)}`, 1);
-  const extremes = delta.extremes.get(prefix);
-  if (!extremes) delta.extremes.set(prefix, [value, value]);
-  else {
-    if (value < extremes[0]) extremes[0] = value;
-    if (value > extremes[1]) extremes[1] = value;
+function addNumber(entry: Accumulating, prefix: string, value: number): void {
+  let values = entry.numeric.get(prefix);
+  if (!values) {
+    values = { positive: new Map(), negative: new Map(), zero: 0, min: value, max: value };
+    entry.numeric.set(prefix, values);
   }
+  if (value > 0) {
+    const key = mapper.key(value);
+    values.positive.set(key, (values.positive.get(key) ?? 0) + 1);
+  } else if (value < 0) {
+    const key = mapper.key(value);
+    values.negative.set(key, (values.negative.get(key) ?? 0) + 1);
+  } else {
+    values.zero++;
+  }
+  if (value < values.min) values.min = value;
+  if (value > values.max) values.max = value;
 }
 
 function increment(delta: WindowDelta, field: string, by: number): void {
