@@ -1,16 +1,10 @@
 import { InferenceEvent } from "@argus/proto";
+import { normalDraw, seededUniform } from "@argus/stats";
 
-/** mulberry32 + Box-Muller: the same synthetic traffic on every run. */
+/** Seeded normal draws: the same synthetic traffic on every run. */
 export function normals(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4_294_967_296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = seededUniform(seed);
+  return () => normalDraw(uniform);
 }
 
 export const t0 = Date.UTC(2026, 5, 1, 0, 0, 0);

@@ -31,18 +31,6 @@ export function predict(application: CreditApplication): {
   return { label: approve >= 0.5 ? "approve" : "deny", scores: { approve, deny: 1 - approve } };
 }
 
-/** Seeded generator (mulberry32) so every demo run sends the same traffic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const employments: CreditApplication["employment"][] = ["employed", "self_employed", "unemployed", "retired"];
 
 export function normalApplication(random: () => number): CreditApplication {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { AlertServiceClient, AlertState, Finding, findingKindToJSON } from "@argus/proto";
 import { connectProducer, createKafka, createLogger } from "@argus/runtime";
 import { createMonitor } from "@argus/sdk";
+import { seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
   collectTopic,
@@ -18,7 +19,7 @@ import {
 } from "@argus/testkit";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { quantile } from "simple-statistics";
-import { malformedApplications, normalApplication, predict, seededRandom } from "./credit-model.js";
+import { malformedApplications, normalApplication, predict } from "./credit-model.js";
 import { elapsedMs, say } from "./progress.js";
 
 const normalEvents = 2_000;
@@ -104,7 +105,7 @@ async function runDemo(cleanup: (() => Promise<void>)[]): Promise<number> {
   cleanup.push(() => monitor.close());
 
   say(`sending normal traffic: ${normalEvents} predictions from ${clients} clients…`);
-  const random = seededRandom(42);
+  const random = seededUniform(42);
   for (let i = 1; i <= normalEvents; i++) {
     const application = normalApplication(random);
     await monitor.record({

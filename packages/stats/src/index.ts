@@ -50,4 +50,5 @@ export {
   type PageHinkleyMode,
   type PageHinkleyOptions,
 } from "./page-hinkley.js";
+export * from "./random.js";
 export { chiSquareSf, logGamma, regularizedGammaP, regularizedGammaQ } from "./special.js";

@@ -1,4 +1,4 @@
-import { DDSketch } from "@argus/stats";
+import { DDSketch, normalDraw as normal, seededUniform as rng } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import {
   BaselineBuilder,
@@ -9,22 +9,6 @@ import {
   profileHash,
   ReferenceDataError,
 } from "../src/domain/baseline-profile.js";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number, mean = 0, sd = 1): number {
-  const u = 1 - random();
-  return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
 
 const numeric = (profile: BaselineProfile, name: string) => profile.features[name] as NumericProfile;
 const categorical = (profile: BaselineProfile, name: string) => profile.features[name] as CategoricalProfile;

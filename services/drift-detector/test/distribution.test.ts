@@ -1,4 +1,4 @@
-import { DDSketch } from "@argus/stats";
+import { DDSketch, seededUniform as rng } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import { sketchAccuracy } from "../src/domain/baseline-profile.js";
 import { Distribution, ksStatistic, wasserstein1 } from "../src/domain/distribution.js";
@@ -37,17 +37,6 @@ function bucketsOf(values: readonly number[]): Map<string, number> {
   const buckets = new Map<string, number>();
   for (const value of values) buckets.set(bucketOf(value), (buckets.get(bucketOf(value)) ?? 0) + 1);
   return buckets;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function lognormalSample(seed: number, n: number, shift = 0): number[] {

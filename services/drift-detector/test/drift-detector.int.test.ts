@@ -15,6 +15,7 @@ import {
 } from "@argus/proto";
 import { loadConfig, type RunningService } from "@argus/runtime";
 import { createMonitor, type Monitor } from "@argus/sdk";
+import { normalDraw, seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
   collectTopic,
@@ -32,20 +33,15 @@ import { driftConfigSchema, startDriftDetector } from "../src/index.js";
 const features = Array.from({ length: 20 }, (_, i) => `f${String(i + 1).padStart(2, "0")}`);
 const shifted = new Set(["f03", "f07", "f12"]);
 const windowMs = 60_000;
-const eventsPerWindow = 1_000;
+// Normalized Wasserstein of a clean 1 000-event window against the reference is ~0.04 but its tail
+// reaches Evidently's 0.1; 2 000 events keep 17 clean features × 6 windows clear of it.
+const eventsPerWindow = 2_000;
 const t0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
-/** Seeded standard normal draws (Box-Muller over mulberry32), so every run sends the same data. */
+/** Seeded standard normal draws, so every run sends the same data. */
 function normals(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4_294_967_296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = seededUniform(seed);
+  return () => normalDraw(uniform);
 }
 
 function referenceCsv(rows: number): string {

@@ -5,6 +5,7 @@ import {
   InferenceEvent,
   ReportStatus,
 } from "@argus/proto";
+import { normalDraw as normal, seededUniform as rng } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import { BaselineBuilder, type ReferenceRowInput } from "../src/domain/baseline-profile.js";
 import type { StoredBaseline } from "../src/domain/baseline-record.js";
@@ -14,22 +15,6 @@ import { accumulateWindows, type PcaContext, type WindowDelta } from "../src/dom
 import { parseWindowState, type WindowState } from "../src/domain/window-state.js";
 
 // ---- helpers ----
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number, mean = 0, sd = 1): number {
-  const u = 1 - random();
-  return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
 
 function pick<T>(random: () => number, weighted: [T, number][]): T {
   let u = random();

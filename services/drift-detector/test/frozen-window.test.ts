@@ -1,4 +1,5 @@
 import { BaselineSource, type FeatureValue, InferenceEvent, ReportStatus } from "@argus/proto";
+import { normalDraw as normal, seededUniform as rng } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import {
   type BaselineProfile,
@@ -12,22 +13,6 @@ import { evaluateWindow } from "../src/domain/evaluate.js";
 import { profileFromWindow } from "../src/domain/frozen-window.js";
 import { accumulateWindows } from "../src/domain/window-counters.js";
 import { parseWindowState, type WindowState } from "../src/domain/window-state.js";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number, mean = 0, sd = 1): number {
-  const u = 1 - random();
-  return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const windowMs = defaultDriftConfig.windowMs;

@@ -9,6 +9,7 @@ import {
   type ListWindowsResponse,
   type SetBaselineRequest,
 } from "@argus/proto";
+import { normalDraw, seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
   freePorts,
@@ -36,21 +37,10 @@ const numericFeatures = ["f1", "f2", "f3", "f4", "f5", "f6"];
 const segments = ["retail", "smb", "enterprise", "public", "edu"];
 const partitions = 6;
 
-function uniforms(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4_294_967_296;
-  };
-}
-
 /** The encoded stream, built once; window 7 on drifts (f2 shifted, segment mix changed). */
 function buildStream(): { key: string; value: Buffer }[] {
-  const u = uniforms(2026);
-  const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const u = seededUniform(2026);
+  const normal = () => normalDraw(u);
   const messages: { key: string; value: Buffer }[] = [];
   for (let w = 0; w < windows; w++) {
     for (let i = 0; i < perWindow; i++) {
@@ -110,8 +100,8 @@ function buildStream(): { key: string; value: Buffer }[] {
 }
 
 function referenceCsv(): string {
-  const u = uniforms(77);
-  const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const u = seededUniform(77);
+  const normal = () => normalDraw(u);
   const lines = [[...numericFeatures, "segment"].join(",")];
   for (let i = 0; i < 4_000; i++) {
     lines.push(

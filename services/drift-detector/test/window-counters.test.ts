@@ -1,4 +1,5 @@
 import { type FeatureValue, InferenceEvent, type ModelOutput } from "@argus/proto";
+import { normalDraw as normal, seededUniform as rng } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import { BaselineBuilder } from "../src/domain/baseline-profile.js";
 import { Distribution } from "../src/domain/distribution.js";
@@ -16,22 +17,6 @@ import { observedCount, observedDistribution, parseWindowState } from "../src/do
 // ---- helpers (self-contained: every test file here is standalone) ----
 
 /** mulberry32: a small seeded generator, so every run sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number, mean = 0, sd = 1): number {
-  const u = 1 - random();
-  const v = random();
-  return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
 
 type Cell = number | string | { text: string } | null;
 

@@ -1,3 +1,4 @@
+import { seededUniform } from "@argus/stats";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 
 /**
@@ -38,6 +39,7 @@ export class PcaAccumulator {
   private readonly comoment: Float64Array;
   private readonly delta: Float64Array;
   private readonly reservoir: Float64Array[] = [];
+  // Seeded: the reservoir's choices are a function of the data alone, so a baseline is reproducible.
   private readonly random = seededUniform(0x5eed);
 
   constructor(readonly features: string[]) {
@@ -170,18 +172,6 @@ function subtractRows(
     }
   }
   return { n: restN, mean: restMean, comoment: restComoment };
-}
-
-/** mulberry32: the reservoir's choices are a function of the data alone, so a baseline is reproducible. */
-function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**
