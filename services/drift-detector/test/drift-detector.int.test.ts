@@ -9,6 +9,9 @@ import {
   Finding,
   FindingKind,
   type GetDriftReportResponse,
+  type GetFeatureHistoryResponse,
+  type ListModelsResponse,
+  type ListWindowsResponse,
   ReportStatus,
   type SetBaselineRequest,
   type SetBaselineResponse,
@@ -99,6 +102,12 @@ describe("drift-detector on real Kafka and Redis", () => {
     await findings?.stop();
     await detector?.stop();
   });
+
+  function unary<T>(call: (callback: (error: ServiceError | null, response: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) =>
+      call((error, response) => (error ? reject(error) : resolve(response))),
+    );
+  }
 
   function setBaseline(messages: SetBaselineRequest[]): Promise<SetBaselineResponse> {
     return new Promise((resolve, reject) => {
@@ -210,6 +219,44 @@ describe("drift-detector on real Kafka and Redis", () => {
     expect(report?.eventCount).toBe(eventsPerWindow);
     expect(report?.lateEventCount).toBe(0);
     expect(report?.features.find((f) => f.feature === "f03")?.test).toBe("wasserstein");
+
+    const viewer = metadata(principals.viewer.token);
+    const range = { from: new Date(t0), to: new Date(t0 + 5 * windowMs) };
+    const { windows } = await unary<ListWindowsResponse>((cb) =>
+      client.listWindows({ modelId: "scorer", ...range, pageSize: 0 }, viewer, cb),
+    );
+    expect(windows.map((w) => w.driftedFeatures)).toEqual([
+      ...Array(3).fill([...shifted].sort()),
+      ...Array(3).fill([]),
+    ]);
+    const { points } = await unary<GetFeatureHistoryResponse>((cb) =>
+      client.getFeatureHistory({ modelId: "scorer", feature: "f07", ...range }, viewer, cb),
+    );
+    expect(points.map((p) => p.drifted)).toEqual([false, false, false, true, true, true]);
+    const { models } = await unary<ListModelsResponse>((cb) => client.listModels({}, viewer, cb));
+    expect(models.find((m) => m.modelId === "scorer")?.baselineVersion).toBe(1);
+
+    // Freezing a window of live traffic makes it the next baseline version.
+    const frozen = await setBaseline([
+      {
+        part: {
+          $case: "spec",
+          value: {
+            modelId: "scorer",
+            source: BaselineSource.BASELINE_SOURCE_FROZEN_WINDOW,
+            predictionColumn: "",
+            scoreColumnPrefix: "",
+            categoricalColumns: [],
+            ignoredColumns: [],
+            windowStart: new Date(t0 + 4 * windowMs),
+            description: "week after the release",
+          },
+        },
+      },
+    ]);
+    expect(frozen.baseline?.version).toBe(2);
+    expect(frozen.baseline?.rowCount).toBe(eventsPerWindow);
+    expect(frozen.baseline?.features).toEqual(features);
   });
 
   it("raises a performance-drift finding at the change point when labels start to disagree", async () => {
