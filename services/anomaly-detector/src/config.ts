@@ -1,5 +1,10 @@
+import { FindingKind } from "@argus/proto";
 import { baseConfigShape } from "@argus/runtime";
 import { z } from "zod";
+import type { ClientPolicy } from "./domain/client-state.js";
+import type { ResourcePolicy } from "./domain/resources.js";
+
+const ms = z.coerce.number().int().positive();
 
 export const anomalyConfigSchema = z.object({
   ...baseConfigShape,
@@ -8,6 +13,57 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_CONSUMER_GROUP: z.string().min(1).default("argus-anomaly"),
   /** YAML file declaring each model's input schema (see config/models.example.yaml). */
   ANOMALY_INPUT_SCHEMAS_FILE: z.string().min(1, "must name the input schema YAML file"),
+  /** A client's state is forgotten after this much silence. */
+  ANOMALY_CLIENT_TTL_MS: ms.default(24 * 3_600_000),
+  ANOMALY_RATE_WINDOW_MS: ms.default(60_000),
+  ANOMALY_RATE_MAX_REQUESTS: z.coerce.number().int().min(1).default(600),
+  ANOMALY_RISK_HALF_LIFE_MS: ms.default(3_600_000),
+  ANOMALY_REALERT_MS: ms.default(10 * 60_000),
+  ANOMALY_RESOURCE_Z: z.coerce.number().positive().default(6),
+  ANOMALY_RESOURCE_MIN_RATIO: z.coerce.number().min(1).default(3),
+  ANOMALY_RESOURCE_WARMUP: z.coerce.number().int().min(10).default(200),
+  ANOMALY_RESOURCE_OUTLIERS_TO_ALARM: z.coerce.number().int().min(1).max(32).default(3),
 });
 
 export type AnomalyConfig = z.infer<typeof anomalyConfigSchema>;
+
+/** How much one finding of a kind raises a client's risk (combined as 1 − Π(1 − w)). */
+const riskWeights: Partial<Record<FindingKind, number>> = {
+  [FindingKind.FINDING_KIND_EXTRACTION]: 0.6,
+  [FindingKind.FINDING_KIND_ADVERSARIAL_PROBE]: 0.5,
+  [FindingKind.FINDING_KIND_MEMBERSHIP_PROBE]: 0.5,
+  [FindingKind.FINDING_KIND_PROMPT_INJECTION]: 0.4,
+  [FindingKind.FINDING_KIND_DATA_LEAKAGE]: 0.3,
+  [FindingKind.FINDING_KIND_RATE_ABUSE]: 0.3,
+  [FindingKind.FINDING_KIND_RESOURCE_ABUSE]: 0.3,
+  [FindingKind.FINDING_KIND_OUTLIER]: 0.1,
+  [FindingKind.FINDING_KIND_INPUT_VIOLATION]: 0.05,
+};
+
+export function clientPolicyOf(config: AnomalyConfig): ClientPolicy {
+  const buckets = 6;
+  return {
+    rate: {
+      bucketMs: Math.ceil(config.ANOMALY_RATE_WINDOW_MS / buckets),
+      buckets,
+      maxRequests: config.ANOMALY_RATE_MAX_REQUESTS,
+    },
+    risk: {
+      halfLifeMs: config.ANOMALY_RISK_HALF_LIFE_MS,
+      maxReasons: 8,
+      weights: riskWeights,
+      defaultWeight: 0.2,
+    },
+    resourceOutliersToAlarm: config.ANOMALY_RESOURCE_OUTLIERS_TO_ALARM,
+    realertMs: config.ANOMALY_REALERT_MS,
+  };
+}
+
+export function resourcePolicyOf(config: AnomalyConfig): ResourcePolicy {
+  return {
+    alpha: 0.01,
+    warmup: config.ANOMALY_RESOURCE_WARMUP,
+    zThreshold: config.ANOMALY_RESOURCE_Z,
+    minRatio: config.ANOMALY_RESOURCE_MIN_RATIO,
+  };
+}

@@ -1,49 +1,140 @@
-import type { InferenceEvent } from "@argus/proto";
-import type { Producer } from "@argus/runtime";
+import type { Finding, InferenceEvent } from "@argus/proto";
 import {
+  applyFenced,
+  type FencedCommand,
   inSpan,
+  type OffsetFence,
   type OutgoingFinding,
+  type Producer,
   publishFindings,
   type RecordBatch,
   type ServiceMetrics,
   type Tracer,
 } from "@argus/runtime";
+import {
+  type ClientPolicy,
+  type ClientState,
+  concludeForClient,
+  observeClientRequest,
+} from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
+import { observeResources, type ResourceBaseline, type ResourcePolicy } from "../domain/resources.js";
+import { riskNow } from "../domain/risk.js";
+import type { ClientStore } from "./client-store.js";
 
-/**
- * Validates each event against its model's schema and publishes the findings before the batch's
- * offset is committed. Finding ids are deterministic, so a batch replayed after a crash yields the
- * same ids and the alerter ignores the repeats.
- */
-export function createInferenceHandler(deps: {
+export interface InferenceHandlerDeps {
   schemas: ModelSchemas;
+  store: ClientStore;
+  fence: OffsetFence;
   producer: Producer;
   findingsTopic: string;
   tracer: Tracer;
   metrics: ServiceMetrics;
-  clock: () => Date;
-}): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
+  clientPolicy: ClientPolicy;
+  resourcePolicy: ResourcePolicy;
+  /** Per-event detectors beyond input validation (text scanners): findings of one event. */
+  scanEvent?: (event: InferenceEvent, observedAt: Date) => Finding[];
+}
+
+/**
+ * Runs every detector over a batch: per-event ones (schema, text), per-model resource baselines
+ * (one per partition, so one consumer owns each) and per-client ones (rate, resources, risk). All
+ * state is read in one round trip and written in one fenced script with the offset; findings are
+ * published before that write, with ids derived from the record, so a replay republishes the same
+ * ids (ignored by the alerter) instead of losing them.
+ */
+export function createInferenceHandler(
+  deps: InferenceHandlerDeps,
+): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
+  const { store } = deps;
   return async (batch) => {
-    const outgoing: OutgoingFinding[] = [];
-    const observedAt = deps.clock();
-    for (const record of batch.records) {
-      const findings = detectInputViolations(deps.schemas, record.value, observedAt);
-      if (findings.length === 0) continue;
-      // A span only for events that produced findings: the trace on-call follows from the SDK to the page.
-      await inSpan(
-        deps.tracer,
-        "anomaly-detector.input_validation",
-        record.traceContext,
-        {
-          "argus.model": record.value.modelId,
-          "argus.event_id": record.value.eventId,
-          "argus.findings": findings.length,
-        },
-        async (_span, ctx) => {
-          for (const finding of findings) outgoing.push({ finding, traceContext: ctx });
-        },
-      );
-    }
-    await publishFindings(deps.producer, deps.findingsTopic, outgoing, deps.metrics);
+    await applyFenced(deps.fence, batch, async (records) => {
+      if (records.length === 0) return [];
+      const clientIds = [
+        ...new Set(records.map((record) => record.value.clientId).filter((id) => id !== "")),
+      ];
+      const resourceKeys = [
+        ...new Set(records.map((record) => store.resourcesKey(record.value.modelId, batch.partition))),
+      ];
+      const { clients, resources } = await store.load(clientIds, resourceKeys);
+      const outgoing: OutgoingFinding[] = [];
+      const touchedClients = new Map<string, { state: ClientState; modelId: string; tenant: string }>();
+      const touchedResources = new Map<string, ResourceBaseline>();
+      for (const record of records) {
+        const event = record.value;
+        const observedAt = event.eventTime as Date;
+        const eventFindings = [
+          ...detectInputViolations(deps.schemas, event, observedAt),
+          ...(deps.scanEvent?.(event, observedAt) ?? []),
+        ];
+        const resourceKey = store.resourcesKey(event.modelId, batch.partition);
+        const observed = observeResources(
+          touchedResources.get(resourceKey) ?? (resources.get(resourceKey) as ResourceBaseline),
+          event.latencyMs,
+          event.outputTokens,
+          deps.resourcePolicy,
+        );
+        touchedResources.set(resourceKey, observed.baseline);
+        let findings = eventFindings;
+        if (event.clientId) {
+          const before =
+            touchedClients.get(event.clientId)?.state ?? (clients.get(event.clientId) as ClientState);
+          const { state: afterRequest, signals } = observeClientRequest(
+            before,
+            event,
+            observed.verdict,
+            deps.clientPolicy,
+          );
+          const concluded = concludeForClient(
+            afterRequest,
+            event,
+            signals,
+            eventFindings,
+            `${record.topic}/${record.partition}/${record.offset}`,
+            deps.clientPolicy,
+          );
+          findings = [...eventFindings, ...concluded.findings];
+          touchedClients.set(event.clientId, {
+            state: concluded.state,
+            modelId: event.modelId,
+            tenant: event.tenant,
+          });
+        }
+        if (findings.length === 0) continue;
+        // A span only for events that produced findings: the trace on-call follows from the SDK to the page.
+        await inSpan(
+          deps.tracer,
+          "anomaly-detector.detect",
+          record.traceContext,
+          {
+            "argus.model": event.modelId,
+            "argus.event_id": event.eventId,
+            "argus.findings": findings.length,
+          },
+          async (_span, ctx) => {
+            for (const finding of findings) outgoing.push({ finding, traceContext: ctx });
+          },
+        );
+      }
+      await publishFindings(deps.producer, deps.findingsTopic, outgoing, deps.metrics);
+      const commands: FencedCommand[] = [];
+      for (const [key, baseline] of touchedResources)
+        commands.push(store.saveResourcesCommand(key, baseline));
+      const now = Date.now();
+      for (const [clientId, { state, modelId, tenant }] of touchedClients) {
+        commands.push(...store.saveClientCommands(clientId, state));
+        if (state.risk.score > 0) {
+          commands.push(
+            ...store.indexRiskCommands(
+              clientId,
+              modelId,
+              tenant,
+              riskNow(state.risk, Math.max(now, state.risk.updatedAtMs), deps.clientPolicy.risk),
+            ),
+          );
+        }
+      }
+      return commands;
+    });
   };
 }

@@ -1,0 +1,165 @@
+import {
+  AnomalyServiceService,
+  type ClientRisk,
+  type Finding,
+  type GetClientRiskRequest,
+  type GetClientRiskResponse,
+  type InferenceEvent,
+  type ListRiskyClientsRequest,
+  type ListRiskyClientsResponse,
+  type ScreenInputRequest,
+  type ScreenInputResponse,
+  Severity,
+  Verdict,
+} from "@argus/proto";
+import { type GrpcServiceRegistration, grpcError, principalOf } from "@argus/runtime";
+import { type handleUnaryCall, type ServerErrorResponse, status } from "@grpc/grpc-js";
+import type { ClientPolicy, ClientState } from "../domain/client-state.js";
+import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
+import { riskNow } from "../domain/risk.js";
+import type { ClientStore } from "./client-store.js";
+
+/** Reading risk is for viewers; screening is for the inference path (ingest). */
+export const anomalyServiceRoles = {
+  getClientRisk: "viewer",
+  listRiskyClients: "viewer",
+  screenInput: "ingest",
+} as const;
+
+const maxIdLength = 256;
+const blockRisk = 0.8;
+
+interface Deps {
+  store: ClientStore;
+  schemas: ModelSchemas;
+  policy: ClientPolicy;
+  scanEvent?: (event: InferenceEvent, observedAt: Date) => Finding[];
+  clock: () => number;
+}
+
+export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration {
+  const { store, policy, clock } = deps;
+
+  /** The client's risk as its own tenant sees it; any other tenant sees an unknown client (risk 0). */
+  const riskOf = (clientId: string, state: ClientState | undefined, tenant: string): ClientRisk => {
+    if (!state || state.tenant !== tenant) {
+      return { clientId, score: 0, reasons: [], updatedAt: undefined, queries: 0 };
+    }
+    return {
+      clientId,
+      score: riskNow(state.risk, clock(), policy.risk),
+      reasons: state.risk.reasons.map((reason) => ({
+        kind: reason.kind,
+        detector: reason.detector,
+        modelId: reason.modelId,
+        at: new Date(reason.atMs),
+        summary: reason.summary,
+        evidence: reason.evidence,
+      })),
+      updatedAt: state.risk.updatedAtMs > 0 ? new Date(state.risk.updatedAtMs) : undefined,
+      queries: state.queries,
+    };
+  };
+
+  const getClientRisk: handleUnaryCall<GetClientRiskRequest, GetClientRiskResponse> = (call, callback) => {
+    respond(callback, async () => {
+      const { clientId } = call.request;
+      if (!clientId || clientId.length > maxIdLength)
+        throw invalid(`client_id must be 1-${maxIdLength} characters`);
+      return { risk: riskOf(clientId, await store.client(clientId), principalOf(call).tenant) };
+    });
+  };
+
+  const listRiskyClients: handleUnaryCall<ListRiskyClientsRequest, ListRiskyClientsResponse> = (
+    call,
+    callback,
+  ) => {
+    respond(callback, async () => {
+      const { modelId, limit } = call.request;
+      if (limit < 0 || limit > 1000) throw invalid("limit must be between 0 and 1000");
+      if (modelId.length > 128) throw invalid("model_id must be at most 128 characters");
+      const tenant = principalOf(call).tenant;
+      const index = modelId ? store.riskyByModelKey(modelId) : store.riskyByTenantKey(tenant);
+      const wanted = limit || 50;
+      const candidates = await store.riskiest(index, wanted * 2);
+      const states = await store.clients(candidates);
+      const risks = candidates.map((clientId, i) => riskOf(clientId, states[i], tenant));
+      // Forgotten or fully decayed clients leave the index as they are met.
+      await store.dropFromIndex(
+        index,
+        candidates.filter((_, i) => states[i] === undefined || (risks[i]?.score ?? 0) < 0.001),
+      );
+      return {
+        clients: risks
+          .filter((risk) => risk.score >= 0.001)
+          .sort((a, b) => b.score - a.score)
+          .slice(0, wanted),
+      };
+    });
+  };
+
+  const screenInput: handleUnaryCall<ScreenInputRequest, ScreenInputResponse> = (call, callback) => {
+    respond(callback, async () => {
+      const event = call.request.event;
+      if (!event) throw invalid("event must be set");
+      if (!event.modelId) throw invalid("event.model_id must be set");
+      if (event.clientId.length > maxIdLength)
+        throw invalid(`event.client_id must be at most ${maxIdLength} characters`);
+      const now = new Date(clock());
+      const findings = [
+        ...detectInputViolations(deps.schemas, event, now),
+        ...(deps.scanEvent?.(event, now) ?? []),
+      ];
+      const clientRisk = event.clientId
+        ? riskOf(event.clientId, await store.client(event.clientId), principalOf(call).tenant).score
+        : 0;
+      const severityScore = (severity: Severity) =>
+        severity === Severity.SEVERITY_CRITICAL ? 1 : severity === Severity.SEVERITY_WARNING ? 0.6 : 0.3;
+      const score = Math.max(clientRisk, ...findings.map((finding) => severityScore(finding.severity)), 0);
+      const critical = findings.some((finding) => finding.severity === Severity.SEVERITY_CRITICAL);
+      const verdict =
+        critical || clientRisk >= blockRisk
+          ? Verdict.VERDICT_BLOCK
+          : findings.length > 0 || clientRisk >= 0.5
+            ? Verdict.VERDICT_FLAG
+            : Verdict.VERDICT_ALLOW;
+      return {
+        verdict,
+        score,
+        reasons: findings.map((finding) => ({
+          detector: finding.detector,
+          kind: finding.kind,
+          score: severityScore(finding.severity),
+          summary: finding.summary,
+        })),
+        clientRisk,
+      };
+    });
+  };
+
+  return {
+    name: "argus.v1.AnomalyService",
+    definition: AnomalyServiceService,
+    implementation: { getClientRisk, listRiskyClients, screenInput },
+    methodRoles: anomalyServiceRoles,
+  };
+}
+
+function invalid(message: string): ServerErrorResponse {
+  return grpcError(status.INVALID_ARGUMENT, message);
+}
+
+function respond<T>(
+  callback: (error: ServerErrorResponse | null, value?: T) => void,
+  body: () => Promise<T>,
+): void {
+  body().then(
+    (value) => callback(null, value),
+    (error: Error & { code?: number }) =>
+      callback(
+        typeof error.code === "number"
+          ? error
+          : grpcError(status.UNAVAILABLE, `anomaly store unavailable: ${error.message}`),
+      ),
+  );
+}

@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { type Finding, FindingKind, type InferenceEvent, Severity } from "@argus/proto";
+import { emptyRate, observeRequest, type RatePolicy, type RateState } from "./rate.js";
+import type { ResourceVerdict } from "./resources.js";
+import { addRisk, emptyRisk, type RiskPolicy, type RiskState } from "./risk.js";
+
+/** Everything Argus keeps about one client: small, bounded, and expiring with the client's silence. */
+export interface ClientState {
+  /** Tenant of the client's first request: other tenants' principals never see this state. */
+  tenant: string;
+  queries: number;
+  rate: RateState;
+  /** Resource outliers among the client's last 32 requests, as a bit mask (newest in bit 0). */
+  resourceOutlierBits: number;
+  risk: RiskState;
+  /** When a kind last produced a finding for this client: repeats are suppressed for a while. */
+  alarmedAtMs: Partial<Record<string, number>>;
+}
+
+export function emptyClientState(): ClientState {
+  return {
+    tenant: "",
+    queries: 0,
+    rate: emptyRate(),
+    resourceOutlierBits: 0,
+    risk: emptyRisk(),
+    alarmedAtMs: {},
+  };
+}
+
+export interface ClientPolicy {
+  rate: RatePolicy;
+  risk: RiskPolicy;
+  /** Resource outliers among the last 32 requests that make a client a resource abuser. */
+  resourceOutliersToAlarm: number;
+  /** A kind re-fires for the same client at most this often (the alert stays open meanwhile). */
+  realertMs: number;
+}
+
+/** A client-level conclusion before it becomes a Finding. */
+export interface ClientSignal {
+  kind: FindingKind;
+  detector: string;
+  severity: Severity;
+  score: number;
+  threshold: number;
+  summary: string;
+  evidence: Record<string, string>;
+}
+
+/** Rate and resource signals of one request of a client; the state comes back updated. */
+export function observeClientRequest(
+  state: ClientState,
+  event: InferenceEvent,
+  resources: ResourceVerdict,
+  policy: ClientPolicy,
+): { state: ClientState; signals: ClientSignal[] } {
+  const atMs = (event.eventTime as Date).getTime();
+  const signals: ClientSignal[] = [];
+  const { state: rate, inWindow } = observeRequest(state.rate, atMs, policy.rate);
+  if (inWindow > policy.rate.maxRequests) {
+    signals.push({
+      kind: FindingKind.FINDING_KIND_RATE_ABUSE,
+      detector: "request-rate",
+      severity: Severity.SEVERITY_WARNING,
+      score: inWindow,
+      threshold: policy.rate.maxRequests,
+      summary: `${inWindow} requests in ${(policy.rate.buckets * policy.rate.bucketMs) / 1000} s (limit ${policy.rate.maxRequests})`,
+      evidence: {
+        requests_in_window: String(inWindow),
+        window_ms: String(policy.rate.buckets * policy.rate.bucketMs),
+      },
+    });
+  }
+  const outlier = resources.latencyOutlier || resources.tokensOutlier;
+  const bits = ((state.resourceOutlierBits << 1) | (outlier ? 1 : 0)) >>> 0;
+  const recentOutliers = popcount(bits);
+  if (outlier && recentOutliers >= policy.resourceOutliersToAlarm) {
+    signals.push({
+      kind: FindingKind.FINDING_KIND_RESOURCE_ABUSE,
+      detector: "resource-outliers",
+      severity: Severity.SEVERITY_WARNING,
+      score: recentOutliers,
+      threshold: policy.resourceOutliersToAlarm,
+      summary: `${recentOutliers} of the client's last 32 requests far above the model's latency or output-token baseline (latency z ${resources.latencyZ.toFixed(1)}, tokens z ${resources.tokensZ.toFixed(1)})`,
+      evidence: {
+        latency_ms: String(event.latencyMs),
+        output_tokens: String(event.outputTokens),
+        latency_z: resources.latencyZ.toFixed(2),
+        tokens_z: resources.tokensZ.toFixed(2),
+      },
+    });
+  }
+  return {
+    state: {
+      ...state,
+      tenant: state.tenant || event.tenant,
+      queries: state.queries + 1,
+      rate,
+      resourceOutlierBits: bits,
+    },
+    signals,
+  };
+}
+
+/**
+ * Turns a client's signals into findings (unless the same kind fired for the client within the
+ * re-alert interval) and raises the client's risk for every finding about it, wherever it came from.
+ */
+export function concludeForClient(
+  state: ClientState,
+  event: InferenceEvent,
+  signals: ClientSignal[],
+  eventFindings: Finding[],
+  recordRef: string,
+  policy: ClientPolicy,
+): { state: ClientState; findings: Finding[] } {
+  const atMs = (event.eventTime as Date).getTime();
+  let next = state;
+  const findings: Finding[] = [];
+  for (const signal of signals) {
+    const kindName = FindingKind[signal.kind] ?? String(signal.kind);
+    const last = next.alarmedAtMs[kindName];
+    if (last !== undefined && atMs - last < policy.realertMs) continue;
+    next = { ...next, alarmedAtMs: { ...next.alarmedAtMs, [kindName]: atMs } };
+    findings.push(clientFinding(event, signal, recordRef));
+  }
+  for (const finding of [...findings, ...eventFindings]) {
+    next = {
+      ...next,
+      risk: addRisk(
+        next.risk,
+        {
+          kind: finding.kind,
+          detector: finding.detector,
+          modelId: finding.modelId,
+          atMs,
+          summary: finding.summary,
+          evidence: finding.evidence,
+        },
+        policy.risk,
+      ),
+    };
+  }
+  return { state: next, findings };
+}
+
+function clientFinding(event: InferenceEvent, signal: ClientSignal, recordRef: string): Finding {
+  const kindName = (FindingKind[signal.kind] ?? "").replace("FINDING_KIND_", "").toLowerCase();
+  return {
+    findingId: sha256(["client", kindName, event.modelId, event.clientId, recordRef]),
+    kind: signal.kind,
+    severity: signal.severity,
+    modelId: event.modelId,
+    tenant: event.tenant,
+    subject: { feature: "", clientId: event.clientId, source: "" },
+    score: signal.score,
+    threshold: signal.threshold,
+    summary: `${event.modelId}: client ${event.clientId.slice(0, 12)}… ${signal.summary}`,
+    evidence: { ...signal.evidence, event_id: event.eventId, client: event.clientId },
+    labels: {
+      alertname: "SuspiciousClient",
+      kind: kindName,
+      model: event.modelId,
+      client: event.clientId,
+      severity: signal.severity === Severity.SEVERITY_CRITICAL ? "critical" : "warning",
+      tenant: event.tenant,
+    },
+    fingerprint: sha256(["client", kindName, event.tenant, event.modelId, event.clientId]),
+    observedAt: event.eventTime,
+    detector: signal.detector,
+    sampleEventIds: [event.eventId],
+    resolved: false,
+  };
+}
+
+function popcount(bits: number): number {
+  let count = 0;
+  for (let value = bits; value !== 0; value &= value - 1) count++;
+  return count;
+}
+
+function sha256(parts: string[]): string {
+  return createHash("sha256")
+    .update(parts.map((part) => part.replace(/[\\|]/g, (c) => `\\${c}`)).join("|"))
+    .digest("hex");
+}
