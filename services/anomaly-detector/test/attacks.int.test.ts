@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import {
+  AnomalyServiceClient,
+  Finding,
+  FindingKind,
+  type GetClientRiskResponse,
+  InferenceEvent,
+  type ListRiskyClientsResponse,
+  type ScreenInputResponse,
+  Verdict,
+} from "@argus/proto";
+import { loadConfig, type RunningService } from "@argus/runtime";
+import { normalDraw, seededUniform } from "@argus/stats";
+import {
+  apiKeysJson,
+  collectTopic,
+  isolatedServiceEnv,
+  makePrincipals,
+  type TopicCollector,
+  testProducer,
+  uniqueNamespace,
+} from "@argus/testkit";
+import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { anomalyConfigSchema, startAnomalyDetector } from "../src/index.js";
+
+const schemaFile = fileURLToPath(new URL("../config/models.example.yaml", import.meta.url));
+// Risk decays in wall-clock time from the evidence, so the traffic happened in the last quarter hour.
+const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 15 * 60_000;
+const minute = 60_000;
+
+interface Planned {
+  client: string;
+  at: number;
+  latencyMs: number;
+}
+
+/** Benign traffic from many clients, a burst client and a slow (sponge) client, in event-time order. */
+function traffic(): Planned[] {
+  const random = seededUniform(404);
+  const planned: Planned[] = [];
+  for (let c = 0; c < 60; c++) {
+    for (let i = 0; i < 40; i++) {
+      planned.push({
+        client: `benign-${c}`,
+        at: t0 + Math.floor(random() * 10 * minute),
+        latencyMs: Math.max(5, normalDraw(random, 20, 3)),
+      });
+    }
+  }
+  for (let i = 0; i < 500; i++)
+    planned.push({ client: "burst-1", at: t0 + 5 * minute + i * 40, latencyMs: normalDraw(random, 20, 3) });
+  for (let i = 0; i < 12; i++)
+    planned.push({
+      client: "slow-1",
+      at: t0 + 6 * minute + i * 10_000,
+      latencyMs: 400 + normalDraw(random, 0, 20),
+    });
+  return planned.sort((a, b) => a.at - b.at);
+}
+
+function encode(planned: Planned, random: () => number): Buffer {
+  return Buffer.from(
+    InferenceEvent.encode(
+      InferenceEvent.fromPartial({
+        eventId: randomUUID(),
+        modelId: "credit-risk",
+        modelVersion: "1",
+        clientId: planned.client,
+        tenant: "acme",
+        eventTime: new Date(planned.at),
+        features: {
+          age: { kind: { $case: "number", value: 20 + Math.floor(random() * 50) } },
+          income: { kind: { $case: "number", value: 20_000 + Math.floor(random() * 80_000) } },
+          debt_ratio: { kind: { $case: "number", value: random() * 2 } },
+          employment: { kind: { $case: "category", value: "employed" } },
+        },
+        output: {
+          kind: { $case: "classification", value: { label: "approve", scores: { approve: 0.7, deny: 0.3 } } },
+        },
+        latencyMs: planned.latencyMs,
+      }),
+    ).finish(),
+  );
+}
+
+describe("client-level detectors on real Kafka and Redis", () => {
+  const namespace = uniqueNamespace("attacks");
+  const brokers = inject("kafkaBrokers");
+  const principals = makePrincipals("acme");
+  const otherTenant = makePrincipals("globex");
+  let detector: RunningService;
+  let findings: TopicCollector;
+  let client: AnomalyServiceClient;
+
+  const call = <T>(method: (cb: (error: ServiceError | null, response: T) => void) => void) =>
+    new Promise<T>((resolve, reject) =>
+      method((error, response) => (error ? reject(error) : resolve(response))),
+    );
+  const metadata = (token: string) => {
+    const m = new Metadata();
+    m.set("authorization", `Bearer ${token}`);
+    return m;
+  };
+
+  beforeAll(async () => {
+    const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: inject("redisUrl") }, namespace, {
+      ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
+      ANOMALY_RATE_MAX_REQUESTS: "300",
+      ANOMALY_RESOURCE_WARMUP: "100",
+      ARGUS_API_KEYS: apiKeysJson([principals.viewer, principals.ingest, otherTenant.viewer]),
+    });
+    detector = await startAnomalyDetector(loadConfig(anomalyConfigSchema, env));
+    findings = await collectTopic(brokers, `${namespace}.argus.findings.v1`);
+    client = new AnomalyServiceClient(`127.0.0.1:${detector.grpcPort}`, credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await findings?.stop();
+    await detector?.stop();
+  });
+
+  it("flags the burst client and the slow client, no benign client, and explains the risk", async () => {
+    const planned = traffic();
+    const random = seededUniform(7);
+    const producer = await testProducer(brokers);
+    for (let at = 0; at < planned.length; at += 1_000) {
+      await producer.send({
+        topic: `${namespace}.argus.inference.v1`,
+        messages: planned.slice(at, at + 1_000).map((p) => ({ key: p.client, value: encode(p, random) })),
+      });
+    }
+    await producer.disconnect();
+
+    const clientFindings = (messages: { value: Buffer | null }[]) =>
+      messages.map((m) => Finding.decode(m.value as Buffer)).filter((f) => f.subject?.clientId);
+    const seen = await findings.waitUntil(
+      (messages) => {
+        const kinds = new Set(clientFindings(messages).map((f) => `${f.kind}:${f.subject?.clientId}`));
+        return (
+          kinds.has(`${FindingKind.FINDING_KIND_RATE_ABUSE}:burst-1`) &&
+          kinds.has(`${FindingKind.FINDING_KIND_RESOURCE_ABUSE}:slow-1`)
+        );
+      },
+      60_000,
+      "rate and resource findings",
+    );
+    const flagged = new Set(
+      clientFindings(seen)
+        .filter((f) => f.kind !== FindingKind.FINDING_KIND_INPUT_VIOLATION)
+        .map((f) => f.subject?.clientId),
+    );
+    expect([...flagged].sort()).toEqual(["burst-1", "slow-1"]);
+
+    const viewer = metadata(principals.viewer.token);
+    const { risk } = await call<GetClientRiskResponse>((cb) =>
+      client.getClientRisk({ clientId: "burst-1" }, viewer, cb),
+    );
+    expect(risk?.score).toBeGreaterThan(0.2);
+    expect(risk?.reasons.map((reason) => reason.kind)).toContain(FindingKind.FINDING_KIND_RATE_ABUSE);
+    expect(risk?.queries).toBe(500);
+
+    const unknown = await call<GetClientRiskResponse>((cb) =>
+      client.getClientRisk({ clientId: "nobody" }, viewer, cb),
+    );
+    expect(unknown.risk?.score).toBe(0);
+    expect(unknown.risk?.reasons).toEqual([]);
+    // Another tenant cannot learn anything about this tenant's client.
+    const foreign = await call<GetClientRiskResponse>((cb) =>
+      client.getClientRisk({ clientId: "burst-1" }, metadata(otherTenant.viewer.token), cb),
+    );
+    expect(foreign.risk?.score).toBe(0);
+
+    const { clients } = await call<ListRiskyClientsResponse>((cb) =>
+      client.listRiskyClients({ modelId: "credit-risk", limit: 10 }, viewer, cb),
+    );
+    expect(clients.map((c) => c.clientId).sort()).toEqual(["burst-1", "slow-1"]);
+
+    const screened = await call<ScreenInputResponse>((cb) =>
+      client.screenInput(
+        {
+          event: InferenceEvent.fromPartial({
+            modelId: "credit-risk",
+            clientId: "burst-1",
+            tenant: "acme",
+            features: { age: { kind: { $case: "number", value: 300 } } },
+          }),
+        },
+        metadata(principals.ingest.token),
+        cb,
+      ),
+    );
+    expect(screened.verdict).not.toBe(Verdict.VERDICT_ALLOW);
+    expect(screened.clientRisk).toBeCloseTo(risk?.score as number, 1);
+  });
+});
