@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   AnomalyServiceClient,
@@ -11,7 +10,7 @@ import {
   Verdict,
 } from "@argus/proto";
 import { loadConfig, type RunningService } from "@argus/runtime";
-import { normalDraw, seededUniform } from "@argus/stats";
+import { seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
   collectTopic,
@@ -24,67 +23,9 @@ import {
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { anomalyConfigSchema, startAnomalyDetector } from "../src/index.js";
+import { encode, traffic } from "./traffic.js";
 
 const schemaFile = fileURLToPath(new URL("../config/models.example.yaml", import.meta.url));
-// Risk decays in wall-clock time from the evidence, so the traffic happened in the last quarter hour.
-const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 15 * 60_000;
-const minute = 60_000;
-
-interface Planned {
-  client: string;
-  at: number;
-  latencyMs: number;
-}
-
-/** Benign traffic from many clients, a burst client and a slow (sponge) client, in event-time order. */
-function traffic(): Planned[] {
-  const random = seededUniform(404);
-  const planned: Planned[] = [];
-  for (let c = 0; c < 60; c++) {
-    for (let i = 0; i < 40; i++) {
-      planned.push({
-        client: `benign-${c}`,
-        at: t0 + Math.floor(random() * 10 * minute),
-        latencyMs: Math.max(5, normalDraw(random, 20, 3)),
-      });
-    }
-  }
-  for (let i = 0; i < 500; i++)
-    planned.push({ client: "burst-1", at: t0 + 5 * minute + i * 40, latencyMs: normalDraw(random, 20, 3) });
-  for (let i = 0; i < 12; i++)
-    planned.push({
-      client: "slow-1",
-      at: t0 + 6 * minute + i * 10_000,
-      latencyMs: 400 + normalDraw(random, 0, 20),
-    });
-  return planned.sort((a, b) => a.at - b.at);
-}
-
-function encode(planned: Planned, random: () => number): Buffer {
-  return Buffer.from(
-    InferenceEvent.encode(
-      InferenceEvent.fromPartial({
-        eventId: randomUUID(),
-        modelId: "credit-risk",
-        modelVersion: "1",
-        clientId: planned.client,
-        tenant: "acme",
-        eventTime: new Date(planned.at),
-        features: {
-          age: { kind: { $case: "number", value: 20 + Math.floor(random() * 50) } },
-          income: { kind: { $case: "number", value: 20_000 + Math.floor(random() * 80_000) } },
-          debt_ratio: { kind: { $case: "number", value: random() * 2 } },
-          employment: { kind: { $case: "category", value: "employed" } },
-        },
-        output: {
-          kind: { $case: "classification", value: { label: "approve", scores: { approve: 0.7, deny: 0.3 } } },
-        },
-        latencyMs: planned.latencyMs,
-      }),
-    ).finish(),
-  );
-}
-
 describe("client-level detectors on real Kafka and Redis", () => {
   const namespace = uniqueNamespace("attacks");
   const brokers = inject("kafkaBrokers");

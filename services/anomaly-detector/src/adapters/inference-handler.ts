@@ -85,14 +85,7 @@ export function createInferenceHandler(
             observed.verdict,
             deps.clientPolicy,
           );
-          const concluded = concludeForClient(
-            afterRequest,
-            event,
-            signals,
-            eventFindings,
-            `${record.topic}/${record.partition}/${record.offset}`,
-            deps.clientPolicy,
-          );
+          const concluded = concludeForClient(afterRequest, event, signals, eventFindings, deps.clientPolicy);
           findings = [...eventFindings, ...concluded.findings];
           touchedClients.set(event.clientId, {
             state: concluded.state,

@@ -112,7 +112,6 @@ export function concludeForClient(
   event: InferenceEvent,
   signals: ClientSignal[],
   eventFindings: Finding[],
-  recordRef: string,
   policy: ClientPolicy,
 ): { state: ClientState; findings: Finding[] } {
   const atMs = (event.eventTime as Date).getTime();
@@ -123,7 +122,7 @@ export function concludeForClient(
     const last = next.alarmedAtMs[kindName];
     if (last !== undefined && atMs - last < policy.realertMs) continue;
     next = { ...next, alarmedAtMs: { ...next.alarmedAtMs, [kindName]: atMs } };
-    findings.push(clientFinding(event, signal, recordRef));
+    findings.push(clientFinding(event, signal));
   }
   for (const finding of [...findings, ...eventFindings]) {
     next = {
@@ -145,10 +144,11 @@ export function concludeForClient(
   return { state: next, findings };
 }
 
-function clientFinding(event: InferenceEvent, signal: ClientSignal, recordRef: string): Finding {
+/** The id follows from the event that tipped the client over, so a replay yields the same id. */
+function clientFinding(event: InferenceEvent, signal: ClientSignal): Finding {
   const kindName = (FindingKind[signal.kind] ?? "").replace("FINDING_KIND_", "").toLowerCase();
   return {
-    findingId: sha256(["client", kindName, event.modelId, event.clientId, recordRef]),
+    findingId: sha256(["client", kindName, event.modelId, event.clientId, event.eventId]),
     kind: signal.kind,
     severity: signal.severity,
     modelId: event.modelId,
