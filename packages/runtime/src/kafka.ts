@@ -28,7 +28,7 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        const transient = typeof extra.error === "string" && transientKafkaErrors.test(extra.error);
+        const transient = transientKafkaErrors.test(`${message} ${typeof extra.error === "string" ? extra.error : ""}`);
         if (level === logLevel.ERROR && !transient) kafkaLogger.error(extra, message);
         else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
         else kafkaLogger.debug(extra, message);

@@ -1,9 +1,10 @@
 import { decodeInferenceEvent, type Logger, type RunningService, startService } from "@argus/runtime";
 import { anomalyServiceRegistration } from "./adapters/anomaly-grpc.js";
 import { ClientStore } from "./adapters/client-store.js";
+import { confidentKey, createFeedbackHandler, decodeFeedback } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
-import { type AnomalyConfig, clientPolicyOf, resourcePolicyOf } from "./config.js";
+import { type AnomalyConfig, clientPolicyOf, poisoningPolicyOf, resourcePolicyOf } from "./config.js";
 
 /** Wires the anomaly-detector: inference events → per-event, per-model and per-client detectors → findings and client risk. */
 export function startAnomalyDetector(
@@ -32,6 +33,27 @@ export function startAnomalyDetector(
           metrics: context.metrics,
           clientPolicy,
           resourcePolicy: resourcePolicyOf(config),
+          confidentPrediction: {
+            keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
+            minScore: config.ANOMALY_CONFIDENT_SCORE,
+            ttlMs: config.ANOMALY_LABEL_TTL_MS,
+          },
+        }),
+      });
+      const feedbackGroup = `${group}-feedback`;
+      await context.consume({
+        groupId: feedbackGroup,
+        topics: [context.topics.feedback],
+        decode: decodeFeedback,
+        handle: createFeedbackHandler({
+          redis: context.redis,
+          key: context.key,
+          fence: context.offsetFence(feedbackGroup),
+          producer: context.producer,
+          findingsTopic: context.topics.findings,
+          metrics: context.metrics,
+          policy: poisoningPolicyOf(config),
+          labelTtlMs: config.ANOMALY_LABEL_TTL_MS,
         }),
       });
       return {

@@ -2,6 +2,7 @@ import { FindingKind } from "@argus/proto";
 import { baseConfigShape } from "@argus/runtime";
 import { z } from "zod";
 import type { ClientPolicy } from "./domain/client-state.js";
+import type { PoisoningPolicy } from "./domain/poisoning.js";
 import type { ResourcePolicy } from "./domain/resources.js";
 
 const ms = z.coerce.number().int().positive();
@@ -23,6 +24,13 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_RESOURCE_MIN_RATIO: z.coerce.number().min(1).default(3),
   ANOMALY_RESOURCE_WARMUP: z.coerce.number().int().min(10).default(200),
   ANOMALY_RESOURCE_OUTLIERS_TO_ALARM: z.coerce.number().int().min(1).max(32).default(3),
+  /** A prediction whose top class score reaches this is "confident" for the poisoning check. */
+  ANOMALY_CONFIDENT_SCORE: z.coerce.number().gt(0).lte(1).default(0.9),
+  /** How long a confident prediction (and a request's first label) waits for other labels. */
+  ANOMALY_LABEL_TTL_MS: ms.default(7 * 24 * 3_600_000),
+  ANOMALY_POISONING_MIN_LABELS: z.coerce.number().int().min(10).default(50),
+  ANOMALY_POISONING_Z: z.coerce.number().positive().default(4),
+  ANOMALY_POISONING_MIN_GAP: z.coerce.number().gt(0).lt(1).default(0.15),
 });
 
 export type AnomalyConfig = z.infer<typeof anomalyConfigSchema>;
@@ -56,6 +64,14 @@ export function clientPolicyOf(config: AnomalyConfig): ClientPolicy {
     },
     resourceOutliersToAlarm: config.ANOMALY_RESOURCE_OUTLIERS_TO_ALARM,
     realertMs: config.ANOMALY_REALERT_MS,
+  };
+}
+
+export function poisoningPolicyOf(config: AnomalyConfig): PoisoningPolicy {
+  return {
+    minLabels: config.ANOMALY_POISONING_MIN_LABELS,
+    zThreshold: config.ANOMALY_POISONING_Z,
+    minRateGap: config.ANOMALY_POISONING_MIN_GAP,
   };
 }
 

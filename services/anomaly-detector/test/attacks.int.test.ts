@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   AnomalyServiceClient,
+  FeedbackEvent,
   Finding,
   FindingKind,
   type GetClientRiskResponse,
@@ -135,5 +137,75 @@ describe("client-level detectors on real Kafka and Redis", () => {
     );
     expect(screened.verdict).not.toBe(Verdict.VERDICT_ALLOW);
     expect(screened.clientRisk).toBeCloseTo(risk?.score as number, 1);
+  });
+
+  it("flags the label source that flips labels, and no honest source", async () => {
+    const random = seededUniform(99);
+    const producer = await testProducer(brokers);
+    const requests = 400;
+    const predicted: string[] = [];
+    const events = [];
+    for (let i = 0; i < requests; i++) {
+      const label = random() < 0.5 ? "approve" : "deny";
+      predicted.push(label);
+      events.push({
+        key: `labelled-${i % 30}`,
+        value: Buffer.from(
+          InferenceEvent.encode(
+            InferenceEvent.fromPartial({
+              eventId: randomUUID(),
+              modelId: "credit-risk",
+              requestId: `req-${i}`,
+              clientId: `labelled-${i % 30}`,
+              tenant: "acme",
+              eventTime: new Date(),
+              features: { age: { kind: { $case: "number", value: 40 } } },
+              output: { kind: { $case: "classification", value: { label, scores: { [label]: 0.95 } } } },
+            }),
+          ).finish(),
+        ),
+      });
+    }
+    await producer.send({ topic: `${namespace}.argus.inference.v1`, messages: events });
+    // Labels are only judged against predictions already stored: give the detector a moment.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const flip = (label: string) => (label === "approve" ? "deny" : "approve");
+    const feedback = [];
+    for (let i = 0; i < requests; i++) {
+      const truth = predicted[i] as string;
+      for (const source of ["vendor-a", "vendor-b", "users", "flipper"]) {
+        if (random() < 0.4) continue;
+        const honest = random() < 0.92 ? truth : flip(truth);
+        const label = source === "flipper" ? (random() < 0.8 ? flip(truth) : truth) : honest;
+        feedback.push({
+          key: "credit-risk",
+          value: Buffer.from(
+            FeedbackEvent.encode(
+              FeedbackEvent.fromPartial({
+                feedbackId: randomUUID(),
+                modelId: "credit-risk",
+                tenant: "acme",
+                source,
+                eventTime: new Date(),
+                target: {
+                  $case: "label",
+                  value: { requestId: `req-${i}`, value: { $case: "label", value: label } },
+                },
+              }),
+            ).finish(),
+          ),
+        });
+      }
+    }
+    await producer.send({ topic: `${namespace}.argus.feedback.v1`, messages: feedback });
+    await producer.disconnect();
+    const poisoning = (messages: { value: Buffer | null }[]) =>
+      messages
+        .map((m) => Finding.decode(m.value as Buffer))
+        .filter((f) => f.kind === FindingKind.FINDING_KIND_POISONING);
+    const seen = await findings.waitUntil((m) => poisoning(m).length > 0, 60_000, "a poisoning finding");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect([...new Set(poisoning(findings.messages).map((f) => f.subject?.source))]).toEqual(["flipper"]);
+    expect(poisoning(seen)[0]?.summary).toContain("flipper");
   });
 });

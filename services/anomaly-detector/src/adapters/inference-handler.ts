@@ -32,6 +32,12 @@ export interface InferenceHandlerDeps {
   metrics: ServiceMetrics;
   clientPolicy: ClientPolicy;
   resourcePolicy: ResourcePolicy;
+  /** Confident predictions kept for the poisoning check: their key, and the score that counts as confident. */
+  confidentPrediction: {
+    keyOf: (modelId: string, requestId: string) => string;
+    minScore: number;
+    ttlMs: number;
+  };
   /** Per-event detectors beyond input validation (text scanners): findings of one event. */
   scanEvent?: (event: InferenceEvent, observedAt: Date) => Finding[];
 }
@@ -60,6 +66,7 @@ export function createInferenceHandler(
       const outgoing: OutgoingFinding[] = [];
       const touchedClients = new Map<string, { state: ClientState; modelId: string; tenant: string }>();
       const touchedResources = new Map<string, ResourceBaseline>();
+      const commands: FencedCommand[] = [];
       for (const record of records) {
         const event = record.value;
         const observedAt = event.eventTime as Date;
@@ -75,6 +82,14 @@ export function createInferenceHandler(
           deps.resourcePolicy,
         );
         touchedResources.set(resourceKey, observed.baseline);
+        const output = event.output?.kind;
+        if (event.requestId && output?.$case === "classification") {
+          const top = Math.max(...Object.values(output.value.scores), Number.NEGATIVE_INFINITY);
+          if (top >= deps.confidentPrediction.minScore) {
+            const { keyOf, ttlMs } = deps.confidentPrediction;
+            commands.push(["SET", keyOf(event.modelId, event.requestId), output.value.label, "PX", ttlMs]);
+          }
+        }
         let findings = eventFindings;
         if (event.clientId) {
           const before =
@@ -110,7 +125,6 @@ export function createInferenceHandler(
         );
       }
       await publishFindings(deps.producer, deps.findingsTopic, outgoing, deps.metrics);
-      const commands: FencedCommand[] = [];
       for (const [key, baseline] of touchedResources)
         commands.push(store.saveResourcesCommand(key, baseline));
       const now = Date.now();
