@@ -4,7 +4,13 @@ import { ClientStore } from "./adapters/client-store.js";
 import { confidentKey, createFeedbackHandler, decodeFeedback } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
-import { type AnomalyConfig, clientPolicyOf, poisoningPolicyOf, resourcePolicyOf } from "./config.js";
+import {
+  type AnomalyConfig,
+  clientPolicyOf,
+  outlierPolicyOf,
+  poisoningPolicyOf,
+  resourcePolicyOf,
+} from "./config.js";
 
 /** Wires the anomaly-detector: inference events → per-event, per-model and per-client detectors → findings and client risk. */
 export function startAnomalyDetector(
@@ -33,6 +39,7 @@ export function startAnomalyDetector(
           metrics: context.metrics,
           clientPolicy,
           resourcePolicy: resourcePolicyOf(config),
+          outlierPolicy: outlierPolicyOf(config),
           confidentPrediction: {
             keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
             minScore: config.ANOMALY_CONFIDENT_SCORE,

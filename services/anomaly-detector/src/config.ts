@@ -2,6 +2,7 @@ import { FindingKind } from "@argus/proto";
 import { baseConfigShape } from "@argus/runtime";
 import { z } from "zod";
 import type { ClientPolicy } from "./domain/client-state.js";
+import type { OutlierPolicy } from "./domain/outliers.js";
 import type { PoisoningPolicy } from "./domain/poisoning.js";
 import type { ResourcePolicy } from "./domain/resources.js";
 
@@ -28,6 +29,11 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_CONFIDENT_SCORE: z.coerce.number().gt(0).lte(1).default(0.9),
   /** How long a confident prediction (and a request's first label) waits for other labels. */
   ANOMALY_LABEL_TTL_MS: ms.default(7 * 24 * 3_600_000),
+  /** Events per model and partition that fit the outlier model, then that calibrate its threshold. */
+  ANOMALY_OUTLIER_WARMUP: z.coerce.number().int().min(50).default(1_000),
+  ANOMALY_OUTLIER_CALIBRATION: z.coerce.number().int().min(50).default(1_000),
+  /** Share of benign events that the calibrated threshold flags. */
+  ANOMALY_OUTLIER_FPR: z.coerce.number().gt(0).lt(0.5).default(0.001),
   ANOMALY_POISONING_MIN_LABELS: z.coerce.number().int().min(10).default(50),
   ANOMALY_POISONING_Z: z.coerce.number().positive().default(4),
   ANOMALY_POISONING_MIN_GAP: z.coerce.number().gt(0).lt(1).default(0.15),
@@ -64,6 +70,15 @@ export function clientPolicyOf(config: AnomalyConfig): ClientPolicy {
     },
     resourceOutliersToAlarm: config.ANOMALY_RESOURCE_OUTLIERS_TO_ALARM,
     realertMs: config.ANOMALY_REALERT_MS,
+  };
+}
+
+export function outlierPolicyOf(config: AnomalyConfig): OutlierPolicy {
+  return {
+    warmupEvents: config.ANOMALY_OUTLIER_WARMUP,
+    calibrationEvents: config.ANOMALY_OUTLIER_CALIBRATION,
+    falsePositiveRate: config.ANOMALY_OUTLIER_FPR,
+    maxCategories: 50,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FencedCommand, Redis } from "@argus/runtime";
 import { type ClientState, emptyClientState } from "../domain/client-state.js";
+import { emptyOutlierModel, type OutlierModel } from "../domain/outliers.js";
 import { emptyResources, type ResourceBaseline } from "../domain/resources.js";
 
 /**
@@ -20,6 +21,20 @@ export class ClientStore {
 
   resourcesKey(modelId: string, partition: number): string {
     return this.key("resources", `{${modelId}}`, `p${partition}`);
+  }
+
+  outliersKey(modelId: string, partition: number): string {
+    return this.key("outliers", `{${modelId}}`, `p${partition}`);
+  }
+
+  async outlierModels(keys: string[]): Promise<Map<string, OutlierModel>> {
+    const values = keys.length === 0 ? [] : await this.redis.mget(keys);
+    return new Map(
+      keys.map((key, i) => [
+        key,
+        values[i] ? (JSON.parse(values[i] as string) as OutlierModel) : emptyOutlierModel(),
+      ]),
+    );
   }
 
   riskyByModelKey(modelId: string): string {

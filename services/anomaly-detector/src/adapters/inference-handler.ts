@@ -18,6 +18,7 @@ import {
   observeClientRequest,
 } from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
+import { type OutlierPolicy, OutlierTracker, outlierFinding } from "../domain/outliers.js";
 import { observeResources, type ResourceBaseline, type ResourcePolicy } from "../domain/resources.js";
 import { riskNow } from "../domain/risk.js";
 import type { ClientStore } from "./client-store.js";
@@ -32,6 +33,7 @@ export interface InferenceHandlerDeps {
   metrics: ServiceMetrics;
   clientPolicy: ClientPolicy;
   resourcePolicy: ResourcePolicy;
+  outlierPolicy: OutlierPolicy;
   /** Confident predictions kept for the poisoning check: their key, and the score that counts as confident. */
   confidentPrediction: {
     keyOf: (modelId: string, requestId: string) => string;
@@ -62,7 +64,16 @@ export function createInferenceHandler(
       const resourceKeys = [
         ...new Set(records.map((record) => store.resourcesKey(record.value.modelId, batch.partition))),
       ];
-      const { clients, resources } = await store.load(clientIds, resourceKeys);
+      const outlierKeys = [
+        ...new Set(records.map((record) => store.outliersKey(record.value.modelId, batch.partition))),
+      ];
+      const [{ clients, resources }, outlierModels] = await Promise.all([
+        store.load(clientIds, resourceKeys),
+        store.outlierModels(outlierKeys),
+      ]);
+      const trackers = new Map(
+        [...outlierModels].map(([key, model]) => [key, new OutlierTracker(model, deps.outlierPolicy)]),
+      );
       const outgoing: OutgoingFinding[] = [];
       const touchedClients = new Map<string, { state: ClientState; modelId: string; tenant: string }>();
       const touchedResources = new Map<string, ResourceBaseline>();
@@ -70,9 +81,13 @@ export function createInferenceHandler(
       for (const record of records) {
         const event = record.value;
         const observedAt = event.eventTime as Date;
+        const outlier = trackers.get(store.outliersKey(event.modelId, batch.partition))?.observe(event);
         const eventFindings = [
           ...detectInputViolations(deps.schemas, event, observedAt),
           ...(deps.scanEvent?.(event, observedAt) ?? []),
+          ...(outlier && (outlier.multivariate || outlier.unseenCategories.length > 0)
+            ? [outlierFinding(event, outlier)]
+            : []),
         ];
         const resourceKey = store.resourcesKey(event.modelId, batch.partition);
         const observed = observeResources(
@@ -127,6 +142,7 @@ export function createInferenceHandler(
       await publishFindings(deps.producer, deps.findingsTopic, outgoing, deps.metrics);
       for (const [key, baseline] of touchedResources)
         commands.push(store.saveResourcesCommand(key, baseline));
+      for (const [key, tracker] of trackers) commands.push(["SET", key, JSON.stringify(tracker.toJSON())]);
       const now = Date.now();
       for (const [clientId, { state, modelId, tenant }] of touchedClients) {
         commands.push(...store.saveClientCommands(clientId, state));
