@@ -51,4 +51,11 @@ export {
   type PageHinkleyOptions,
 } from "./page-hinkley.js";
 export * from "./random.js";
+export {
+  SHAPIRO_WILK_MAX_N,
+  SHAPIRO_WILK_MIN_N,
+  type ShapiroWilkResult,
+  shapiroWilk,
+  shapiroWilkPValue,
+} from "./shapiro.js";
 export { chiSquareSf, logGamma, regularizedGammaP, regularizedGammaQ } from "./special.js";
