@@ -1,0 +1,243 @@
+// Query fingerprints and per-client near-duplicate counting against query-based adversarial probing.
+//
+// Li, Shan, Wenger, Zhang, Zheng, Zhao, "Blacklight: Scalable Defense for Neural Networks against
+// Query-Based Black-Box Attacks", USENIX Security 2022; and Chen, Carlini, Wagner, "Stateful Detection
+// of Black-Box Adversarial Examples", 2019. Black-box attacks (HopSkipJump, Boundary, NES, ...) need
+// many queries that are tiny perturbations of one another; benign clients almost never send two
+// nearly identical inputs. Blacklight's probabilistic fingerprint: quantize the input, slide a window
+// over the quantized values, hash every window with a secret salt (SHA-256), and keep the top-N hash
+// values; two queries whose fingerprints share at least `threshold` hashes are near-duplicates.
+//
+// Adaptation to tabular feature vectors (d ≈ 10-100, normalized by the caller): the paper's defaults
+// (window 20, top 50, quantization step 50 of a 0-255 pixel, threshold 25 of 50) are for images with
+// thousands of values, where even a 20-wide window is a tiny fraction of the input. Here a vector of 8
+// features has only 6 windows of 3, so: step 0.25 in normalized (z) units (a 50-of-255 step would put
+// a whole standard deviation in one bucket and make unrelated benign queries collide), window 3,
+// top 16 (every window for d ≤ 18, a MinHash-style sample of the windows above), threshold = half of
+// the hashes kept (the paper's 25 of 50). Each window's hash also covers its start position: tabular
+// features are not translation-invariant like pixels, so the same values in other columns must not
+// match. All of it is configurable. A perturbation smaller than the step leaves most windows
+// unchanged; one that moves many features by more than a step is not detected (as in the paper, the
+// quantization step is the tolerance).
+//
+// Per client: a ring of the last `historyCap` fingerprints, each stored as its hashes' low 12 bits
+// (1.5 bytes a hash). Two unrelated queries with k hashes each share a spurious 12-bit value with
+// probability ≈ k²/4096 (0.9 % for k = 6) and `threshold` spurious ones with probability
+// ≈ C(k², threshold)/4096^threshold (1e-7 for k = 6, threshold 3; less for larger k), so truncation
+// adds no practical false near-duplicates; a cluster id per stored query (for the membership
+// detector: a query joins the largest cluster among its near-duplicates and merges the others into
+// it; ids are the query number of the cluster's first query, mod 2^16); and a bitmask of which of
+// the last 32 queries had a near-duplicate. Alarm: more than `alarmCount` of the
+// last `alarmWindow` queries each had at least one near-duplicate among the stored ones.
+import { createHash, type Hash } from "node:crypto";
+import { decodeUint12, decodeUint16, encodeUint12, encodeUint16 } from "./codec.js";
+
+export interface FingerprintConfig {
+  /** Secret salt (from config): without it an attacker cannot predict which windows collide. */
+  salt: string;
+  /** Quantization step in normalized units: value -> floor(x / step). */
+  quantStep: number;
+  /** Consecutive quantized values per hashed window. */
+  window: number;
+  /** Hashes kept per query (the largest values). */
+  topN: number;
+  /** Shared hashes needed for a near-duplicate; default ceil(matchFraction · hashes per query). */
+  threshold?: number;
+  matchFraction: number;
+  /** Fingerprints kept per client. */
+  historyCap: number;
+  /** Alarm when more than `alarmCount` of the last `alarmWindow` (≤ 32) queries had a near-duplicate. */
+  alarmWindow: number;
+  alarmCount: number;
+}
+
+export const DEFAULT_FINGERPRINT_CONFIG: Omit<FingerprintConfig, "salt"> = {
+  quantStep: 0.25,
+  window: 3,
+  topN: 16,
+  matchFraction: 0.5,
+  historyCap: 48,
+  alarmWindow: 32,
+  alarmCount: 8,
+};
+
+/** Per-client fingerprint store: plain JSON, historyCap · (1.5 · topN + 2) bytes at most, base64'd. */
+export interface FingerprintState {
+  /** Queries observed. */
+  n: number;
+  /** Hashes per stored query (0 before the first); a change of it (new config or dimension) resets the store. */
+  k: number;
+  /** Low 12 bits of each stored query's hashes, ascending per query, queries oldest first (packed base64). */
+  h: string;
+  /** Cluster id per stored query (uint16 base64): the id of the query that started its cluster. */
+  c: string;
+  /** Bit i set: the query i places before the latest had a near-duplicate (last 32 queries). */
+  b: number;
+}
+
+export interface FingerprintObservation {
+  state: FingerprintState;
+  /** Earlier stored queries sharing at least `threshold` hashes with this one (Blacklight's match count). */
+  nearDuplicates: number;
+  alarm: boolean;
+  /** Queries among the last `alarmWindow` that had a near-duplicate (this one included). */
+  flagged: number;
+  /** Cluster of this query: the largest cluster among its near-duplicates (merging them), else a new one (its own id). */
+  cluster: number;
+}
+
+export function newFingerprintState(): FingerprintState {
+  return { n: 0, k: 0, h: "", c: "", b: 0 };
+}
+
+const saltedHashers = new Map<string, Hash>();
+
+/** A SHA-256 state that has absorbed the salt, copied for each window (the salt is hashed once). */
+function saltedHasher(salt: string): Hash {
+  let hasher = saltedHashers.get(salt);
+  if (hasher === undefined) {
+    hasher = createHash("sha256").update(`argus-blacklight-v1\0${salt}\0`);
+    if (saltedHashers.size > 16) saltedHashers.clear();
+    saltedHashers.set(salt, hasher);
+  }
+  return hasher;
+}
+
+/** Largest quantized magnitude: keeps int32 serialization exact for absurd inputs. */
+const MAX_BUCKET = 1 << 30;
+
+/**
+ * The probabilistic fingerprint of one normalized feature vector: the `topN` largest 32-bit hash
+ * values (descending) of its salted, position-tagged windows of `window` quantized values. A vector
+ * no longer than the window is one window. NaN quantizes to bucket 0. Deterministic for a given salt.
+ */
+export function fingerprint(
+  vector: ArrayLike<number>,
+  config: Pick<FingerprintConfig, "salt" | "quantStep" | "window" | "topN">,
+): number[] {
+  const dim = vector.length;
+  const buckets = new Int32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    const x = (vector[i] as number) / config.quantStep;
+    buckets[i] = Number.isNaN(x) ? 0 : Math.max(-MAX_BUCKET, Math.min(MAX_BUCKET, Math.floor(x)));
+  }
+  const width = Math.max(1, Math.min(config.window, dim));
+  const base = saltedHasher(config.salt);
+  const block = Buffer.alloc(4 + width * 4);
+  const hashes: number[] = [];
+  for (let start = 0; start + width <= dim; start++) {
+    block.writeUInt32LE(start, 0);
+    for (let j = 0; j < width; j++) block.writeInt32LE(buckets[start + j] as number, 4 + j * 4);
+    hashes.push(base.copy().update(block).digest().readUInt32BE(0));
+  }
+  hashes.sort((a, b) => b - a);
+  return hashes.slice(0, config.topN);
+}
+
+/** Shared hashes needed to call two fingerprints of `k` hashes near-duplicates. */
+export function matchThreshold(
+  k: number,
+  config: Pick<FingerprintConfig, "threshold" | "matchFraction">,
+): number {
+  return Math.max(1, config.threshold ?? Math.ceil(config.matchFraction * k));
+}
+
+/**
+ * Feeds one query's fingerprint (from `fingerprint`) into the client's store. Counts the stored
+ * queries that share at least `threshold` hashes with it, assigns it a cluster, appends it (dropping
+ * the oldest beyond `historyCap`) and evaluates the repeated-near-duplicates alarm. Pure.
+ */
+export function fingerprintObserve(
+  state: FingerprintState,
+  hashes: readonly number[],
+  config: FingerprintConfig,
+): FingerprintObservation {
+  const k = hashes.length;
+  const low = Uint16Array.from(hashes, (h) => h & 0xfff).sort();
+  const sameShape = state.k === k;
+  const stored = sameShape ? decodeUint12(state.h) : new Uint16Array(0);
+  const clusters = sameShape ? decodeUint16(state.c) : new Uint16Array(0);
+  const slots = clusters.length;
+  const threshold = matchThreshold(k, config);
+
+  let nearDuplicates = 0;
+  const matched = new Set<number>();
+  for (let slot = 0; slot < slots; slot++) {
+    if (sharedSorted(low, stored, slot * k, k) >= threshold) {
+      nearDuplicates += 1;
+      matched.add(clusters[slot] as number);
+    }
+  }
+  // The query joins the largest matched cluster (ties: the one matched last); when it bridges
+  // several clusters they merge into that one (fragments of one record, split where its noisy
+  // copies straddle quantization edges, become one cluster again).
+  let cluster = state.n & 0xffff;
+  if (matched.size > 0) {
+    const sizes = new Map<number, number>();
+    for (const id of clusters) if (matched.has(id)) sizes.set(id, (sizes.get(id) ?? 0) + 1);
+    let largest = -1;
+    for (let slot = slots - 1; slot >= 0; slot--) {
+      const id = clusters[slot] as number;
+      if (matched.has(id) && (largest < 0 || (sizes.get(id) ?? 0) > (sizes.get(largest) ?? 0))) largest = id;
+    }
+    cluster = largest;
+    if (matched.size > 1)
+      for (let slot = 0; slot < slots; slot++)
+        if (matched.has(clusters[slot] as number)) clusters[slot] = cluster;
+  }
+
+  const window = Math.max(1, Math.min(32, config.alarmWindow));
+  const mask = window === 32 ? 0xffffffff : (1 << window) - 1;
+  const bits = (((sameShape ? state.b : 0) << 1) | (nearDuplicates > 0 ? 1 : 0)) & mask;
+  const flagged = popcount(bits >>> 0);
+
+  const keep = Math.max(0, Math.min(slots, config.historyCap - 1));
+  const nextHashes = new Uint16Array((keep + 1) * k);
+  nextHashes.set(stored.subarray((slots - keep) * k));
+  nextHashes.set(low, keep * k);
+  const nextClusters = new Uint16Array(keep + 1);
+  nextClusters.set(clusters.subarray(slots - keep));
+  nextClusters[keep] = cluster;
+
+  return {
+    state: { n: state.n + 1, k, h: encodeUint12(nextHashes), c: encodeUint16(nextClusters), b: bits >>> 0 },
+    nearDuplicates,
+    alarm: flagged > config.alarmCount,
+    flagged,
+    cluster,
+  };
+}
+
+/** Cluster ids of the stored queries, oldest first (for the membership detector). */
+export function storedClusters(state: FingerprintState): Uint16Array {
+  return decodeUint16(state.c);
+}
+
+/** Size of the multiset intersection of sorted `a` with the sorted run b[offset, offset + length). */
+function sharedSorted(a: Uint16Array, b: Uint16Array, offset: number, length: number): number {
+  let i = 0;
+  let j = offset;
+  const end = offset + length;
+  let shared = 0;
+  while (i < a.length && j < end) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x === y) {
+      shared += 1;
+      i += 1;
+      j += 1;
+    } else if (x < y) i += 1;
+    else j += 1;
+  }
+  return shared;
+}
+
+function popcount(x: number): number {
+  let v = x >>> 0;
+  let count = 0;
+  while (v !== 0) {
+    v &= v - 1;
+    count += 1;
+  }
+  return count;
+}

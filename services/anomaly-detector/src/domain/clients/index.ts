@@ -1,0 +1,53 @@
+export {
+  type ClientDetectorsConfig,
+  type ClientObservation,
+  type ClientState,
+  clientDetectorsConfig,
+  clientStateBytes,
+  newClientState,
+  observeClientQuery,
+  REPLAY_SHARE_EXCUSED,
+} from "./client.js";
+export { labelKey, MAX_LABEL_KEY_CHARS, serializedBytes } from "./codec.js";
+export {
+  DEFAULT_FINGERPRINT_CONFIG,
+  type FingerprintConfig,
+  type FingerprintObservation,
+  type FingerprintState,
+  fingerprint,
+  fingerprintObserve,
+  matchThreshold,
+  newFingerprintState,
+  storedClusters,
+} from "./fingerprint.js";
+export {
+  type ClusterKind,
+  type ClusterSummary,
+  DEFAULT_MEMBERSHIP_CONFIG,
+  type MembershipConfig,
+  type MembershipObservation,
+  type MembershipState,
+  membershipObserve,
+  newMembershipState,
+  type TrackedCluster,
+} from "./membership.js";
+export {
+  type CoverageGridConfig,
+  calibrateDelta,
+  codeDistance,
+  DEFAULT_PRADA_CONFIG,
+  DISTANCE_CODE_SCALE,
+  distanceCode,
+  maxGrowingVectors,
+  newPradaState,
+  PRADA_PAPER_DELTA,
+  type PradaClassState,
+  type PradaCompanions,
+  type PradaConfig,
+  type PradaObservation,
+  type PradaState,
+  pradaCompanions,
+  pradaObserve,
+  testDistances,
+  testValues,
+} from "./prada.js";
