@@ -12,6 +12,8 @@ import {
   resourcePolicyOf,
 } from "./config.js";
 
+const developmentSalt = "argus-development-salt-not-secret";
+
 /** Wires the anomaly-detector: inference events → per-event, per-model and per-client detectors → findings and client risk. */
 export function startAnomalyDetector(
   config: AnomalyConfig,
@@ -24,6 +26,11 @@ export function startAnomalyDetector(
     config,
     async (context) => {
       const group = config.ANOMALY_CONSUMER_GROUP;
+      if (!config.ANOMALY_FINGERPRINT_SALT) {
+        context.logger.warn(
+          "ANOMALY_FINGERPRINT_SALT is not set: query fingerprints use a public development salt",
+        );
+      }
       const store = new ClientStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS);
       await context.consume({
         groupId: group,
@@ -40,6 +47,7 @@ export function startAnomalyDetector(
           clientPolicy,
           resourcePolicy: resourcePolicyOf(config),
           outlierPolicy: outlierPolicyOf(config),
+          fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
           confidentPrediction: {
             keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
             minScore: config.ANOMALY_CONFIDENT_SCORE,

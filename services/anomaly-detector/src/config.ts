@@ -34,6 +34,13 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_OUTLIER_CALIBRATION: z.coerce.number().int().min(50).default(1_000),
   /** Share of benign events that the calibrated threshold flags. */
   ANOMALY_OUTLIER_FPR: z.coerce.number().gt(0).lt(0.5).default(0.001),
+  /** Clients (per model and partition) whose PRADA statistic calibrates δ before PRADA accuses anyone. */
+  ANOMALY_PRADA_CALIBRATION_CLIENTS: z.coerce.number().int().min(10).default(50),
+  /**
+   * Secret salt of the query fingerprints, the same on every replica. Without it a fixed
+   * development salt is used and the service says so at start: set it in production.
+   */
+  ANOMALY_FINGERPRINT_SALT: z.string().min(16, "must be at least 16 characters").optional(),
   ANOMALY_POISONING_MIN_LABELS: z.coerce.number().int().min(10).default(50),
   ANOMALY_POISONING_Z: z.coerce.number().positive().default(4),
   ANOMALY_POISONING_MIN_GAP: z.coerce.number().gt(0).lt(1).default(0.15),
@@ -79,6 +86,7 @@ export function outlierPolicyOf(config: AnomalyConfig): OutlierPolicy {
     calibrationEvents: config.ANOMALY_OUTLIER_CALIBRATION,
     falsePositiveRate: config.ANOMALY_OUTLIER_FPR,
     maxCategories: 50,
+    pradaCalibrationClients: config.ANOMALY_PRADA_CALIBRATION_CLIENTS,
   };
 }
 

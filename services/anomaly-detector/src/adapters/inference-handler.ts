@@ -15,10 +15,22 @@ import {
   type ClientPolicy,
   type ClientState,
   concludeForClient,
+  observeClientQueries,
   observeClientRequest,
 } from "../domain/client-state.js";
+import {
+  type ClientDetectorsConfig,
+  calibrateDelta,
+  clientDetectorsConfig,
+  PRADA_PAPER_DELTA,
+} from "../domain/clients/index.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
-import { type OutlierPolicy, OutlierTracker, outlierFinding } from "../domain/outliers.js";
+import {
+  type OutlierPolicy,
+  OutlierTracker,
+  outlierFinding,
+  pradaCalibrationFpr,
+} from "../domain/outliers.js";
 import { observeResources, type ResourceBaseline, type ResourcePolicy } from "../domain/resources.js";
 import { riskNow } from "../domain/risk.js";
 import type { ClientStore } from "./client-store.js";
@@ -34,6 +46,8 @@ export interface InferenceHandlerDeps {
   clientPolicy: ClientPolicy;
   resourcePolicy: ResourcePolicy;
   outlierPolicy: OutlierPolicy;
+  /** Secret salt of the query fingerprints (an attacker who knew it could craft around them). */
+  fingerprintSalt: string;
   /** Confident predictions kept for the poisoning check: their key, and the score that counts as confident. */
   confidentPrediction: {
     keyOf: (modelId: string, requestId: string) => string;
@@ -81,7 +95,8 @@ export function createInferenceHandler(
       for (const record of records) {
         const event = record.value;
         const observedAt = event.eventTime as Date;
-        const outlier = trackers.get(store.outliersKey(event.modelId, batch.partition))?.observe(event);
+        const tracker = trackers.get(store.outliersKey(event.modelId, batch.partition));
+        const outlier = tracker?.observe(event);
         const eventFindings = [
           ...detectInputViolations(deps.schemas, event, observedAt),
           ...(deps.scanEvent?.(event, observedAt) ?? []),
@@ -109,12 +124,28 @@ export function createInferenceHandler(
         if (event.clientId) {
           const before =
             touchedClients.get(event.clientId)?.state ?? (clients.get(event.clientId) as ClientState);
-          const { state: afterRequest, signals } = observeClientRequest(
-            before,
-            event,
-            observed.verdict,
-            deps.clientPolicy,
-          );
+          const requested = observeClientRequest(before, event, observed.verdict, deps.clientPolicy);
+          let afterRequest = requested.state;
+          const signals = [...requested.signals];
+          const vector = tracker?.normalized(event);
+          const output = event.output?.kind;
+          if (tracker && vector && output?.$case === "classification") {
+            const delta = tracker.pradaDelta;
+            const queried = observeClientQueries(
+              afterRequest,
+              vector,
+              output.value.label,
+              detectorsConfig(deps.fingerprintSalt, delta),
+              delta !== undefined,
+            );
+            afterRequest = queried.state;
+            signals.push(...queried.signals);
+            if (queried.w !== undefined && delta === undefined) {
+              tracker.recordPradaW(event.clientId, queried.w, (values) =>
+                calibrateDelta(values, pradaCalibrationFpr),
+              );
+            }
+          }
           const concluded = concludeForClient(afterRequest, event, signals, eventFindings, deps.clientPolicy);
           findings = [...eventFindings, ...concluded.findings];
           touchedClients.set(event.clientId, {
@@ -160,4 +191,18 @@ export function createInferenceHandler(
       return commands;
     });
   };
+}
+
+const configs = new Map<string, ClientDetectorsConfig>();
+
+/** The detectors' configuration for a model's δ (few distinct values: cached). */
+function detectorsConfig(salt: string, delta: number | undefined): ClientDetectorsConfig {
+  const key = `${salt}|${delta ?? "paper"}`;
+  let config = configs.get(key);
+  if (!config) {
+    config = clientDetectorsConfig(salt, { prada: { delta: delta ?? PRADA_PAPER_DELTA } });
+    if (configs.size > 1_000) configs.clear();
+    configs.set(key, config);
+  }
+  return config;
 }

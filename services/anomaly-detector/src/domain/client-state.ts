@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
 import { type Finding, FindingKind, type InferenceEvent, Severity } from "@argus/proto";
+import {
+  type ClientDetectorsConfig,
+  newClientState as newQueryDetectorState,
+  observeClientQuery,
+  pradaCompanions,
+  type ClientState as QueryDetectorState,
+} from "./clients/index.js";
 import { emptyRate, observeRequest, type RatePolicy, type RateState } from "./rate.js";
 import type { ResourceVerdict } from "./resources.js";
 import { addRisk, emptyRisk, type RiskPolicy, type RiskState } from "./risk.js";
@@ -15,6 +22,10 @@ export interface ClientState {
   risk: RiskState;
   /** When a kind last produced a finding for this client: repeats are suppressed for a while. */
   alarmedAtMs: Partial<Record<string, number>>;
+  /** Consecutive PRADA tests with W below δ (an alarm needs a run of them, see below). */
+  pradaBelow?: number;
+  /** PRADA, fingerprint and membership state (absent until the model's features are normalized). */
+  detectors?: QueryDetectorState;
 }
 
 export function emptyClientState(): ClientState {
@@ -184,4 +195,91 @@ function sha256(parts: string[]): string {
   return createHash("sha256")
     .update(parts.map((part) => part.replace(/[\\|]/g, (c) => `\\${c}`)).join("|"))
     .digest("hex");
+}
+
+/**
+ * The query-pattern detectors (PRADA extraction, fingerprinted probing, membership probing) on one
+ * query, given as z-scores. Extraction is only reported once the model's δ is calibrated.
+ */
+/** Consecutive PRADA tests below δ before an extraction alarm. */
+export const pradaPersistence = 10;
+
+export function observeClientQueries(
+  state: ClientState,
+  vector: number[],
+  label: string,
+  config: ClientDetectorsConfig,
+  deltaCalibrated: boolean,
+): { state: ClientState; signals: ClientSignal[]; w?: number } {
+  const detectors = state.detectors ?? newQueryDetectorState();
+  const observed = observeClientQuery(detectors, vector, label, config);
+  const signals: ClientSignal[] = [];
+  const companions = pradaCompanions(observed.state.p, config.prada);
+  // An honest client's W wanders and dips now and then; an extracting client's stays low. So
+  // PRADA accuses only after `pradaPersistence` consecutive tests below δ (the paper alarms on one).
+  const below =
+    observed.prada.w === undefined
+      ? (state.pradaBelow ?? 0)
+      : observed.prada.w < config.prada.delta
+        ? (state.pradaBelow ?? 0) + 1
+        : 0;
+  if (
+    deltaCalibrated &&
+    below >= pradaPersistence &&
+    observed.prada.w !== undefined &&
+    observed.prada.w < config.prada.delta
+  ) {
+    signals.push({
+      kind: FindingKind.FINDING_KIND_EXTRACTION,
+      detector: "prada",
+      severity: Severity.SEVERITY_CRITICAL,
+      score: observed.prada.w ?? 0,
+      threshold: config.prada.delta,
+      summary: `query distances no longer look natural (Shapiro-Wilk W ${observed.prada.w?.toFixed(3)} < δ ${config.prada.delta.toFixed(3)}, ${companions.queries} queries, ${companions.coverageCells} feature-space cells)`,
+      evidence: {
+        shapiro_w: String(observed.prada.w),
+        delta: String(config.prada.delta),
+        delta_source: deltaCalibrated ? "calibrated_on_model_traffic" : "paper_default",
+        consecutive_tests_below_delta: String(below),
+        distances: String(observed.prada.distances),
+        coverage_cells: String(companions.coverageCells),
+        label_entropy_bits: companions.labelEntropyBits.toFixed(3),
+      },
+    });
+  }
+  if (observed.verdict.adversarialProbe) {
+    signals.push({
+      kind: FindingKind.FINDING_KIND_ADVERSARIAL_PROBE,
+      detector: "query-fingerprints",
+      severity: Severity.SEVERITY_WARNING,
+      score: observed.fingerprint.flagged,
+      threshold: config.fingerprint.alarmCount,
+      summary: `${observed.fingerprint.flagged} recent queries are near-duplicates of earlier ones (boundary search: ${observed.membership.boundarySearch})`,
+      evidence: {
+        near_duplicates: String(observed.fingerprint.nearDuplicates),
+        flagged_recent: String(observed.fingerprint.flagged),
+        boundary_search: String(observed.membership.boundarySearch),
+      },
+    });
+  }
+  if (observed.verdict.membershipProbe) {
+    signals.push({
+      kind: FindingKind.FINDING_KIND_MEMBERSHIP_PROBE,
+      detector: "query-fingerprints",
+      severity: Severity.SEVERITY_WARNING,
+      score: observed.membership.clusteredShare,
+      threshold: config.membership.coverage,
+      summary: `${(observed.membership.clusteredShare * 100).toFixed(0)}% of recent queries are noisy copies of ${observed.membership.clusters} records`,
+      evidence: {
+        clustered_share: observed.membership.clusteredShare.toFixed(3),
+        clusters: String(observed.membership.clusters),
+        stationary_share: observed.membership.stationaryShare.toFixed(3),
+      },
+    });
+  }
+  return {
+    state: { ...state, detectors: observed.state, pradaBelow: below },
+    signals,
+    ...(observed.prada.w !== undefined ? { w: observed.prada.w } : {}),
+  };
 }

@@ -26,7 +26,16 @@ export interface OutlierModel {
   categories: Record<string, string[]>;
   scores?: DDSketchJSON;
   threshold?: number;
+  /** Lowest PRADA W of each calibrating client so far (bounded to the calibration clients). */
+  pradaMinW?: Record<string, number>;
+  /** W values seen while calibrating. */
+  pradaEmissions?: number;
+  /** PRADA's δ calibrated on this traffic; absent until enough clients were seen. */
+  pradaDelta?: number;
 }
+
+/** The share of benign clients the calibrated δ may flag. */
+export const pradaCalibrationFpr = 0.01;
 
 export interface OutlierPolicy {
   warmupEvents: number;
@@ -35,6 +44,11 @@ export interface OutlierPolicy {
   falsePositiveRate: number;
   /** Categories kept per feature in warm-up; beyond it the feature is not checked for unseen values. */
   maxCategories: number;
+  /**
+   * Clients whose first PRADA W calibrates δ. Until then PRADA observes but does not accuse: the
+   * paper's δ = 0.9 was set on images and flags honest clients of tabular models.
+   */
+  pradaCalibrationClients: number;
 }
 
 export function emptyOutlierModel(): OutlierModel {
@@ -113,6 +127,52 @@ export class OutlierTracker {
       .sort((a, b) => Math.abs(b.robustZ) - Math.abs(a.robustZ))
       .slice(0, 3);
     return { score, threshold, multivariate, unseenCategories, topFeatures };
+  }
+
+  /**
+   * The event's numeric features as z-scores against this traffic (missing → 0), once warm-up
+   * fixed mean and variance; undefined before. Client-level detectors work on this scale.
+   */
+  normalized(event: InferenceEvent): number[] | undefined {
+    const model = this.model;
+    if (model.phase === "warmup" || model.features.length === 0) return undefined;
+    const numeric = numericFeatures(event);
+    const d = model.features.length;
+    return model.features.map((name, i) => {
+      const value = numeric[name];
+      const variance = (model.comoment[i * d + i] as number) / Math.max(model.n - 1, 1);
+      const sd = Math.sqrt(variance);
+      return value === undefined || sd === 0 ? 0 : (value - (model.mean[i] as number)) / sd;
+    });
+  }
+
+  /**
+   * Feeds a W of a client while δ is being calibrated. An honest client's W wanders and its lowest
+   * value is what δ must stay under, so the calibration keeps each client's minimum and waits for
+   * many tests (40 per calibrating client) before it fixes δ just below the chosen quantile.
+   */
+  recordPradaW(clientId: string, w: number, calibrate: (values: number[]) => number): void {
+    if (this.model.pradaDelta !== undefined) return;
+    const minimums = { ...(this.model.pradaMinW ?? {}) };
+    const known = minimums[clientId];
+    if (known === undefined && Object.keys(minimums).length >= this.policy.pradaCalibrationClients) return;
+    minimums[clientId] = Math.min(known ?? w, w);
+    const emissions = (this.model.pradaEmissions ?? 0) + 1;
+    const values = Object.values(minimums);
+    const ready =
+      values.length >= this.policy.pradaCalibrationClients &&
+      emissions >= 40 * this.policy.pradaCalibrationClients;
+    // The minimums are of streams still running: a margin of 0.03 absorbs their later dips.
+    this.model = {
+      ...this.model,
+      pradaMinW: minimums,
+      pradaEmissions: emissions,
+      ...(ready ? { pradaDelta: calibrate(values) - 0.03 } : {}),
+    };
+  }
+
+  get pradaDelta(): number | undefined {
+    return this.model.pradaDelta;
   }
 
   toJSON(): OutlierModel {

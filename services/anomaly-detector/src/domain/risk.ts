@@ -40,7 +40,7 @@ export function riskNow(state: RiskState, nowMs: number, policy: RiskPolicy): nu
 
 /**
  * Adds evidence: independent signals combine like probabilities (two medium signals outweigh one),
- * the score stays in [0, 1], and only the newest reasons are kept so the state stays small.
+ * the score stays in [0, 1], and the newest reason per kind is kept so the state stays small.
  */
 export function addRisk(state: RiskState, reason: RiskReason, policy: RiskPolicy): RiskState {
   const current = riskNow(state, reason.atMs, policy);
@@ -48,6 +48,10 @@ export function addRisk(state: RiskState, reason: RiskReason, policy: RiskPolicy
   return {
     score: 1 - (1 - current) * (1 - weight),
     updatedAtMs: Math.max(reason.atMs, state.updatedAtMs),
-    reasons: [reason, ...state.reasons].slice(0, policy.maxReasons),
+    // One reason per (kind, detector), the newest: a flood of one kind must not push out the others.
+    reasons: [
+      reason,
+      ...state.reasons.filter((kept) => kept.kind !== reason.kind || kept.detector !== reason.detector),
+    ].slice(0, policy.maxReasons),
   };
 }

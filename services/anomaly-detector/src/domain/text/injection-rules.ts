@@ -1,0 +1,195 @@
+// Prompt-injection rules over the concepts of injection-lexicon.ts.
+//
+// `seq` is a space-separated sequence of steps; a step is `A|B` (any of these concepts), optionally
+// prefixed by `?` (optional) and suffixed by `{n}` (at most n other tokens may come before it; 3 if
+// not given). Steps never cross a sentence boundary unless `cross` is set. `need` asks for at least
+// one of its concepts near the match (within the match, `before` tokens before it or `after` after
+// it); `needWeak` is a fallback need that gives `weakWeight` instead of `weight`. `next` constrains
+// the token right after the match (`END` = sentence boundary or end of text).
+//
+// Weights were set by reading, then checked on the corpora (docs/text-scanners.md). They are the
+// score of one clean match; context discounts (prompt-injection.ts) multiply them.
+
+export interface RuleSpec {
+  id: string;
+  family: string;
+  weight: number;
+  seq: string;
+  need?: string;
+  /** Like `need`, but looked for up to `lateAfter` (default 5) tokens after the match. */
+  needLate?: string;
+  lateAfter?: number;
+  needWeak?: string;
+  weakWeight?: number;
+  before?: number;
+  after?: number;
+  next?: string;
+  /** Discount when the instructions are the speaker's own ("ignore my previous instructions"). */
+  self?: boolean;
+  /** Rule is itself a negated order ("do not follow ..."): no negation discount. */
+  negated?: boolean;
+  cross?: boolean;
+}
+
+const QUAL = "ANTERIOR|YOUR|SYSTEM|ABOVE";
+
+export const RULES: readonly RuleSpec[] = [
+  // ---- override earlier instructions
+  {
+    id: "override-instructions",
+    family: "override",
+    weight: 0.82,
+    seq: "OVERRIDE INSTR{4}",
+    // After the noun only its direct neighbour qualifies it: "instructions above", "rules given",
+    // but not "instructions in the OLD template".
+    need: "ANTERIOR|YOUR|SYSTEM|ABOVE|TOLD",
+    needLate: "ABOVE|BEFORE|TOLD",
+    needWeak: "ALL|YOU",
+    weakWeight: 0.45,
+    before: 2,
+    after: 1,
+    self: true,
+  },
+  {
+    id: "override-instructions-reversed",
+    family: "override",
+    weight: 0.72,
+    seq: "INSTR OVERRIDE{4}",
+    need: "ANTERIOR|YOUR|ALL|SYSTEM",
+    before: 3,
+    after: 0,
+    self: true,
+    cross: true,
+  },
+  {
+    id: "instructions-void",
+    family: "override",
+    weight: 0.72,
+    seq: "ANTERIOR|YOUR|ALL INSTR{2} PASSIVE{3}",
+  },
+  {
+    id: "override-above",
+    family: "override",
+    weight: 0.65,
+    seq: "OVERRIDE ?ALL{1} ABOVE{2}",
+    next: "AND|INSTEAD|END",
+  },
+  {
+    id: "override-everything",
+    family: "override",
+    weight: 0.72,
+    seq: "OVERRIDE ?ALL{1} EVERYTHING{2} BEFORE|ABOVE|ANTERIOR|TOLD{4}",
+  },
+  {
+    id: "stop-following",
+    family: "override",
+    weight: 0.72,
+    seq: "STOP|NEG FOLLOW{2} INSTR{4}",
+    need: QUAL,
+    needWeak: "ALL",
+    weakWeight: 0.55,
+    negated: true,
+    self: true,
+  },
+  {
+    id: "pay-no-attention",
+    family: "override",
+    weight: 0.75,
+    seq: "PAY NO{1} ATTENTION{1} INSTR{5}",
+    need: QUAL,
+  },
+  {
+    id: "no-longer-bound",
+    family: "override",
+    weight: 0.55,
+    seq: "NO|NEG LONGER|FOLLOW{2} ?FOLLOW{2} INSTR|RESTRICT|AUTHORITY|SAFETYQ{4}",
+    negated: true,
+  },
+  {
+    id: "disable-safety",
+    family: "safety",
+    weight: 0.75,
+    seq: "DISABLE|OVERRIDE ?OFF{1} RESTRICT{4}",
+    need: "YOUR|SAFETYQ",
+    needWeak: "ALL",
+    weakWeight: 0.5,
+    before: 1,
+    after: 1,
+    self: true,
+  },
+  // ---- prompt leaking
+  { id: "reveal-system-prompt", family: "reveal", weight: 0.8, seq: "REVEAL PQUAL{5} PNOUN|PNOUNWEAK{2}" },
+  {
+    id: "reveal-your-prompt",
+    family: "reveal",
+    weight: 0.68,
+    seq: "REVEAL YOUR|PQWEAK{4} ?PQWEAK{2} PNOUN{2}",
+  },
+  {
+    id: "reveal-text-above",
+    family: "reveal",
+    weight: 0.55,
+    seq: "REVEAL ?ALL|EVERYTHING|TEXTN{2} ABOVE|BEFORE{3}",
+    next: "TEXTN|AND|VERBATIM|THIS|LINE|END|PQUAL|PNOUN",
+  },
+  { id: "reveal-verbatim", family: "reveal-verbatim", weight: 0.35, seq: "REVEAL VERBATIM{8}" },
+  {
+    id: "ask-system-prompt",
+    family: "reveal",
+    weight: 0.6,
+    seq: "WHAT BE{1} ?PQWEAK|THE{3} PNOUN{4}",
+    need: "YOUR|PQUAL",
+    after: 4,
+  },
+  { id: "what-rules-given", family: "reveal", weight: 0.6, seq: "WHAT PNOUN{1} BE{1} YOU{1} TOLD{1}" },
+  {
+    id: "conversation-start",
+    family: "reveal",
+    weight: 0.55,
+    seq: "BEGINNING ?OF{1} CONVERSATION{2}",
+    need: "REVEAL|WHAT|TOLD",
+    before: 8,
+    after: 4,
+  },
+  { id: "your-system-prompt", family: "reveal-mention", weight: 0.45, seq: "YOUR PQUAL{1} PNOUN{1}" },
+  { id: "reveal-sensitive", family: "reveal-sensitive", weight: 0.4, seq: "REVEAL SENSITIVE{4}" },
+  // ---- role play and jailbreak personas
+  { id: "you-are-persona", family: "persona", weight: 0.85, seq: "YOU ARE|ACT{1} PERSONA{5}" },
+  { id: "as-persona", family: "persona", weight: 0.6, seq: "AS PERSONA{1}" },
+  { id: "do-anything-now", family: "persona", weight: 0.7, seq: "EXECUTE EVERYTHING{0} NOW{0}" },
+  { id: "you-are-now", family: "persona-weak", weight: 0.25, seq: "YOU ARE{1} NOW{1}" },
+  { id: "you-are-free", family: "persona", weight: 0.5, seq: "YOU ARE{1} ?NOW{1} PERSONAWEAK{1}" },
+  { id: "act-as-persona", family: "persona", weight: 0.8, seq: "ACT ?AS{3} PERSONA{6}" },
+  {
+    id: "act-without-limits",
+    family: "persona",
+    weight: 0.75,
+    seq: "ACT ?AS{3} NOLIMIT{7} ?ALL{1} RESTRICT{3}",
+  },
+  { id: "no-restrictions", family: "no-limits", weight: 0.4, seq: "NOLIMIT ?ALL|SAFETYQ{2} RESTRICT{2}" },
+  { id: "stay-in-character", family: "persona-weak", weight: 0.35, seq: "STAY IN{1} CHARACTER{1}" },
+  { id: "from-now-on", family: "persona-weak", weight: 0.25, seq: "FROM NOW{0} ON{0}" },
+  { id: "bad-mode", family: "mode", weight: 0.8, seq: "MODEBAD MODE{1}" },
+  {
+    id: "developer-mode-ai",
+    family: "mode",
+    weight: 0.65,
+    seq: "DEVMODE MODE{1}",
+    need: "AIREF",
+    before: 8,
+    after: 8,
+  },
+  { id: "developer-mode", family: "mode-weak", weight: 0.3, seq: "DEVMODE MODE{1}" },
+  // ---- replacement of the task, authority claims, payload markers
+  { id: "your-new-task", family: "new-task", weight: 0.6, seq: "YOUR NEW{1} TASK{1}" },
+  { id: "new-task", family: "new-task", weight: 0.45, seq: "NEW TASK{1}", next: "BE|END" },
+  { id: "i-am-your-developer", family: "authority", weight: 0.5, seq: "I AM{1} YOUR{1} AUTHORITY{1}" },
+  {
+    id: "message-from-authority",
+    family: "authority",
+    weight: 0.45,
+    seq: "MESSAGE FROM{1} AUTHORITY|SYSTEM{2}",
+  },
+  { id: "pwned", family: "pwned", weight: 0.5, seq: "PWNED" },
+  { id: "decode-and-follow", family: "decode", weight: 0.35, seq: "DECODE EXECUTE{8}" },
+];
