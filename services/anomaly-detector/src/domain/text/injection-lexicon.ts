@@ -27,7 +27,12 @@ export type Concept =
   | "VERBATIM"
   | "TEXTN" // text, everything, words, content
   | "PERSONA" // dan, jailbroken, unrestricted, evil ...
+  | "PERSONAMORAL" // evil, amoral, rogue ... (a persona only when it is an AI without rules)
   | "PERSONAWEAK" // free
+  | "AI" // ai, assistant, chatbot, model ...
+  | "PREP" // for, on, about, in ...: "instructions IN the README" are not the model's
+  | "PURPOSE" // for, about, regarding: "your instructions FOR returning an item"
+  | "APPLY" // apply, valid, matter: "your guidelines no longer apply"
   | "NOLIMIT" // no, without, zero, free from ...
   | "RESTRICT" // restrictions, filters, limitations, ethics ...
   | "SAFETYQ" // safety, ethical, moral, content
@@ -109,7 +114,7 @@ const WORDS: Partial<Record<Concept, string>> = {
   YOUR: `your yours thy tus tu sus vos tes ton votre deine deinen dein deiner tue tuoi tua suas seus je jouw
     twoje swoje swoj swój senin anda твои свои ваши свої твої`,
   YOU: "you u ya thou du вы ты ти",
-  SELF: "my i we our ours mine myself me",
+  SELF: "my i we our ours mine myself us",
   SYSTEM: `system developer developers hidden secret safety internal confidential initial original core base
     sistema systeme system-prompt systemprompt systeemprompt systemowy systemowe sistem
     системный системные системного системні`,
@@ -126,12 +131,17 @@ const WORDS: Partial<Record<Concept, string>> = {
     покажіть покажи اكشف اعرض دکھاؤ दिखाएं दिखाओ बताओ`,
   VERBATIM: "verbatim exactly literally word-for-word starting unchanged unedited raw",
   TEXTN: "text everything words content all message messages",
-  PERSONA: `dan jailbroken jailbreak unrestricted unfiltered uncensored unchained unbound unshackled liberated evil
-    amoral unethical immoral lawless rogue godmode antigpt betterdan chaos jailbreakgpt unlimited`,
+  PERSONA: `dan jailbroken jailbreak unrestricted unfiltered uncensored unchained unshackled godmode antigpt
+    betterdan jailbreakgpt`,
+  PERSONAMORAL: "evil amoral unethical immoral lawless rogue chaos liberated unbound unlimited",
+  AI: "ai assistant chatbot bot model llm gpt chatgpt claude yourself version twin",
+  PREP: "for on about regarding concerning in from under of",
+  PURPOSE: "for about regarding concerning on",
+  APPLY: "apply applies valid matter count hold",
   PERSONAWEAK: "free",
   NOLIMIT: "no without zero free freed released exempt sin sans ohne senza sem bez tanpa без بدون बिना",
   RESTRICT: `restrictions restriction limitations limits filters filter censorship morals morality ethics
-    boundaries policies policy constraints guardrails safeguards rules guidelines considerations
+    boundaries policies policy constraints guardrails safeguards rules rule guidelines considerations
     restricciones limites einschrankungen beschrankungen regeln restrizioni limiti restricoes ograniczen
     ограничений ограничения правил фильтров цензуры قيود प्रतिबंध`,
   SAFETYQ: "safety ethical ethics moral morals content censorship openai anthropic",

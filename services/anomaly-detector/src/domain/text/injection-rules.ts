@@ -24,6 +24,10 @@ export interface RuleSpec {
   before?: number;
   after?: number;
   next?: string;
+  /** The token right after the match must not have these concepts. */
+  notNext?: string;
+  /** Discount x0.6 when the noun is scoped to something else by a preposition ("instructions in the README"). */
+  scoped?: boolean;
   /** Discount when the instructions are the speaker's own ("ignore my previous instructions"). */
   self?: boolean;
   /** Rule is itself a negated order ("do not follow ..."): no negation discount. */
@@ -41,7 +45,7 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.82,
     seq: "OVERRIDE INSTR{4}",
     // After the noun only its direct neighbour qualifies it: "instructions above", "rules given",
-    // but not "instructions in the OLD template".
+    // but not "instructions in the OLD template"; "... that came BEFORE" may come later.
     need: "ANTERIOR|YOUR|SYSTEM|ABOVE|TOLD",
     needLate: "ABOVE|BEFORE|TOLD",
     needWeak: "ALL|YOU",
@@ -49,6 +53,7 @@ export const RULES: readonly RuleSpec[] = [
     before: 2,
     after: 1,
     self: true,
+    scoped: true,
   },
   {
     id: "override-instructions-reversed",
@@ -66,6 +71,22 @@ export const RULES: readonly RuleSpec[] = [
     family: "override",
     weight: 0.72,
     seq: "ANTERIOR|YOUR|ALL INSTR{2} PASSIVE{3}",
+    need: "YOUR|SYSTEM|ALL|PQUAL",
+    needWeak: "ANTERIOR",
+    weakWeight: 0.45,
+    after: 0,
+  },
+  {
+    id: "instructions-no-longer-apply",
+    family: "override",
+    weight: 0.72,
+    seq: "INSTR NO|NEG{3} LONGER{0} APPLY{1}",
+    need: "YOUR|SYSTEM|ALL|PQUAL",
+    needWeak: "ANTERIOR",
+    weakWeight: 0.45,
+    before: 2,
+    after: 0,
+    negated: true,
   },
   {
     id: "override-above",
@@ -73,6 +94,7 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.65,
     seq: "OVERRIDE ?ALL{1} ABOVE{2}",
     next: "AND|INSTEAD|END",
+    self: true,
   },
   {
     id: "override-everything",
@@ -124,6 +146,7 @@ export const RULES: readonly RuleSpec[] = [
     family: "reveal",
     weight: 0.68,
     seq: "REVEAL YOUR|PQWEAK{4} ?PQWEAK{2} PNOUN{2}",
+    notNext: "PURPOSE",
   },
   {
     id: "reveal-text-above",
@@ -140,6 +163,7 @@ export const RULES: readonly RuleSpec[] = [
     seq: "WHAT BE{1} ?PQWEAK|THE{3} PNOUN{4}",
     need: "YOUR|PQUAL",
     after: 4,
+    notNext: "PURPOSE",
   },
   { id: "what-rules-given", family: "reveal", weight: 0.6, seq: "WHAT PNOUN{1} BE{1} YOU{1} TOLD{1}" },
   {
@@ -161,10 +185,21 @@ export const RULES: readonly RuleSpec[] = [
   { id: "you-are-free", family: "persona", weight: 0.5, seq: "YOU ARE{1} ?NOW{1} PERSONAWEAK{1}" },
   { id: "act-as-persona", family: "persona", weight: 0.8, seq: "ACT ?AS{3} PERSONA{6}" },
   {
+    // "an evil AI", "your evil twin who ignores every rule" (but not "an evil wizard in my campaign")
+    id: "act-as-amoral-ai",
+    family: "persona",
+    weight: 0.75,
+    seq: "ACT|YOU|YOUR ?AS|ARE{3} PERSONAMORAL{6}",
+    need: "AI|NOLIMIT|RESTRICT",
+    before: 0,
+    after: 4,
+  },
+  {
     id: "act-without-limits",
     family: "persona",
     weight: 0.75,
     seq: "ACT ?AS{3} NOLIMIT{7} ?ALL{1} RESTRICT{3}",
+    need: "YOU|YOUR|AI",
   },
   { id: "no-restrictions", family: "no-limits", weight: 0.4, seq: "NOLIMIT ?ALL|SAFETYQ{2} RESTRICT{2}" },
   { id: "stay-in-character", family: "persona-weak", weight: 0.35, seq: "STAY IN{1} CHARACTER{1}" },

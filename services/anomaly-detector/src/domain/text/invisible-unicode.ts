@@ -32,6 +32,10 @@ export interface InvisibleUnicodeOptions {
   rescanHidden?: boolean;
 }
 
+function isVs(c: number): boolean {
+  return (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0100 && c <= 0xe01ef);
+}
+
 function charAt(cps: readonly number[], i: number): string {
   const cp = cps[i];
   return cp === undefined ? "" : String.fromCodePoint(cp);
@@ -82,7 +86,6 @@ export function scanInvisibleUnicode(text: string, options: InvisibleUnicodeOpti
       continue;
     }
     // Variation selectors.
-    const isVs = (c: number) => (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0100 && c <= 0xe01ef);
     if (isVs(cp)) {
       let j = i;
       const bytes: number[] = [];

@@ -33,6 +33,7 @@ interface CompiledRule {
   needLate: Concept[] | undefined;
   needWeak: Concept[] | undefined;
   next: string[] | undefined;
+  notNext: Concept[] | undefined;
 }
 
 const concepts = (s: string | undefined): Concept[] | undefined =>
@@ -51,6 +52,7 @@ function compile(spec: RuleSpec): CompiledRule {
     needLate: concepts(spec.needLate),
     needWeak: concepts(spec.needWeak),
     next: spec.next?.split("|"),
+    notNext: concepts(spec.notNext),
   };
 }
 
@@ -63,10 +65,13 @@ function has(t: Token | undefined, cs: readonly Concept[]): boolean {
 }
 
 function matchAt(tokens: readonly Token[], i: number, rule: CompiledRule): number | undefined {
-  const [first, ...rest] = rule.steps;
+  const steps = rule.steps;
+  const first = steps[0];
   if (!first || !has(tokens[i], first.concepts)) return undefined;
   let pos = i;
-  for (const step of rest) {
+  for (let k = 1; k < steps.length; k++) {
+    const step = steps[k];
+    if (!step) break;
     let found = -1;
     let skipped = 0;
     for (let j = pos + 1; j < tokens.length; j++) {
@@ -165,6 +170,7 @@ function evaluate(
       else return undefined;
     }
   }
+  if (rule.notNext && has(tokens[end + 1], rule.notNext)) return undefined;
   if (rule.next) {
     const t = tokens[end + 1];
     const atEnd = !t || t.boundary;
@@ -191,7 +197,16 @@ function evaluate(
   if (spec.self) {
     const after = tokens[end + 1];
     const selfAfter = after !== undefined && !after.boundary && (after.word === "i" || after.word === "we");
-    if (selfAfter || span.some((t) => t.concepts.has("SELF"))) factor *= 0.35;
+    const before = tokens[i - 1];
+    const selfBefore = before !== undefined && !before.boundary && before.concepts.has("SELF"); // "let us ignore"
+    if (selfAfter || selfBefore || span.some((t) => t.concepts.has("SELF"))) factor *= 0.35;
+  }
+  if (spec.scoped && has(tokens[end + 1], ["PREP"])) {
+    // "the previous instructions IN THE README": someone else's instructions, unless "in this chat".
+    let model = false;
+    for (const t of near(tokens, end + 1, 1, 3))
+      if (has(t, ["YOU", "YOUR", "SYSTEM", "CONVERSATION", "AI"])) model = true;
+    if (!model) factor *= 0.6;
   }
   const offset = span[0]?.start ?? 0;
   if (discussion && insideQuotes(source, offset)) factor *= 0.6;
@@ -279,9 +294,20 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
     const prev = best.get(h.family);
     if (!prev || h.score > prev.score) best.set(h.family, h);
   };
+  // Where each concept occurs: a rule is tried only at tokens that can start it.
+  const at = new Map<Concept, number[]>();
+  tokens.forEach((t, i) => {
+    for (const c of t.concepts) {
+      const list = at.get(c);
+      if (list) list.push(i);
+      else at.set(c, [i]);
+    }
+  });
   for (const rule of COMPILED) {
     if (disabled.has(rule.spec.id)) continue;
-    for (let i = 0; i < tokens.length; i++) {
+    const starts = new Set<number>();
+    for (const c of rule.steps[0]?.concepts ?? []) for (const i of at.get(c) ?? []) starts.add(i);
+    for (const i of starts) {
       const end = matchAt(tokens, i, rule);
       if (end === undefined) continue;
       const hit = evaluate(tokens, i, end, rule, text, discussion);

@@ -8,8 +8,8 @@
 // distance (1 for words of 4-8 letters, 2 from 9) through a symmetric-delete index (SymSpell), so
 // lookup costs O(deletes of the token), not O(lexicon).
 
-import { type Concept, conceptWords, EXPANSIONS, FUZZY_EXCLUDE, GLUE_WORDS } from "./injection-lexicon.js";
 import { DICTIONARY_NEIGHBOURS } from "./fuzzy-exclusions.js";
+import { type Concept, conceptWords, EXPANSIONS, FUZZY_EXCLUDE, GLUE_WORDS } from "./injection-lexicon.js";
 import { type Normalized, normalizeWord, SOFT } from "./normalize.js";
 
 export interface Token {
@@ -199,9 +199,23 @@ export function isLexiconWord(word: string): boolean {
   return getLexicon().concepts.has(word);
 }
 
-/** Exact, then leetspeak, then fuzzy lookup. Memoized per scan through `memo`. */
+/**
+ * Results of lookup() and segment() for recent words. The functions are pure, so this only saves
+ * time; bounded (cleared when full) so memory stays constant.
+ */
+const LOOKUP_CACHE = new Map<string, Lookup | null>();
+const SEGMENT_CACHE = new Map<string, Lookup[] | null>();
+const CACHE_LIMIT = 20_000;
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** Exact, then leetspeak, then fuzzy lookup. Memoized (per scan through `memo`, and in LOOKUP_CACHE). */
 function lookup(word: string, memo: Map<string, Lookup | null>): Lookup | undefined {
-  const cached = memo.get(word);
+  const cached = memo.get(word) ?? LOOKUP_CACHE.get(word);
   if (cached !== undefined) return cached ?? undefined;
   const lex = getLexicon();
   let found: Lookup | undefined;
@@ -227,21 +241,56 @@ function lookup(word: string, memo: Map<string, Lookup | null>): Lookup | undefi
     }
   }
   memo.set(word, found ?? null);
+  if (word.length <= MAX_FUZZY_LENGTH) remember(LOOKUP_CACHE, word, found ?? null);
   return found;
 }
 
 /** Segments run-together letters into lexicon words; undefined unless they cover >= 75 % of it. */
 /** Two-letter words allowed in a segmentation (others, like "es" or "en", split real words into junk). */
-const SHORT_SEGMENT_WORDS = new Set(["me", "to", "of", "is", "it", "be", "do", "as", "so", "if", "by", "on", "in", "no", "ai", "my", "we", "us", "an", "or", "at", "ur", "u"]);
+const SHORT_SEGMENT_WORDS = new Set([
+  "me",
+  "to",
+  "of",
+  "is",
+  "it",
+  "be",
+  "do",
+  "as",
+  "so",
+  "if",
+  "by",
+  "on",
+  "in",
+  "no",
+  "ai",
+  "my",
+  "we",
+  "us",
+  "an",
+  "or",
+  "at",
+  "ur",
+  "u",
+]);
 
 /** Lexicon words that `joined` splits into, if it is run-together text (see segment()). */
-export function segmentWord(joined: string, options: { ignoreExclusions?: boolean } = {}): string[] | undefined {
+export function segmentWord(
+  joined: string,
+  options: { ignoreExclusions?: boolean } = {},
+): string[] | undefined {
   return segment(joined, options.ignoreExclusions === true)?.map((l) => l.word);
 }
 
 function segment(joined: string, ignoreExclusions = false): Lookup[] | undefined {
   if (joined.length < 6 || joined.length > 80) return undefined;
   if (!ignoreExclusions && DICTIONARY_NEIGHBOURS.has(joined)) return undefined;
+  if (ignoreExclusions) return segmentUncached(joined);
+  const cached = SEGMENT_CACHE.get(joined);
+  if (cached !== undefined) return cached ?? undefined;
+  return remember(SEGMENT_CACHE, joined, segmentUncached(joined) ?? null) ?? undefined;
+}
+
+function segmentUncached(joined: string): Lookup[] | undefined {
   const lex = getLexicon();
   const n = joined.length;
   const cover = new Array<number>(n + 1).fill(-1);
