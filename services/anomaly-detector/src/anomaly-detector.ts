@@ -11,6 +11,7 @@ import {
   poisoningPolicyOf,
   resourcePolicyOf,
 } from "./config.js";
+import { scanEventTexts } from "./domain/text-findings.js";
 
 const developmentSalt = "argus-development-salt-not-secret";
 
@@ -48,6 +49,7 @@ export function startAnomalyDetector(
           resourcePolicy: resourcePolicyOf(config),
           outlierPolicy: outlierPolicyOf(config),
           fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
+          scanEvent: scanEventTexts,
           confidentPrediction: {
             keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
             minScore: config.ANOMALY_CONFIDENT_SCORE,
@@ -72,7 +74,15 @@ export function startAnomalyDetector(
         }),
       });
       return {
-        grpcServices: [anomalyServiceRegistration({ store, schemas, policy: clientPolicy, clock: Date.now })],
+        grpcServices: [
+          anomalyServiceRegistration({
+            store,
+            schemas,
+            policy: clientPolicy,
+            scanEvent: scanEventTexts,
+            clock: Date.now,
+          }),
+        ],
       };
     },
     overrides,
