@@ -88,11 +88,7 @@ describe("one trace from the SDK to the on-call webhook", () => {
     const byName = (name: string) => exporter.getFinishedSpans().find((span) => span.name === name);
     // The delivery span ends after the receiver answered, so it may finish just after the webhook arrived.
     await vi.waitFor(() => expect(byName("alerter.deliver_webhook")).toBeDefined(), { timeout: 5_000 });
-    for (const name of [
-      "anomaly-detector.detect",
-      "alerter.notify_decision",
-      "alerter.deliver_webhook",
-    ]) {
+    for (const name of ["anomaly-detector.detect", "alerter.notify_decision", "alerter.deliver_webhook"]) {
       expect(byName(name)?.spanContext().traceId, name).toBe(traceId);
     }
   });

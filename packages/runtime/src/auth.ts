@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Metadata, ServerErrorResponse, status } from "@grpc/grpc-js";
+import { type Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
 import { z } from "zod";
 
 export const roles = ["viewer", "operator", "admin", "ingest"] as const;
@@ -73,4 +73,28 @@ export function apiKeyAuthenticator(json: string): Authenticator {
 
 export function grpcError(code: status, details: string): ServerErrorResponse {
   return Object.assign(new Error(details), { code, details });
+}
+
+export function invalidArgument(message: string): ServerErrorResponse {
+  return grpcError(status.INVALID_ARGUMENT, message);
+}
+
+/**
+ * Runs an async unary handler body: a thrown gRPC status (INVALID_ARGUMENT, NOT_FOUND…) goes to the
+ * caller as is; anything else means a dependency failed, reported as UNAVAILABLE naming `what`.
+ */
+export function respondUnary<T>(
+  callback: (error: ServerErrorResponse | null, value?: T) => void,
+  what: string,
+  body: () => Promise<T>,
+): void {
+  body().then(
+    (value) => callback(null, value),
+    (error: Error & { code?: number }) =>
+      callback(
+        typeof error.code === "number"
+          ? error
+          : grpcError(status.UNAVAILABLE, `${what} unavailable: ${error.message}`),
+      ),
+  );
 }

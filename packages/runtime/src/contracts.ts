@@ -1,4 +1,4 @@
-import { Finding, findingKindToJSON, InferenceEvent } from "@argus/proto";
+import { FeedbackEvent, Finding, findingKindToJSON, InferenceEvent } from "@argus/proto";
 import type { Producer } from "kafkajs";
 import type { Decoded } from "./consumer-loop.js";
 import type { ServiceMetrics } from "./metrics.js";
@@ -55,4 +55,23 @@ export async function publishFindings(
   });
   for (const { finding } of findings)
     metrics.findingsPublished.inc({ kind: findingKindToJSON(finding.kind) });
+}
+
+/** Decodes an `argus.feedback.v1` record and checks its identity and that it carries a target. */
+export function decodeFeedbackEvent(value: Buffer | null): Decoded<FeedbackEvent> {
+  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
+  let event: FeedbackEvent;
+  try {
+    event = FeedbackEvent.decode(value);
+  } catch (error) {
+    return { ok: false, reason: `not an argus.v1.FeedbackEvent: ${(error as Error).message}` };
+  }
+  if (!event.feedbackId) return { ok: false, reason: "feedback_id is empty" };
+  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
+  if (!event.source) return { ok: false, reason: "source is empty" };
+  if (!event.target) return { ok: false, reason: "neither label nor training_record is set" };
+  if (event.target.$case === "label" && !event.target.value.requestId) {
+    return { ok: false, reason: "label.request_id is empty" };
+  }
+  return { ok: true, value: event };
 }

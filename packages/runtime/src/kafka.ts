@@ -28,7 +28,9 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        const transient = transientKafkaErrors.test(`${message} ${typeof extra.error === "string" ? extra.error : ""}`);
+        const transient = transientKafkaErrors.test(
+          `${message} ${typeof extra.error === "string" ? extra.error : ""}`,
+        );
         if (level === logLevel.ERROR && !transient) kafkaLogger.error(extra, message);
         else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
         else kafkaLogger.debug(extra, message);

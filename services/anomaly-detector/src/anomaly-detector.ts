@@ -1,7 +1,13 @@
-import { decodeInferenceEvent, type Logger, type RunningService, startService } from "@argus/runtime";
+import {
+  decodeFeedbackEvent,
+  decodeInferenceEvent,
+  type Logger,
+  type RunningService,
+  startService,
+} from "@argus/runtime";
 import { anomalyServiceRegistration } from "./adapters/anomaly-grpc.js";
 import { ClientStore } from "./adapters/client-store.js";
-import { confidentKey, createFeedbackHandler, decodeFeedback } from "./adapters/feedback-handler.js";
+import { confidentKey, createFeedbackHandler } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
 import {
@@ -61,7 +67,7 @@ export function startAnomalyDetector(
       await context.consume({
         groupId: feedbackGroup,
         topics: [context.topics.feedback],
-        decode: decodeFeedback,
+        decode: decodeFeedbackEvent,
         handle: createFeedbackHandler({
           redis: context.redis,
           key: context.key,

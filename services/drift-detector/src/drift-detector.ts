@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import {
   ConfigError,
+  decodeFeedbackEvent,
   decodeInferenceEvent,
   type Logger,
   type RunningService,
@@ -8,7 +9,7 @@ import {
 } from "@argus/runtime";
 import { BaselineStore } from "./adapters/baseline-store.js";
 import { driftServiceRegistration } from "./adapters/drift-grpc.js";
-import { createFeedbackHandler, decodeFeedback } from "./adapters/feedback-handler.js";
+import { createFeedbackHandler } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { ReportStore } from "./adapters/report-store.js";
 import { WindowCloser } from "./adapters/window-closer.js";
@@ -59,7 +60,7 @@ export function startDriftDetector(
       await context.consume({
         groupId: feedbackGroup,
         topics: [context.topics.feedback],
-        decode: decodeFeedback,
+        decode: decodeFeedbackEvent,
         handle: createFeedbackHandler({
           fence: context.offsetFence(feedbackGroup),
           redis: context.redis,

@@ -12,8 +12,8 @@ import {
   Severity,
   Verdict,
 } from "@argus/proto";
-import { type GrpcServiceRegistration, grpcError, principalOf } from "@argus/runtime";
-import { type handleUnaryCall, type ServerErrorResponse, status } from "@grpc/grpc-js";
+import { type GrpcServiceRegistration, invalidArgument, principalOf, respondUnary } from "@argus/runtime";
+import type { handleUnaryCall } from "@grpc/grpc-js";
 import type { ClientPolicy, ClientState } from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
 import { riskNow } from "../domain/risk.js";
@@ -62,10 +62,10 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
   };
 
   const getClientRisk: handleUnaryCall<GetClientRiskRequest, GetClientRiskResponse> = (call, callback) => {
-    respond(callback, async () => {
+    respondUnary(callback, "anomaly store", async () => {
       const { clientId } = call.request;
       if (!clientId || clientId.length > maxIdLength)
-        throw invalid(`client_id must be 1-${maxIdLength} characters`);
+        throw invalidArgument(`client_id must be 1-${maxIdLength} characters`);
       return { risk: riskOf(clientId, await store.client(clientId), principalOf(call).tenant) };
     });
   };
@@ -74,10 +74,10 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
     call,
     callback,
   ) => {
-    respond(callback, async () => {
+    respondUnary(callback, "anomaly store", async () => {
       const { modelId, limit } = call.request;
-      if (limit < 0 || limit > 1000) throw invalid("limit must be between 0 and 1000");
-      if (modelId.length > 128) throw invalid("model_id must be at most 128 characters");
+      if (limit < 0 || limit > 1000) throw invalidArgument("limit must be between 0 and 1000");
+      if (modelId.length > 128) throw invalidArgument("model_id must be at most 128 characters");
       const tenant = principalOf(call).tenant;
       const index = modelId ? store.riskyByModelKey(modelId) : store.riskyByTenantKey(tenant);
       const wanted = limit || 50;
@@ -99,12 +99,12 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
   };
 
   const screenInput: handleUnaryCall<ScreenInputRequest, ScreenInputResponse> = (call, callback) => {
-    respond(callback, async () => {
+    respondUnary(callback, "anomaly store", async () => {
       const event = call.request.event;
-      if (!event) throw invalid("event must be set");
-      if (!event.modelId) throw invalid("event.model_id must be set");
+      if (!event) throw invalidArgument("event must be set");
+      if (!event.modelId) throw invalidArgument("event.model_id must be set");
       if (event.clientId.length > maxIdLength)
-        throw invalid(`event.client_id must be at most ${maxIdLength} characters`);
+        throw invalidArgument(`event.client_id must be at most ${maxIdLength} characters`);
       const now = new Date(clock());
       const findings = [
         ...detectInputViolations(deps.schemas, event, now),
@@ -143,23 +143,4 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
     implementation: { getClientRisk, listRiskyClients, screenInput },
     methodRoles: anomalyServiceRoles,
   };
-}
-
-function invalid(message: string): ServerErrorResponse {
-  return grpcError(status.INVALID_ARGUMENT, message);
-}
-
-function respond<T>(
-  callback: (error: ServerErrorResponse | null, value?: T) => void,
-  body: () => Promise<T>,
-): void {
-  body().then(
-    (value) => callback(null, value),
-    (error: Error & { code?: number }) =>
-      callback(
-        typeof error.code === "number"
-          ? error
-          : grpcError(status.UNAVAILABLE, `anomaly store unavailable: ${error.message}`),
-      ),
-  );
 }

@@ -1,7 +1,6 @@
-import { FeedbackEvent } from "@argus/proto";
+import type { FeedbackEvent } from "@argus/proto";
 import {
   applyFenced,
-  type Decoded,
   type FencedCommand,
   type OffsetFence,
   type Producer,
@@ -17,20 +16,6 @@ import {
   poisoningFinding,
   type SourceCounts,
 } from "../domain/poisoning.js";
-
-export function decodeFeedback(value: Buffer | null): Decoded<FeedbackEvent> {
-  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
-  let event: FeedbackEvent;
-  try {
-    event = FeedbackEvent.decode(value);
-  } catch (error) {
-    return { ok: false, reason: `not an argus.v1.FeedbackEvent: ${(error as Error).message}` };
-  }
-  if (!event.feedbackId) return { ok: false, reason: "feedback_id is empty" };
-  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
-  if (!event.source) return { ok: false, reason: "source is empty" };
-  return { ok: true, value: event };
-}
 
 const counterNames = ["confident", "confidentDisagree", "cross", "crossDisagree"] as const;
 
@@ -81,12 +66,11 @@ export function createFeedbackHandler(deps: {
       const firstLabels = new Map<string, { source: string; label: string }>();
       labels.forEach(({ event, requestId, label }, i) => {
         const perSource = counts.get(event.modelId) as Record<string, SourceCounts>;
-        const source = (perSource[event.source] ??= {
-          confident: 0,
-          confidentDisagree: 0,
-          cross: 0,
-          crossDisagree: 0,
-        });
+        let source = perSource[event.source];
+        if (!source) {
+          source = { confident: 0, confidentDisagree: 0, cross: 0, crossDisagree: 0 };
+          perSource[event.source] = source;
+        }
         const confident = found[i * 2];
         if (confident) {
           source.confident++;

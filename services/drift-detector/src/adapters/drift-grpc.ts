@@ -14,7 +14,13 @@ import {
   type SetBaselineRequest,
   type SetBaselineResponse,
 } from "@argus/proto";
-import { type GrpcServiceRegistration, grpcError, principalOf } from "@argus/runtime";
+import {
+  type GrpcServiceRegistration,
+  grpcError,
+  invalidArgument,
+  principalOf,
+  respondUnary,
+} from "@argus/runtime";
 import {
   type handleClientStreamingCall,
   type handleUnaryCall,
@@ -62,7 +68,7 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
   };
 
   const getDriftReport: handleUnaryCall<GetDriftReportRequest, GetDriftReportResponse> = (call, callback) => {
-    respond(callback, async () => {
+    respondUnary(callback, "drift store", async () => {
       const { modelId, windowStart } = call.request;
       checkModelId(modelId);
       if (!(await visibleModel(call, modelId))) throw notFound(`model "${modelId}" has no drift data`);
@@ -75,11 +81,11 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
   };
 
   const listWindows: handleUnaryCall<ListWindowsRequest, ListWindowsResponse> = (call, callback) => {
-    respond(callback, async () => {
+    respondUnary(callback, "drift store", async () => {
       const { modelId, pageSize } = call.request;
       checkModelId(modelId);
       if (pageSize < 0 || pageSize > maxRangeItems)
-        throw invalid(`page_size must be between 0 and ${maxRangeItems}`);
+        throw invalidArgument(`page_size must be between 0 and ${maxRangeItems}`);
       const [from, to] = range(call.request.from, call.request.to);
       if (!(await visibleModel(call, modelId))) return { windows: [] };
       const found = await reports.range(modelId, from, to, pageSize || 100);
@@ -91,10 +97,10 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
     call,
     callback,
   ) => {
-    respond(callback, async () => {
+    respondUnary(callback, "drift store", async () => {
       const { modelId, feature } = call.request;
       checkModelId(modelId);
-      if (!feature) throw invalid("feature must be set");
+      if (!feature) throw invalidArgument("feature must be set");
       const [from, to] = range(call.request.from, call.request.to);
       if (!(await visibleModel(call, modelId))) return { points: [] };
       const found = await reports.range(modelId, from, to, maxRangeItems);
@@ -121,7 +127,7 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
   };
 
   const listModels: handleUnaryCall<ListModelsRequest, ListModelsResponse> = (call, callback) => {
-    respond(callback, async () => {
+    respondUnary(callback, "drift store", async () => {
       const caller = principalOf(call).tenant;
       const models = [...(await windows.models())]
         .filter(([, tenant]) => tenant === caller)
@@ -147,7 +153,7 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
     call,
     callback,
   ) => {
-    respond(callback, async () => {
+    respondUnary(callback, "drift store", async () => {
       const principal = principalOf(call);
       let spec: Extract<SetBaselineRequest["part"], { $case: "spec" }>["value"] | undefined;
       let builder: BaselineBuilder | undefined;
@@ -159,16 +165,16 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
       try {
         for await (const message of call as AsyncIterable<SetBaselineRequest>) {
           const part = message.part;
-          if (!part) throw invalid("each message must set spec, chunk or row");
+          if (!part) throw invalidArgument("each message must set spec, chunk or row");
           if (part.$case === "spec") {
-            if (spec) throw invalid("spec must be sent once, in the first message");
+            if (spec) throw invalidArgument("spec must be sent once, in the first message");
             spec = part.value;
             checkModelId(spec.modelId);
             if (
               spec.source === BaselineSource.BASELINE_SOURCE_UNSPECIFIED ||
               spec.source === BaselineSource.UNRECOGNIZED
             ) {
-              throw invalid("spec.source must be CSV, JSON_LINES, PROTO_ROWS or FROZEN_WINDOW");
+              throw invalidArgument("spec.source must be CSV, JSON_LINES, PROTO_ROWS or FROZEN_WINDOW");
             }
             const config = deps.configs.forModel(spec.modelId);
             builder = new BaselineBuilder(
@@ -189,32 +195,32 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
             }
             continue;
           }
-          if (!spec) throw invalid("the first message must be the spec");
+          if (!spec) throw invalidArgument("the first message must be the spec");
           if (part.$case === "chunk") {
-            if (!parser) throw invalid("chunk is only valid for CSV and JSON_LINES sources");
+            if (!parser) throw invalidArgument("chunk is only valid for CSV and JSON_LINES sources");
             bytes += part.value.length;
-            if (bytes > maxUploadBytes) throw invalid(`upload exceeds ${maxUploadBytes} bytes`);
+            if (bytes > maxUploadBytes) throw invalidArgument(`upload exceeds ${maxUploadBytes} bytes`);
             add(await parser.push(Buffer.from(part.value)));
           } else {
             if (spec.source !== BaselineSource.BASELINE_SOURCE_PROTO_ROWS)
-              throw invalid("row is only valid for PROTO_ROWS");
+              throw invalidArgument("row is only valid for PROTO_ROWS");
             add([rowFromProto(part.value)]);
           }
         }
-        if (!spec || !builder) throw invalid("the stream ended without a spec");
+        if (!spec || !builder) throw invalidArgument("the stream ended without a spec");
         if (parser) add(await parser.end());
       } catch (error) {
         if (
           error instanceof ReferenceDataError ||
           (error instanceof Error && /^(CSV|JSON Lines)/.test(error.message))
         ) {
-          throw invalid(error.message);
+          throw invalidArgument(error.message);
         }
         throw error;
       }
       let profile: StoredBaseline["profile"];
       if (spec.source === BaselineSource.BASELINE_SOURCE_FROZEN_WINDOW) {
-        if (!spec.windowStart) throw invalid("spec.window_start is required for FROZEN_WINDOW");
+        if (!spec.windowStart) throw invalidArgument("spec.window_start is required for FROZEN_WINDOW");
         const hash = await windows.readWindow(spec.modelId, spec.windowStart.getTime());
         const state = parseWindowState(hash);
         if (state.events === 0)
@@ -224,7 +230,7 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
         try {
           profile = builder.build();
         } catch (error) {
-          throw invalid((error as Error).message);
+          throw invalidArgument((error as Error).message);
         }
       }
       const stored = await baselines.save({
@@ -276,7 +282,7 @@ function summary(report: DriftReport) {
 
 function checkModelId(modelId: string): void {
   if (!modelIdPattern.test(modelId)) {
-    throw invalid(
+    throw invalidArgument(
       `model_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(modelId.slice(0, 40))}`,
     );
   }
@@ -285,30 +291,10 @@ function checkModelId(modelId: string): void {
 function range(from: Date | undefined, to: Date | undefined): [number, number] {
   const start = from ? from.getTime() : 0;
   const end = to ? to.getTime() : Number.MAX_SAFE_INTEGER;
-  if (start > end) throw invalid("from must not be after to");
+  if (start > end) throw invalidArgument("from must not be after to");
   return [start, end];
-}
-
-function invalid(message: string): ServerErrorResponse {
-  return grpcError(status.INVALID_ARGUMENT, message);
 }
 
 function notFound(message: string): ServerErrorResponse {
   return grpcError(status.NOT_FOUND, message);
-}
-
-/** Runs a handler body; errors that are gRPC statuses pass through, anything else is UNAVAILABLE. */
-function respond<T>(
-  callback: (error: ServerErrorResponse | null, value?: T) => void,
-  body: () => Promise<T>,
-): void {
-  body().then(
-    (value) => callback(null, value),
-    (error: Error & { code?: number }) =>
-      callback(
-        typeof error.code === "number"
-          ? error
-          : grpcError(status.UNAVAILABLE, `drift store unavailable: ${error.message}`),
-      ),
-  );
 }

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { FeedbackEvent, type Finding, FindingKind, Severity } from "@argus/proto";
+import { type FeedbackEvent, type Finding, FindingKind, Severity } from "@argus/proto";
 import {
   applyFenced,
-  type Decoded,
   type FencedCommand,
   type OffsetFence,
   type Producer,
@@ -22,23 +21,6 @@ import {
 } from "../domain/performance.js";
 import { fixedPointScale } from "../domain/window-counters.js";
 import type { WindowStore } from "./window-store.js";
-
-export function decodeFeedback(value: Buffer | null): Decoded<FeedbackEvent> {
-  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
-  let event: FeedbackEvent;
-  try {
-    event = FeedbackEvent.decode(value);
-  } catch (error) {
-    return { ok: false, reason: `not an argus.v1.FeedbackEvent: ${(error as Error).message}` };
-  }
-  if (!event.feedbackId) return { ok: false, reason: "feedback_id is empty" };
-  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
-  if (!event.target) return { ok: false, reason: "neither label nor training_record is set" };
-  if (event.target.$case === "label" && !event.target.value.requestId) {
-    return { ok: false, reason: "label.request_id is empty" };
-  }
-  return { ok: true, value: event };
-}
 
 /**
  * Joins ground-truth labels to the predictions they are for, adds accuracy (or absolute error) to
