@@ -43,6 +43,10 @@ export function startAnomalyDetector(
         groupId: group,
         topics: [context.topics.inference],
         decode: decodeInferenceEvent,
+        // Per-batch costs (one MGET, one script) amortize over bigger chunks; a second and third
+        // partition's work overlaps the round trips. Clients stay in one partition, so in order.
+        maxChunk: 5_000,
+        partitionsConcurrently: 3,
         handle: createInferenceHandler({
           schemas,
           store,
