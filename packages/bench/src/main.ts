@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { startStack } from "@argus/testkit";
 import { benchAnomaly } from "./anomaly.js";
+import { benchAnomalyKernels } from "./anomaly-kernels.js";
 import { benchEndToEnd } from "./e2e.js";
 import { benchKernels } from "./kernels.js";
 import { say } from "./progress.js";
@@ -12,7 +13,7 @@ const events = flag("events", 200_000);
 const clients = flag("clients", 1_000_000);
 
 say(`Argus benchmark on ${cpus().length} cores, Node ${process.version}`);
-const kernels = benchKernels();
+const kernels = { ...benchKernels(), anomalyPerEvent: benchAnomalyKernels() };
 say(`kernels: ${JSON.stringify(kernels)}`);
 say("starting Kafka and Redis…");
 const stack = await startStack({ log: (line) => say(`  ${line}`) });

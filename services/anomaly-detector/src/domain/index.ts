@@ -1,3 +1,5 @@
+export { emptyClientState, observeClientQueries, observeClientRequest } from "./client-state.js";
+export { clientDetectorsConfig } from "./clients/index.js";
 export {
   detectInputViolations,
   INPUT_VALIDATION_DETECTOR,
@@ -22,3 +24,6 @@ export {
   type ViolationRule,
   validateInput,
 } from "./input-validation.js";
+export { emptyOutlierModel, OutlierTracker } from "./outliers.js";
+export { emptyResources, observeResources } from "./resources.js";
+export { scanInput, scanOutput } from "./text/index.js";
