@@ -73,6 +73,8 @@ async function runDemo(cleanup: (() => Promise<void>)[]): Promise<number> {
     ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
     ALERTER_WEBHOOK_URL: receiver.url,
     ALERTER_WEBHOOK_SECRET: secret,
+    // The demo's on-call receiver is on loopback: allowlisted explicitly, as production would a private range.
+    ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
   };
   const ports = await freePorts(6);
   const services: ServiceProcess[] = ["anomaly-detector", "alerter", "drift-detector"].map((name, index) =>

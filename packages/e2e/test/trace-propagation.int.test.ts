@@ -47,6 +47,8 @@ describe("one trace from the SDK to the on-call webhook", () => {
       ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
       ALERTER_WEBHOOK_URL: receiver.url,
       ALERTER_WEBHOOK_SECRET: secret,
+      // The test receiver listens on loopback, which the alerter refuses unless allowlisted.
+      ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
     });
     detector = await startAnomalyDetector(loadConfig(anomalyConfigSchema, env));
     alerter = await startAlerter(loadConfig(alerterConfigSchema, env));

@@ -2,6 +2,7 @@ import type { Logger } from "@argus/runtime";
 import { type RunningService, startService } from "@argus/runtime";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
+import { guardedAgent } from "./adapters/egress.js";
 import { createFindingsHandler, decodeFinding } from "./adapters/findings-handler.js";
 import { OutboxDispatcher } from "./adapters/outbox-dispatcher.js";
 import type { AlerterConfig } from "./config.js";
@@ -18,13 +19,20 @@ export function startAlerter(
       const store = new AlertStore(context.redis, context.key, config.ALERTER_RESOLVED_RETENTION_MS);
       const group = config.ALERTER_CONSUMER_GROUP;
       const fence = context.offsetFence(group);
-      const dispatcher = new OutboxDispatcher({
+      const dispatcher = guardedAgent(
+        { allow: config.ALERTER_EGRESS_ALLOW },
+        config.ALERTER_WEBHOOK_TIMEOUT_MS,
+      );
+      context.onStop("webhook connections", () => dispatcher.close());
+      const outbox = new OutboxDispatcher({
         redis: context.redis,
         store,
         target: {
           url: config.ALERTER_WEBHOOK_URL,
           secret: config.ALERTER_WEBHOOK_SECRET,
           timeoutMs: config.ALERTER_WEBHOOK_TIMEOUT_MS,
+          egress: { allow: config.ALERTER_EGRESS_ALLOW },
+          dispatcher,
         },
         policy: {
           initialBackoffMs: config.ALERTER_RETRY_INITIAL_MS,
@@ -35,8 +43,8 @@ export function startAlerter(
         logger: context.logger,
         pollMs: config.ALERTER_POLL_MS,
       });
-      dispatcher.start();
-      context.onStop("outbox dispatcher", () => dispatcher.stop());
+      outbox.start();
+      context.onStop("outbox dispatcher", () => outbox.stop());
       await context.consume({
         groupId: group,
         topics: [context.topics.findings],
@@ -46,7 +54,7 @@ export function startAlerter(
           fence,
           tracer: context.tracer,
           clock: () => new Date(),
-          onQueued: () => dispatcher.wake(),
+          onQueued: () => outbox.wake(),
         }),
       });
       return { grpcServices: [alertServiceRegistration(store)] };

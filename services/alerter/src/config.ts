@@ -1,4 +1,5 @@
 import { baseConfigShape } from "@argus/runtime";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 const whsecSecret = z
@@ -14,6 +15,23 @@ export const alerterConfigSchema = z.object({
   ALERTER_CONSUMER_GROUP: z.string().min(1).default("argus-alerter"),
   ALERTER_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
   ALERTER_WEBHOOK_SECRET: whsecSecret,
+  /**
+   * CIDR ranges the alerter may send to although they are loopback, private or link-local
+   * (comma-separated, e.g. "10.20.0.0/16,127.0.0.1/32"). Empty: public addresses only.
+   */
+  ALERTER_EGRESS_ALLOW: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (cidrs) => cidrs.every((cidr) => ipaddr.isValidCIDR(cidr)),
+      "every entry must be a CIDR range like 10.0.0.0/8",
+    ),
   ALERTER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   ALERTER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(500),
   ALERTER_RETRY_MAX_MS: z.coerce.number().int().min(10).default(60_000),

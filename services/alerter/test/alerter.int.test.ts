@@ -55,6 +55,8 @@ describe("alerter on real Kafka and Redis", () => {
     const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: inject("redisUrl") }, namespace, {
       ALERTER_WEBHOOK_URL: receiver.url,
       ALERTER_WEBHOOK_SECRET: secret,
+      // The test receiver listens on loopback, which the alerter refuses unless allowlisted.
+      ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
       ALERTER_RETRY_INITIAL_MS: "100",
       ARGUS_API_KEYS: apiKeysJson([principals.viewer, principals.ingest, otherTenant.viewer]),
     });

@@ -1,11 +1,16 @@
 import { Webhook } from "standardwebhooks";
+import { type Dispatcher, fetch } from "undici";
 import { type AttemptOutcome, parseRetryAfter } from "../domain/delivery-policy.js";
 import type { Notification } from "../domain/notification.js";
+import { type EgressPolicy, refusalOfUrl } from "./egress.js";
 
 export interface WebhookTarget {
   url: string;
   secret: string;
   timeoutMs: number;
+  egress: EgressPolicy;
+  /** Dispatcher whose connections pass the egress check (see egress.ts). */
+  dispatcher: Dispatcher;
 }
 
 const maxResponseBytes = 64 * 1024;
@@ -22,10 +27,13 @@ export async function sendWebhook(
   now: Date,
 ): Promise<AttemptOutcome> {
   const signer = new Webhook(target.secret);
+  const refusal = refusalOfUrl(target.url, target.egress);
+  if (refusal) return { kind: "refused", message: refusal };
   try {
     const response = await fetch(target.url, {
       method: "POST",
       redirect: "manual",
+      dispatcher: target.dispatcher,
       signal: AbortSignal.timeout(target.timeoutMs),
       headers: {
         ...headers,
@@ -45,7 +53,9 @@ export async function sendWebhook(
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === "ERR_ARGUS_EGRESS_REFUSED")
+      return { kind: "refused", message: cause.message ?? "refused" };
     return {
       kind: "network-error",
       message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message,
@@ -54,7 +64,7 @@ export async function sendWebhook(
 }
 
 /** Reads (and discards) at most 64 KiB of the body so a hostile receiver cannot make us buffer gigabytes. */
-async function drain(response: Response): Promise<void> {
+async function drain(response: Awaited<ReturnType<typeof fetch>>): Promise<void> {
   if (!response.body) return;
   const reader = response.body.getReader();
   let read = 0;

@@ -13,7 +13,9 @@ export interface DeliveryPolicy {
 
 export type AttemptOutcome =
   | { kind: "response"; status: number; retryAfterMs?: number }
-  | { kind: "network-error"; message: string };
+  | { kind: "network-error"; message: string }
+  /** The destination is not allowed (egress policy): no connection was made, retrying cannot help. */
+  | { kind: "refused"; message: string };
 
 /**
  * Success on 2xx; retry with capped exponential backoff and full jitter on 5xx, 408, 429 and
@@ -28,6 +30,8 @@ export function decideAfterAttempt(
   random: number,
 ): DeliveryDecision {
   if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) return { action: "done" };
+  if (outcome.kind === "refused")
+    return { action: "dead-letter", reason: `destination refused: ${outcome.message}` };
   const reason = outcome.kind === "response" ? `HTTP ${outcome.status}` : outcome.message;
   const retryable =
     outcome.kind === "network-error" ||
