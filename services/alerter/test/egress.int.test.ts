@@ -45,10 +45,12 @@ describe("webhook egress safety", () => {
     server = createServer(onConnection);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
-    v6 = createServer(onConnection);
+    // Some hosts have no IPv6 loopback: the [::1] case is then skipped, the others still run.
+    const ipv6 = createServer(onConnection);
+    v6 = ipv6;
     port6 = await new Promise<number | undefined>((resolve) => {
-      v6?.once("error", () => resolve(undefined));
-      v6?.listen(0, "::1", () => resolve((v6?.address() as AddressInfo).port));
+      ipv6.once("error", () => resolve(undefined));
+      ipv6.listen(0, "::1", () => resolve((ipv6.address() as AddressInfo).port));
     });
   });
 
