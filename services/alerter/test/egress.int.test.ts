@@ -49,14 +49,21 @@ describe("webhook egress safety", () => {
     const ipv6 = createServer(onConnection);
     v6 = ipv6;
     port6 = await new Promise<number | undefined>((resolve) => {
-      ipv6.once("error", () => resolve(undefined));
-      ipv6.listen(0, "::1", () => resolve((ipv6.address() as AddressInfo).port));
+      const giveUp = setTimeout(() => resolve(undefined), 2_000);
+      ipv6.once("error", () => {
+        clearTimeout(giveUp);
+        resolve(undefined);
+      });
+      ipv6.listen(0, "::1", () => {
+        clearTimeout(giveUp);
+        resolve((ipv6.address() as AddressInfo).port);
+      });
     });
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    if (port6) await new Promise((resolve) => v6?.close(resolve));
+    server.close();
+    v6?.close();
   });
 
   it("classifies loopback, link-local (cloud metadata), private and IPv6 equivalents as refused", () => {
