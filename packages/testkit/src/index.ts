@@ -1,4 +1,5 @@
 export { freePort, freePorts } from "./free-port.js";
+export { bearer, unary } from "./grpc-calls.js";
 export { collectTopic, type TopicCollector, testProducer } from "./kafka-collector.js";
 export { type LocalKafka, type LocalKafkaOptions, startLocalKafka } from "./local-kafka.js";
 export { type LocalRedis, startLocalRedis } from "./local-redis.js";

@@ -15,14 +15,16 @@ import { loadConfig, type RunningService } from "@argus/runtime";
 import { seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
+  bearer,
   collectTopic,
   isolatedServiceEnv,
   makePrincipals,
   type TopicCollector,
   testProducer,
+  unary,
   uniqueNamespace,
 } from "@argus/testkit";
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { anomalyConfigSchema, startAnomalyDetector } from "../src/index.js";
 import { encode, traffic } from "./traffic.js";
@@ -36,16 +38,6 @@ describe("client-level detectors on real Kafka and Redis", () => {
   let detector: RunningService;
   let findings: TopicCollector;
   let client: AnomalyServiceClient;
-
-  const call = <T>(method: (cb: (error: ServiceError | null, response: T) => void) => void) =>
-    new Promise<T>((resolve, reject) =>
-      method((error, response) => (error ? reject(error) : resolve(response))),
-    );
-  const metadata = (token: string) => {
-    const m = new Metadata();
-    m.set("authorization", `Bearer ${token}`);
-    return m;
-  };
 
   beforeAll(async () => {
     const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: inject("redisUrl") }, namespace, {
@@ -97,31 +89,31 @@ describe("client-level detectors on real Kafka and Redis", () => {
     );
     expect([...flagged].sort()).toEqual(["burst-1", "slow-1"]);
 
-    const viewer = metadata(principals.viewer.token);
-    const { risk } = await call<GetClientRiskResponse>((cb) =>
+    const viewer = bearer(principals.viewer.token);
+    const { risk } = await unary<GetClientRiskResponse>((cb) =>
       client.getClientRisk({ clientId: "burst-1" }, viewer, cb),
     );
     expect(risk?.score).toBeGreaterThan(0.2);
     expect(risk?.reasons.map((reason) => reason.kind)).toContain(FindingKind.FINDING_KIND_RATE_ABUSE);
     expect(risk?.queries).toBe(500);
 
-    const unknown = await call<GetClientRiskResponse>((cb) =>
+    const unknown = await unary<GetClientRiskResponse>((cb) =>
       client.getClientRisk({ clientId: "nobody" }, viewer, cb),
     );
     expect(unknown.risk?.score).toBe(0);
     expect(unknown.risk?.reasons).toEqual([]);
     // Another tenant cannot learn anything about this tenant's client.
-    const foreign = await call<GetClientRiskResponse>((cb) =>
-      client.getClientRisk({ clientId: "burst-1" }, metadata(otherTenant.viewer.token), cb),
+    const foreign = await unary<GetClientRiskResponse>((cb) =>
+      client.getClientRisk({ clientId: "burst-1" }, bearer(otherTenant.viewer.token), cb),
     );
     expect(foreign.risk?.score).toBe(0);
 
-    const { clients } = await call<ListRiskyClientsResponse>((cb) =>
+    const { clients } = await unary<ListRiskyClientsResponse>((cb) =>
       client.listRiskyClients({ modelId: "credit-risk", limit: 10 }, viewer, cb),
     );
     expect(clients.map((c) => c.clientId).sort()).toEqual(["burst-1", "slow-1"]);
 
-    const screened = await call<ScreenInputResponse>((cb) =>
+    const screened = await unary<ScreenInputResponse>((cb) =>
       client.screenInput(
         {
           event: InferenceEvent.fromPartial({
@@ -131,7 +123,7 @@ describe("client-level detectors on real Kafka and Redis", () => {
             features: { age: { kind: { $case: "number", value: 300 } } },
           }),
         },
-        metadata(principals.ingest.token),
+        bearer(principals.ingest.token),
         cb,
       ),
     );

@@ -21,14 +21,16 @@ import { createMonitor, type Monitor } from "@argus/sdk";
 import { normalDraw, seededUniform } from "@argus/stats";
 import {
   apiKeysJson,
+  bearer,
   collectTopic,
   isolatedServiceEnv,
   makePrincipals,
   type TopicCollector,
   testProducer,
+  unary,
   uniqueNamespace,
 } from "@argus/testkit";
-import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { credentials, type ServiceError, status } from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { driftConfigSchema, startDriftDetector } from "../src/index.js";
@@ -63,11 +65,7 @@ describe("drift-detector on real Kafka and Redis", () => {
   let findings: TopicCollector;
   let monitor: Monitor;
 
-  const metadata = (token = principals.operator.token) => {
-    const m = new Metadata();
-    m.set("authorization", `Bearer ${token}`);
-    return m;
-  };
+  const metadata = (token = principals.operator.token) => bearer(token);
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "argus-drift-"));
@@ -102,12 +100,6 @@ describe("drift-detector on real Kafka and Redis", () => {
     await findings?.stop();
     await detector?.stop();
   });
-
-  function unary<T>(call: (callback: (error: ServiceError | null, response: T) => void) => void): Promise<T> {
-    return new Promise((resolve, reject) =>
-      call((error, response) => (error ? reject(error) : resolve(response))),
-    );
-  }
 
   function setBaseline(messages: SetBaselineRequest[]): Promise<SetBaselineResponse> {
     return new Promise((resolve, reject) => {
