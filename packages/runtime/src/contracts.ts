@@ -2,7 +2,7 @@ import { FeedbackEvent, Finding, findingKindToJSON, InferenceEvent } from "@argu
 import type { Producer } from "kafkajs";
 import type { Decoded } from "./consumer-loop.js";
 import type { ServiceMetrics } from "./metrics.js";
-import { type Context, injectTraceContext } from "./tracing.js";
+import { type Context, injectTraceContext, ROOT_CONTEXT } from "./tracing.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,6 +31,14 @@ export interface OutgoingFinding {
   finding: Finding;
   /** Trace of the work that produced the finding; the alerter continues it. */
   traceContext: Context;
+}
+
+/** Publishes findings to the findings topic (the service kit binds producer, topic and metrics). */
+export type PublishFindings = (findings: OutgoingFinding[]) => Promise<void>;
+
+/** Findings of work that continues no trace (window evaluation, label batches). */
+export function untraced(findings: Finding[]): OutgoingFinding[] {
+  return findings.map((finding) => ({ finding, traceContext: ROOT_CONTEXT }));
 }
 
 /** Publishes findings keyed by fingerprint, so all findings of one alert stay in order on one partition. */

@@ -3,6 +3,7 @@ import type { Kafka, Producer } from "kafkajs";
 import { type Authenticator, apiKeyAuthenticator } from "./auth.js";
 import { type BaseConfig, ConfigError } from "./config.js";
 import { type BatchConsumerOptions, type RunningConsumer, startBatchConsumer } from "./consumer-loop.js";
+import { type PublishFindings, publishFindings } from "./contracts.js";
 import { DeadLetterPublisher } from "./dead-letter.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
 import { startHttpServer } from "./http-server.js";
@@ -29,6 +30,8 @@ export interface ServiceContext {
   /** `key("a", "b")` → `<ARGUS_REDIS_PREFIX>:<service>:a:b`. */
   key: (...parts: string[]) => string;
   authenticator: Authenticator;
+  /** Publishes findings to this environment's findings topic. */
+  publishFindings: PublishFindings;
   /** The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service. */
   offsetFence(groupId: string): OffsetFence;
   /**
@@ -112,6 +115,7 @@ export async function startService(
       redis,
       key: keyspace(config.ARGUS_REDIS_PREFIX, name),
       authenticator,
+      publishFindings: (findings) => publishFindings(producer, topics.findings, findings, metrics),
       offsetFence: (groupId) =>
         new OffsetFence(redis, (topic, partition) =>
           keyspace(config.ARGUS_REDIS_PREFIX, name)("fence", groupId, topic, String(partition)),

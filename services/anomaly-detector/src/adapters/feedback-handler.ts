@@ -3,12 +3,10 @@ import {
   applyFenced,
   type FencedCommand,
   type OffsetFence,
-  type Producer,
-  publishFindings,
+  type PublishFindings,
   type RecordBatch,
   type Redis,
-  ROOT_CONTEXT,
-  type ServiceMetrics,
+  untraced,
 } from "@argus/runtime";
 import {
   judgeSources,
@@ -29,9 +27,7 @@ export function createFeedbackHandler(deps: {
   redis: Redis;
   key: (...parts: string[]) => string;
   fence: OffsetFence;
-  producer: Producer;
-  findingsTopic: string;
-  metrics: ServiceMetrics;
+  publish: PublishFindings;
   policy: PoisoningPolicy;
   labelTtlMs: number;
 }): (batch: RecordBatch<FeedbackEvent>) => Promise<void> {
@@ -116,12 +112,7 @@ export function createFeedbackHandler(deps: {
           findings.push(poisoningFinding(modelId, tenant, alarm, batchTime(records)));
         }
       }
-      await publishFindings(
-        deps.producer,
-        deps.findingsTopic,
-        findings.map((finding) => ({ finding, traceContext: ROOT_CONTEXT })),
-        deps.metrics,
-      );
+      await deps.publish(untraced(findings));
       return commands;
     });
   };

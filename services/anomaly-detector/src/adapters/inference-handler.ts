@@ -5,10 +5,8 @@ import {
   inSpan,
   type OffsetFence,
   type OutgoingFinding,
-  type Producer,
-  publishFindings,
+  type PublishFindings,
   type RecordBatch,
-  type ServiceMetrics,
   type Tracer,
 } from "@argus/runtime";
 import {
@@ -39,10 +37,8 @@ export interface InferenceHandlerDeps {
   schemas: ModelSchemas;
   store: ClientStore;
   fence: OffsetFence;
-  producer: Producer;
-  findingsTopic: string;
   tracer: Tracer;
-  metrics: ServiceMetrics;
+  publish: PublishFindings;
   clientPolicy: ClientPolicy;
   resourcePolicy: ResourcePolicy;
   outlierPolicy: OutlierPolicy;
@@ -170,7 +166,7 @@ export function createInferenceHandler(
           },
         );
       }
-      await publishFindings(deps.producer, deps.findingsTopic, outgoing, deps.metrics);
+      await deps.publish(outgoing);
       for (const [key, baseline] of touchedResources)
         commands.push(store.saveResourcesCommand(key, baseline));
       for (const [key, tracker] of trackers) commands.push(["SET", key, JSON.stringify(tracker.toJSON())]);

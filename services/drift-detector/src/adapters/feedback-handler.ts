@@ -4,12 +4,10 @@ import {
   applyFenced,
   type FencedCommand,
   type OffsetFence,
-  type Producer,
-  publishFindings,
+  type PublishFindings,
   type RecordBatch,
   type Redis,
-  ROOT_CONTEXT,
-  type ServiceMetrics,
+  untraced,
 } from "@argus/runtime";
 import {
   type ChangePoint,
@@ -34,9 +32,7 @@ export function createFeedbackHandler(deps: {
   redis: Redis;
   windows: WindowStore;
   key: (...parts: string[]) => string;
-  producer: Producer;
-  findingsTopic: string;
-  metrics: ServiceMetrics;
+  publish: PublishFindings;
   retentionMs: number;
 }): (batch: RecordBatch<FeedbackEvent>) => Promise<void> {
   const { fence, windows, key } = deps;
@@ -100,12 +96,7 @@ export function createFeedbackHandler(deps: {
           ]);
         }
       });
-      await publishFindings(
-        deps.producer,
-        deps.findingsTopic,
-        findings.map((finding) => ({ finding, traceContext: ROOT_CONTEXT })),
-        deps.metrics,
-      );
+      await deps.publish(untraced(findings));
       return commands;
     });
   };

@@ -1,12 +1,5 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Logger,
-  type Producer,
-  publishFindings,
-  type Redis,
-  ROOT_CONTEXT,
-  type ServiceMetrics,
-} from "@argus/runtime";
+import { type Logger, type PublishFindings, type Redis, untraced } from "@argus/runtime";
 import type { DriftConfigs } from "../domain/drift-config.js";
 import { evaluateWindow } from "../domain/evaluate.js";
 import { reportFindings } from "../domain/report-findings.js";
@@ -23,9 +16,7 @@ export interface WindowCloserDeps {
   reports: ReportStore;
   baselines: BaselineStore;
   configs: DriftConfigs;
-  producer: Producer;
-  findingsTopic: string;
-  metrics: ServiceMetrics;
+  publish: PublishFindings;
   logger: Logger;
   intervalMs: number;
   idleMs: number;
@@ -102,12 +93,7 @@ export class WindowCloser {
         new Date(this.clock()),
       );
       const findings = reportFindings(report, tenant);
-      await publishFindings(
-        this.deps.producer,
-        this.deps.findingsTopic,
-        findings.map((finding) => ({ finding, traceContext: ROOT_CONTEXT })),
-        this.deps.metrics,
-      );
+      await this.deps.publish(untraced(findings));
       await reports.save(report);
       await windows.markReported(modelId, windowStart);
       this.deps.logger.info(
