@@ -203,9 +203,9 @@ function brokenFeatures(features: Record<string, number | string>): string[] {
 function reportWebhook(webhook: ReceivedWebhook, sendTimes: Map<string, number>, latencies: number[]): void {
   const body = webhook.body as {
     type?: string;
-    data?: { summary?: string; evidence?: Record<string, string> };
+    data?: { summary?: string; alerts?: { evidence?: Record<string, string> }[] };
   };
-  const eventId = body.data?.evidence?.event_id;
+  const eventId = body.data?.alerts?.[0]?.evidence?.event_id;
   const sentAt = eventId ? sendTimes.get(eventId) : undefined;
   const latency = sentAt === undefined ? undefined : webhook.receivedAt - sentAt;
   if (latency !== undefined && webhook.verified) latencies.push(latency);
@@ -222,7 +222,13 @@ function listFiringAlerts(alerter: ServiceProcess, token: string): Promise<strin
   metadata.set("authorization", `Bearer ${token}`);
   return new Promise((resolve) => {
     client.listAlerts(
-      { state: AlertState.ALERT_STATE_FIRING, modelId: "credit-risk", pageSize: 50, pageToken: "" },
+      {
+        state: AlertState.ALERT_STATE_FIRING,
+        modelId: "credit-risk",
+        pageSize: 50,
+        pageToken: "",
+        matchers: [],
+      },
       metadata,
       (error, response) => {
         client.close();

@@ -5,6 +5,7 @@ export * from "./contracts.js";
 export * from "./dead-letter.js";
 export * from "./grpc-auth.js";
 export * from "./grpc-server.js";
+export * from "./guarded-write.js";
 export * from "./http-server.js";
 export * from "./kafka.js";
 export * from "./logger.js";

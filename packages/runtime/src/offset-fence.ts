@@ -1,54 +1,9 @@
 import type { Redis } from "ioredis";
 
-/** One write applied together with the fence: a Redis command whose first argument is its key. */
-export type FencedCommand = [command: FencedVerb, key: string, ...args: (string | number)[]];
-export type FencedVerb =
-  | "SET"
-  | "DEL"
-  | "HSET"
-  | "HINCRBY"
-  | "HDEL"
-  | "ZADD"
-  | "ZREM"
-  | "INCRBY"
-  | "PEXPIRE"
-  | "SADD";
+import { type GuardedCommand, runGuarded } from "./guarded-write.js";
 
-// Compare-and-set of the fence, then every write, in one atomic script: a batch's effects and the
-// offset that says "applied up to here" can never be stored apart. Redis does not roll back a
-// script that fails half-way, so every key's type is checked before the first write: a wrong type
-// (the only runtime error these verbs can meet) fails the whole batch with nothing written.
-const applyScript = `
-local current = redis.call('GET', KEYS[1])
-if (current or '') ~= ARGV[1] then return 0 end
-local expected = { SET = 'string', INCRBY = 'string', HSET = 'hash', HINCRBY = 'hash', HDEL = 'hash',
-  ZADD = 'zset', ZREM = 'zset', SADD = 'set' }
-local count = tonumber(ARGV[3])
-local pos = 4
-for c = 1, count do
-  local argc = tonumber(ARGV[pos])
-  local want = expected[ARGV[pos + 1]]
-  if want then
-    local key = KEYS[tonumber(ARGV[pos + 2])]
-    local have = redis.call('TYPE', key).ok
-    if have ~= 'none' and have ~= want then
-      return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. have .. ', ' .. ARGV[pos + 1] .. ' needs a ' .. want)
-    end
-  end
-  pos = pos + 3 + argc
-end
-redis.call('SET', KEYS[1], ARGV[2])
-pos = 4
-for c = 1, count do
-  local argc = tonumber(ARGV[pos])
-  local verb = ARGV[pos + 1]
-  local args = { KEYS[tonumber(ARGV[pos + 2])] }
-  for j = 1, argc do args[j + 1] = ARGV[pos + 2 + j] end
-  redis.call(verb, unpack(args))
-  pos = pos + 3 + argc
-end
-return 1
-`;
+/** One write applied together with the fence: a Redis command whose first argument is its key. */
+export type FencedCommand = GuardedCommand;
 
 /**
  * Exactly-once effects over an at-least-once stream: the last offset applied for a partition is
@@ -80,24 +35,12 @@ export class OffsetFence {
     lastOffset: string,
     commands: FencedCommand[],
   ): Promise<boolean> {
-    const keys = [this.keyFor(topic, partition)];
-    const keyIndex = new Map<string, number>();
-    const argv: (string | number)[] = [
-      expected === null ? "" : expected.toString(),
-      lastOffset,
-      commands.length,
-    ];
-    for (const [verb, key, ...args] of commands) {
-      let index = keyIndex.get(key);
-      if (index === undefined) {
-        keys.push(key);
-        index = keys.length;
-        keyIndex.set(key, index);
-      }
-      argv.push(args.length, verb, index, ...args);
-    }
-    const applied = await this.redis.eval(applyScript, keys.length, ...keys, ...argv);
-    return applied === 1;
+    return runGuarded(this.redis, {
+      key: this.keyFor(topic, partition),
+      expected: expected === null ? "" : expected.toString(),
+      next: lastOffset,
+      commands,
+    });
   }
 }
 

@@ -1,39 +1,42 @@
 import type { Logger } from "@argus/runtime";
 import { type RunningService, startService } from "@argus/runtime";
+import { AlertActions } from "./adapters/alert-actions.js";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
 import { guardedAgent } from "./adapters/egress.js";
 import { createFindingsHandler, decodeFinding } from "./adapters/findings-handler.js";
+import { GroupFlusher } from "./adapters/group-flusher.js";
 import { OutboxDispatcher } from "./adapters/outbox-dispatcher.js";
+import { ResolveTimeoutSweeper } from "./adapters/resolve-timeout-sweeper.js";
+import { RoutingConfigSource } from "./adapters/routing-config-source.js";
+import { SilenceStore } from "./adapters/silence-store.js";
 import type { AlerterConfig } from "./config.js";
 
-/** Wires the alerter: findings → alert state + outbox (Redis) → signed webhooks; AlertService over gRPC. */
+/**
+ * Wires the alerter: findings → alert state and routing groups (Redis) → group flushes into the
+ * outbox → signed notifications; AlertService over gRPC; SIGHUP reloads the routing configuration.
+ */
 export function startAlerter(
   config: AlerterConfig,
   overrides: { logger?: Logger } = {},
 ): Promise<RunningService> {
+  const routing = new RoutingConfigSource(config);
   return startService(
     "alerter",
     config,
     async (context) => {
       const store = new AlertStore(context.redis, context.key, config.ALERTER_RESOLVED_RETENTION_MS);
+      const silences = new SilenceStore(context.redis, store.silencesKey);
       const group = config.ALERTER_CONSUMER_GROUP;
-      const fence = context.offsetFence(group);
-      const dispatcher = guardedAgent(
-        { allow: config.ALERTER_EGRESS_ALLOW },
-        config.ALERTER_WEBHOOK_TIMEOUT_MS,
-      );
-      context.onStop("webhook connections", () => dispatcher.close());
+      const egress = { allow: config.ALERTER_EGRESS_ALLOW };
+      const agent = guardedAgent(egress, config.ALERTER_WEBHOOK_TIMEOUT_MS);
+      context.onStop("webhook connections", () => agent.close());
+      const http = { timeoutMs: config.ALERTER_WEBHOOK_TIMEOUT_MS, egress, dispatcher: agent };
+      const current = () => routing.current;
       const outbox = new OutboxDispatcher({
-        redis: context.redis,
         store,
-        target: {
-          url: config.ALERTER_WEBHOOK_URL,
-          secret: config.ALERTER_WEBHOOK_SECRET,
-          timeoutMs: config.ALERTER_WEBHOOK_TIMEOUT_MS,
-          egress: { allow: config.ALERTER_EGRESS_ALLOW },
-          dispatcher,
-        },
+        routing: current,
+        http,
         policy: {
           initialBackoffMs: config.ALERTER_RETRY_INITIAL_MS,
           maxBackoffMs: config.ALERTER_RETRY_MAX_MS,
@@ -42,22 +45,67 @@ export function startAlerter(
         tracer: context.tracer,
         logger: context.logger,
         pollMs: config.ALERTER_POLL_MS,
+        publishFindings: context.publishFindings,
       });
+      const flusher = new GroupFlusher({
+        store,
+        silences,
+        routing: current,
+        tracer: context.tracer,
+        logger: context.logger,
+        pollMs: config.ALERTER_POLL_MS,
+        clock: () => new Date(),
+        onQueued: () => outbox.wake(),
+      });
+      const actions = new AlertActions(store, routing, http, {
+        groups: () => flusher.wake(),
+        outbox: () => outbox.wake(),
+      });
+      const sweeper = new ResolveTimeoutSweeper(
+        store,
+        actions,
+        current,
+        Math.max(config.ALERTER_POLL_MS, 1_000),
+        context.logger,
+      );
       outbox.start();
+      flusher.start();
+      sweeper.start();
       context.onStop("outbox dispatcher", () => outbox.stop());
+      context.onStop("group flusher", () => flusher.stop());
+      context.onStop("resolve timeout sweeper", () => sweeper.stop());
+      const onHangup = () => {
+        actions.reload("signal:SIGHUP").then(
+          (loaded) =>
+            context.logger.info(
+              { hash: loaded.hash, routes: loaded.routes },
+              "routing configuration reloaded",
+            ),
+          (error: Error) =>
+            context.logger.error(
+              { err: error.message },
+              "routing configuration not reloaded; the running one stays",
+            ),
+        );
+      };
+      process.on("SIGHUP", onHangup);
+      context.onStop("SIGHUP handler", async () => {
+        process.off("SIGHUP", onHangup);
+      });
       await context.consume({
         groupId: group,
         topics: [context.topics.findings],
         decode: decodeFinding,
         handle: createFindingsHandler({
           store,
-          fence,
+          fence: context.offsetFence(group),
           tracer: context.tracer,
           clock: () => new Date(),
-          onQueued: () => outbox.wake(),
+          routing: current,
+          onGrouped: () => flusher.wake(),
         }),
       });
-      return { grpcServices: [alertServiceRegistration(store)] };
+      return { grpcServices: [alertServiceRegistration({ store, silences, actions })] };
     },
     overrides,
   );

@@ -10,42 +10,68 @@ const whsecSecret = z
     "must hold at least 24 random bytes",
   );
 
-export const alerterConfigSchema = z.object({
-  ...baseConfigShape,
-  ALERTER_CONSUMER_GROUP: z.string().min(1).default("argus-alerter"),
-  ALERTER_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
-  ALERTER_WEBHOOK_SECRET: whsecSecret,
-  /**
-   * CIDR ranges the alerter may send to although they are loopback, private or link-local
-   * (comma-separated, e.g. "10.20.0.0/16,127.0.0.1/32"). Empty: public addresses only.
-   */
-  ALERTER_EGRESS_ALLOW: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((part) => part.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (cidrs) => cidrs.every((cidr) => ipaddr.isValidCIDR(cidr)),
-      "every entry must be a CIDR range like 10.0.0.0/8",
-    ),
-  ALERTER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
-  ALERTER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(500),
-  ALERTER_RETRY_MAX_MS: z.coerce.number().int().min(10).default(60_000),
-  ALERTER_NOTIFICATION_MAX_AGE_MS: z.coerce
-    .number()
-    .int()
-    .min(1_000)
-    .default(24 * 3_600_000),
-  ALERTER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
-  ALERTER_RESOLVED_RETENTION_MS: z.coerce
-    .number()
-    .int()
-    .min(60_000)
-    .default(7 * 24 * 3_600_000),
-});
+const duration = z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, "must be a duration like 30s, 5m or 1h30m");
+
+export const alerterConfigSchema = z
+  .object({
+    ...baseConfigShape,
+    ALERTER_CONSUMER_GROUP: z.string().min(1).default("argus-alerter"),
+    /**
+     * The routing configuration (YAML: route tree, receivers, inhibition rules, time intervals);
+     * re-read on SIGHUP and AlertService.ReloadConfig. Without it, ALERTER_WEBHOOK_URL and
+     * ALERTER_WEBHOOK_SECRET make a configuration of one signed webhook receiver.
+     */
+    ALERTER_CONFIG_FILE: z.string().min(1).optional(),
+    ALERTER_WEBHOOK_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+      .optional(),
+    ALERTER_WEBHOOK_SECRET: whsecSecret.optional(),
+    /** Grouping of the one-webhook configuration: every alert its own group. */
+    ALERTER_GROUP_WAIT: duration.default("0s"),
+    ALERTER_GROUP_INTERVAL: duration.default("30s"),
+    ALERTER_REPEAT_INTERVAL: duration.default("4h"),
+    /**
+     * CIDR ranges the alerter may send to although they are loopback, private or link-local
+     * (comma-separated, e.g. "10.20.0.0/16,127.0.0.1/32"). Empty: public addresses only.
+     */
+    ALERTER_EGRESS_ALLOW: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((part) => part.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (cidrs) => cidrs.every((cidr) => ipaddr.isValidCIDR(cidr)),
+        "every entry must be a CIDR range like 10.0.0.0/8",
+      ),
+    ALERTER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    ALERTER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(500),
+    ALERTER_RETRY_MAX_MS: z.coerce.number().int().min(10).default(60_000),
+    ALERTER_NOTIFICATION_MAX_AGE_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(24 * 3_600_000),
+    ALERTER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+    ALERTER_RESOLVED_RETENTION_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .default(7 * 24 * 3_600_000),
+  })
+  .superRefine((config, context) => {
+    if (config.ALERTER_CONFIG_FILE) return;
+    for (const name of ["ALERTER_WEBHOOK_URL", "ALERTER_WEBHOOK_SECRET"] as const) {
+      if (!config[name])
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is required when ALERTER_CONFIG_FILE is not set",
+        });
+    }
+  });
 
 export type AlerterConfig = z.infer<typeof alerterConfigSchema>;

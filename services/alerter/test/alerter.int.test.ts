@@ -29,7 +29,7 @@ function listAlerts(client: AlertServiceClient, token: string | undefined): Prom
   if (token) metadata.set("authorization", `Bearer ${token}`);
   return new Promise((resolve, reject) =>
     client.listAlerts(
-      { state: AlertState.ALERT_STATE_UNSPECIFIED, modelId: "", pageSize: 0, pageToken: "" },
+      { state: AlertState.ALERT_STATE_UNSPECIFIED, modelId: "", pageSize: 0, pageToken: "", matchers: [] },
       metadata,
       (error, response) => (error ? reject(error) : resolve(response)),
     ),
@@ -78,7 +78,7 @@ describe("alerter on real Kafka and Redis", () => {
     expect(first?.verified).toBe(true);
     expect(first?.body).toMatchObject({
       type: "alert.firing",
-      data: { fingerprint: "fp-age", model: "credit-risk" },
+      data: { alerts: [{ fingerprint: "fp-age", model: "credit-risk" }] },
     });
 
     // The same finding again (a detector replaying its input) and a new finding on the same alert:
@@ -114,7 +114,13 @@ describe("alerter on real Kafka and Redis", () => {
     metadata.set("authorization", `Bearer ${principals.viewer.token}`);
     const error = await new Promise<ServiceError>((resolve) =>
       client.listAlerts(
-        { state: AlertState.ALERT_STATE_UNSPECIFIED, modelId: "", pageSize: 5000, pageToken: "" },
+        {
+          state: AlertState.ALERT_STATE_UNSPECIFIED,
+          modelId: "",
+          pageSize: 5000,
+          pageToken: "",
+          matchers: [],
+        },
         metadata,
         (e) => resolve(e as ServiceError),
       ),

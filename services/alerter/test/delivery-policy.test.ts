@@ -5,6 +5,7 @@ import {
   type DeliveryPolicy,
   decideAfterAttempt,
   parseRetryAfter,
+  strainsReceiver,
 } from "../src/domain/delivery-policy.js";
 
 const policy: DeliveryPolicy = { initialBackoffMs: 1_000, maxBackoffMs: 60_000, maxAgeMs: 3_600_000 };
@@ -160,7 +161,7 @@ describe("decideAfterAttempt: Retry-After", () => {
 });
 
 describe("decideAfterAttempt: refusals", () => {
-  it.each([400, 401, 403, 404, 405, 410, 413, 415, 422, 301, 302, 307, 308])(
+  it.each([400, 401, 403, 404, 405, 413, 415, 422, 301, 302, 307, 308])(
     "HTTP %i goes to the dead letters at once, naming the status",
     (status) => {
       const decision = decideAfterAttempt(response(status), 1, 0, policy, 0.5);
@@ -169,6 +170,28 @@ describe("decideAfterAttempt: refusals", () => {
       expect(decision.action === "dead-letter" && decision.reason).toContain(`HTTP ${status}`);
     },
   );
+});
+
+describe("decideAfterAttempt: 410 Gone", () => {
+  it("says the receiver is gone (it gets disabled), whatever the attempt and age", () => {
+    for (const attempts of [1, 7]) {
+      expect(decideAfterAttempt(response(410), attempts, policy.maxAgeMs - 1, policy, 0.5)).toEqual({
+        action: "receiver-gone",
+        reason: "receiver answered 410 Gone",
+      });
+    }
+  });
+});
+
+describe("strainsReceiver (what counts towards the circuit breaker)", () => {
+  it("counts no answer, 5xx, 408 and 429, but not a refusal of one payload or an egress refusal", () => {
+    expect(strainsReceiver(networkError)).toBe(true);
+    for (const status of [500, 502, 503, 504, 408, 429])
+      expect(strainsReceiver(response(status)), `${status}`).toBe(true);
+    for (const status of [200, 204, 400, 404, 410, 413, 422])
+      expect(strainsReceiver(response(status)), `${status}`).toBe(false);
+    expect(strainsReceiver({ kind: "refused", message: "loopback" })).toBe(false);
+  });
 });
 
 describe("decideAfterAttempt: maximum age", () => {

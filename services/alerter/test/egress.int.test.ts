@@ -5,18 +5,9 @@ import type { Dispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardedAgent, refusalOf } from "../src/adapters/egress.js";
 import { sendWebhook } from "../src/adapters/webhook-sender.js";
-import type { Notification } from "../src/domain/notification.js";
 
-const secret = `whsec_${randomBytes(32).toString("base64")}`;
-const notification: Notification = {
-  id: "msg_test",
-  fingerprint: "fp",
-  sequence: 1,
-  type: "alert.firing",
-  createdAt: new Date().toISOString(),
-  body: "{}",
-  attempts: 0,
-};
+const signingSecrets = [`whsec_${randomBytes(32).toString("base64")}`];
+const notification = { id: "msg_test", body: "{}" };
 
 /** A dispatcher that fails the test if anything tries to connect through it. */
 const noConnections = (): Dispatcher & { used: number } => {
@@ -92,7 +83,7 @@ describe("webhook egress safety", () => {
     for (const url of ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1:8080/hook"]) {
       const dispatcher = noConnections();
       const outcome = await sendWebhook(
-        { url, secret, timeoutMs: 1_000, egress: { allow: [] }, dispatcher },
+        { url, signingSecrets, timeoutMs: 1_000, egress: { allow: [] }, dispatcher },
         notification,
         {},
         new Date(),
@@ -108,7 +99,7 @@ describe("webhook egress safety", () => {
     const refusing = guardedAgent({ allow: [] }, 1_000);
     for (const url of targets) {
       const outcome = await sendWebhook(
-        { url, secret, timeoutMs: 1_000, egress: { allow: [] }, dispatcher: refusing },
+        { url, signingSecrets, timeoutMs: 1_000, egress: { allow: [] }, dispatcher: refusing },
         notification,
         {},
         new Date(),
@@ -121,7 +112,13 @@ describe("webhook egress safety", () => {
     const allow = ["127.0.0.1/32", "::1/128"];
     const allowing = guardedAgent({ allow }, 1_000);
     const outcome = await sendWebhook(
-      { url: targets[0] as string, secret, timeoutMs: 2_000, egress: { allow }, dispatcher: allowing },
+      {
+        url: targets[0] as string,
+        signingSecrets,
+        timeoutMs: 2_000,
+        egress: { allow },
+        dispatcher: allowing,
+      },
       notification,
       {},
       new Date(),

@@ -1,150 +1,160 @@
-import type { Finding } from "@argus/proto";
 import { describe, expect, it } from "vitest";
-import { type AlertRecord, applyFinding, Severity } from "../src/domain/alert.js";
-import { buildNotification, notificationId } from "../src/domain/notification.js";
-import { alerterNow, finding, fingerprint, resolution, t } from "./fixtures.js";
+import { integrationName, notificationId, queueId } from "../src/domain/notification.js";
+import type {
+  Integration,
+  PagerDutyIntegration,
+  SlackIntegration,
+  WebhookIntegration,
+} from "../src/domain/routing/config.js";
 
 const webhookId = /^msg_[A-Za-z0-9_-]{32}$/;
-const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-function alertAfter(findings: Finding[]): AlertRecord {
-  let current: AlertRecord | undefined;
-  for (const f of findings) current = applyFinding(current, f, alerterNow)?.alert ?? current;
-  if (!current) throw new Error("no alert");
-  return current;
-}
-
-interface Body {
-  type: string;
-  timestamp: string;
-  data: Record<string, unknown>;
-}
+const groupKey = 'acme/{}/{severity="critical"}:{alertname="InputViolation",model="credit-risk"}';
+const gid = "i3u6GfHlodwFb4ek-tUmhi";
 
 describe("notificationId (the webhook-id)", () => {
-  it("is the same for the same alert and sequence: a retry, restart or other replica sends the same id", () => {
-    expect(notificationId(fingerprint, 7)).toBe(notificationId(fingerprint, 7));
+  it("is the same for the same group, receiver, integration and sequence: retries, replicas and replays send one id", () => {
+    expect(notificationId(groupKey, "oncall", 0, 7)).toBe(notificationId(groupKey, "oncall", 0, 7));
   });
 
-  it("differs between notifications of one alert", () => {
-    expect(notificationId(fingerprint, 1)).not.toBe(notificationId(fingerprint, 2));
+  it("differs between successive notifications of one group to one integration", () => {
+    expect(notificationId(groupKey, "oncall", 0, 1)).not.toBe(notificationId(groupKey, "oncall", 0, 2));
   });
 
-  it("differs between alerts", () => {
-    expect(notificationId("fp-a", 1)).not.toBe(notificationId("fp-b", 1));
+  it("differs between groups", () => {
+    const otherGroup = 'acme/{}/{severity="critical"}:{alertname="InputViolation",model="fraud"}';
+    expect(notificationId(groupKey, "oncall", 0, 1)).not.toBe(notificationId(otherGroup, "oncall", 0, 1));
   });
 
-  it("cannot be confused by a fingerprint that looks like another one plus a sequence", () => {
-    expect(notificationId("a|1", 2)).not.toBe(notificationId("a", 12));
-    expect(notificationId("a1", 2)).not.toBe(notificationId("a", 12));
+  it("differs between tenants' groups of the same route and labels", () => {
+    expect(notificationId("acme/{}:{}", "oncall", 0, 1)).not.toBe(
+      notificationId("globex/{}:{}", "oncall", 0, 1),
+    );
   });
 
-  it("is URL-safe msg_ plus 32 characters for any fingerprint, and unique over many", () => {
-    const fingerprints = [
+  it("differs between receivers of one group (continue: true routes)", () => {
+    expect(notificationId(groupKey, "oncall", 0, 1)).not.toBe(notificationId(groupKey, "pager", 0, 1));
+  });
+
+  it("differs between the integrations of one receiver", () => {
+    expect(notificationId(groupKey, "oncall", 0, 1)).not.toBe(notificationId(groupKey, "oncall", 1, 1));
+  });
+
+  it("cannot be confused by numbers that run into each other", () => {
+    expect(notificationId(groupKey, "oncall", 1, 23)).not.toBe(notificationId(groupKey, "oncall", 12, 3));
+    expect(notificationId(groupKey, "oncall1", 2, 3)).not.toBe(notificationId(groupKey, "oncall", 12, 3));
+  });
+
+  it("cannot be confused by a receiver name that holds the separator and a number", () => {
+    expect(notificationId(groupKey, "a|1", 2, 3)).not.toBe(notificationId(groupKey, "a", 1, 23));
+    expect(notificationId(groupKey, "a|1", 2, 3)).not.toBe(notificationId(groupKey, "a|12", 3, 0));
+  });
+
+  it("cannot be confused by a group key and receiver that trade the text around the separator", () => {
+    // "g" + "|" + "a|1" and "g|a" + "|" + "1" are the same text: the parts must be delimited unambiguously.
+    expect(notificationId("g", "a|1", 2, 3)).not.toBe(notificationId("g|a", "1", 2, 3));
+    expect(notificationId(`${groupKey}|x`, "oncall", 0, 1)).not.toBe(
+      notificationId(groupKey, "x|oncall", 0, 1),
+    );
+  });
+
+  it("is URL-safe msg_ plus 32 characters for any input, and unique over many", () => {
+    const groupKeys = [
       "",
-      "plain",
-      "with spaces and / slashes + pluses = equals",
-      "ünïcødé-指纹",
-      "a|b|c",
+      groupKey,
+      'acme/{}:{path="/a b?c=d&e+f"}',
+      'ünïcødé/{}:{名前="指纹"}',
       "x".repeat(10_000),
-      ...Array.from({ length: 200 }, (_, i) => `fp-${i}`),
+      ...Array.from({ length: 50 }, (_, i) => `acme/{}:{model="m-${i}"}`),
     ];
+    const receivers = ["oncall", "", "with spaces / slashes + pluses = equals"];
     const ids = new Set<string>();
-    for (const fp of fingerprints) {
-      for (const sequence of [0, 1, 2, 99, 2 ** 31]) {
-        const id = notificationId(fp, sequence);
-        expect(id).toMatch(webhookId);
-        ids.add(id);
+    for (const key of groupKeys) {
+      for (const receiver of receivers) {
+        for (const [integration, sequence] of [
+          [0, 0],
+          [0, 1],
+          [3, 99],
+          [1, 2 ** 31],
+        ] as const) {
+          const id = notificationId(key, receiver, integration, sequence);
+          expect(id).toMatch(webhookId);
+          ids.add(id);
+        }
       }
     }
-    expect(ids.size).toBe(fingerprints.length * 5);
+    expect(ids.size).toBe(groupKeys.length * receivers.length * 4);
   });
 });
 
-describe("buildNotification", () => {
-  const firing = alertAfter([
-    finding("f1", { observedAt: t(0), severity: Severity.SEVERITY_CRITICAL, labels: { team: "risk" } }),
-    finding("f2", { observedAt: t(2), severity: Severity.SEVERITY_WARNING }),
-  ]);
-
-  it("describes a firing alert in a JSON body on-call can route on", () => {
-    const n = buildNotification(firing, "firing", alerterNow, traceparent);
-    const body = JSON.parse(n.body) as Body;
-
-    expect(body).toEqual({
-      type: "alert.firing",
-      timestamp: alerterNow.toISOString(),
-      data: {
-        fingerprint,
-        status: "firing",
-        kind: "input_violation",
-        severity: "critical",
-        model: "credit-risk",
-        tenant: "acme",
-        summary: 'credit-risk: feature "age" above max (f2)',
-        labels: firing.labels,
-        evidence: { rule: "max", finding: "f2" },
-        startsAt: t(0).toISOString(),
-        endsAt: null,
-        findingCount: 2,
-        lastFindingId: "f2",
-      },
-    });
+describe("queueId (one delivery queue per group and integration)", () => {
+  it("is the same on every call for one group, receiver and integration (its notifications share it)", () => {
+    expect(queueId(gid, "oncall", 0)).toBe(queueId(gid, "oncall", 0));
   });
 
-  it("describes a resolution with its end time", () => {
-    const resolved = alertAfter([finding("f1", { observedAt: t(0) }), resolution("r1", t(10))]);
-    const body = JSON.parse(buildNotification(resolved, "resolved", alerterNow, undefined).body) as Body;
-
-    expect(body.type).toBe("alert.resolved");
-    expect(body.data.status).toBe("resolved");
-    expect(body.data.severity).toBe("warning");
-    expect(body.data.startsAt).toBe(t(0).toISOString());
-    expect(body.data.endsAt).toBe(t(10).toISOString());
-  });
-
-  it("is a fresh outbox entry: id from the alert's sequence, no attempts yet, created now", () => {
-    const n = buildNotification(firing, "firing", alerterNow, traceparent);
-
-    expect(n).toMatchObject({
-      id: notificationId(fingerprint, firing.notificationSeq),
-      fingerprint,
-      sequence: firing.notificationSeq,
-      type: "alert.firing",
-      createdAt: alerterNow.toISOString(),
-      attempts: 0,
-    });
-    expect(n.id).toMatch(webhookId);
-    expect(n.lastError).toBeUndefined();
-  });
-
-  it("carries the deciding span's traceparent so delivery continues the finding's trace", () => {
-    expect(buildNotification(firing, "firing", alerterNow, traceparent).traceparent).toBe(traceparent);
-    expect(buildNotification(firing, "firing", alerterNow, undefined)).not.toHaveProperty("traceparent");
-  });
-
-  it("builds the same bytes when rebuilt from the same alert (a replayed batch cannot change the payload)", () => {
-    const a = buildNotification(firing, "firing", alerterNow, traceparent);
-    const b = buildNotification(structuredClone(firing), "firing", alerterNow, traceparent);
-
-    expect(b).toEqual(a);
-  });
-
-  it("gives firing, resolved and the next episode's firing three different webhook-ids", () => {
-    const steps = [
-      finding("f1", { observedAt: t(0) }),
-      resolution("r1", t(10)),
-      finding("f2", { observedAt: t(20) }),
+  it("differs between groups, receivers and integrations", () => {
+    const base = queueId(gid, "oncall", 0);
+    const others = [
+      queueId("VOJY3qi_tId0j-69aEOxXL", "oncall", 0),
+      queueId(gid, "pager", 0),
+      queueId(gid, "oncall", 1),
+      queueId(gid, "oncall", 10),
     ];
-    const ids: string[] = [];
-    let current: AlertRecord | undefined;
-    for (const step of steps) {
-      const applied = applyFinding(current, step, alerterNow);
-      if (!applied?.transition) throw new Error("expected a transition");
-      current = applied.alert;
-      ids.push(buildNotification(current, applied.transition, alerterNow, undefined).id);
-    }
+    expect(new Set([base, ...others]).size).toBe(5);
+  });
 
-    expect(new Set(ids).size).toBe(3);
-    for (const id of ids) expect(id).toMatch(webhookId);
+  it("cannot be confused by receiver names that hold its separator or look like an integration", () => {
+    const ids = [
+      queueId(gid, "a", 1),
+      queueId(gid, "a.1", 1),
+      queueId(gid, "a", 11),
+      queueId(gid, "a1", 1),
+      queueId(gid, "a.1", 0),
+      queueId(gid, "a|1", 1),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("holds no raw receiver name (any text is allowed there) and keeps to key-safe characters", () => {
+    const id = queueId(gid, 'on call: {team="risk"} / ünïcødé', 2);
+    expect(id).toMatch(/^i3u6GfHlodwFb4ek-tUmhi\.[A-Za-z0-9_-]{10}\.2$/);
+  });
+});
+
+describe("integrationName", () => {
+  const webhook: WebhookIntegration = {
+    type: "webhook",
+    payload: "alertmanager",
+    url: "https://hooks.example.com/oncall",
+    signingSecrets: [],
+    sendResolved: true,
+    maxAlerts: 0,
+  };
+  const pagerDuty: PagerDutyIntegration = {
+    type: "pagerduty",
+    url: "https://events.pagerduty.com/v2/enqueue",
+    routingKey: "R0123456789abcdef0123456789abcde",
+    signingSecrets: [],
+    sendResolved: true,
+  };
+  const slack: SlackIntegration = {
+    type: "slack",
+    url: "https://hooks.slack.com/services/T/B/X",
+    sendResolved: false,
+  };
+
+  it("names the receiver, the integration type and its index", () => {
+    expect(integrationName("oncall", webhook, 0)).toBe("oncall/webhook[0]");
+    expect(integrationName("oncall", pagerDuty, 1)).toBe("oncall/pagerduty[1]");
+    expect(integrationName("chat", slack, 2)).toBe("chat/slack[2]");
+  });
+
+  it("tells apart every integration of a receiver, never showing its URL or keys", () => {
+    const integrations: Integration[] = [webhook, webhook, pagerDuty, slack];
+    const names = integrations.map((integration, index) => integrationName("oncall", integration, index));
+    expect(new Set(names).size).toBe(4);
+    for (const name of names) {
+      expect(name).not.toContain("https://");
+      expect(name).not.toContain(pagerDuty.routingKey);
+    }
   });
 });

@@ -1,47 +1,206 @@
 import {
   type Alert,
+  type AlertEvent,
+  type AlertServiceServer,
   AlertServiceService,
   AlertState,
-  type ListAlertsRequest,
-  type ListAlertsResponse,
+  type DeadNotification,
+  type Silence as SilenceMessage,
+  SilenceState,
 } from "@argus/proto";
-import { type GrpcServiceRegistration, grpcError, principalOf } from "@argus/runtime";
-import { type handleUnaryCall, status } from "@grpc/grpc-js";
-import type { AlertRecord } from "../domain/alert.js";
-import type { AlertStore } from "./alert-store.js";
+import {
+  type GrpcServiceRegistration,
+  grpcError,
+  invalidArgument,
+  principalOf,
+  respondUnary,
+} from "@argus/runtime";
+import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
+import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
+import type { Notification } from "../domain/notification.js";
+import {
+  formatMatcher,
+  type Matcher,
+  MatcherError,
+  matchesAll,
+  parseMatcher,
+} from "../domain/routing/matchers.js";
+import { type Silence, silenceState, validateSilence } from "../domain/silences.js";
+import type { AlertActions } from "./alert-actions.js";
+import type { AlertEventRecord, AlertStore } from "./alert-store.js";
+import type { SilenceStore } from "./silence-store.js";
 
 const defaultPageSize = 100;
 const maxPageSize = 1000;
 
 /** Who may call what: the one place access to AlertService is decided. */
-export const alertServiceRoles = { listAlerts: "viewer" } as const;
+export const alertServiceRoles = {
+  listAlerts: "viewer",
+  getAlert: "viewer",
+  acknowledge: "operator",
+  unacknowledge: "operator",
+  resolve: "operator",
+  createSilence: "operator",
+  listSilences: "viewer",
+  expireSilence: "operator",
+  listDeadLetters: "viewer",
+  replayDeadLetter: "operator",
+  testReceiver: "operator",
+  reloadConfig: "admin",
+} as const;
 
-export function alertServiceRegistration(store: AlertStore): GrpcServiceRegistration {
-  const listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse> = (call, callback) => {
-    const request = call.request;
-    const problem = validateListAlerts(request);
-    if (problem) return callback(grpcError(status.INVALID_ARGUMENT, problem));
-    const tenant = principalOf(call).tenant;
-    const offset = request.pageToken ? Number(request.pageToken) : 0;
-    const pageSize = request.pageSize || defaultPageSize;
-    collectPage(store, offset, pageSize, (alert) => matches(alert, request, tenant)).then(
-      ({ alerts, nextOffset }) =>
-        callback(null, {
-          alerts: alerts.map(toProto),
-          nextPageToken: nextOffset === null ? "" : String(nextOffset),
-        }),
-      (error: Error) => callback(grpcError(status.UNAVAILABLE, `alert store unavailable: ${error.message}`)),
-    );
+export interface AlertServiceDeps {
+  store: AlertStore;
+  silences: SilenceStore;
+  actions: AlertActions;
+}
+
+type Handler<Req, Res> = (
+  call: ServerUnaryCall<Req, Res>,
+  who: { tenant: string; actor: string },
+) => Promise<Res>;
+
+/** A unary handler with the caller's tenant and principal id, errors mapped to gRPC statuses. */
+function unary<Req, Res>(what: string, body: Handler<Req, Res>): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const principal = principalOf(call);
+    respondUnary(callback, what, () => body(call, { tenant: principal.tenant, actor: principal.id }));
   };
+}
+
+export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceRegistration {
+  const { store, silences, actions } = deps;
+  const implementation: AlertServiceServer = {
+    listAlerts: unary("alert store", async (call, { tenant }) => {
+      const request = call.request;
+      const problem = validateListAlerts(request);
+      if (problem) throw invalidArgument(problem);
+      const matchers = parseMatchers(request.matchers, "matchers");
+      const offset = request.pageToken ? Number(request.pageToken) : 0;
+      const pageSize = request.pageSize || defaultPageSize;
+      const { alerts, nextOffset } = await collectPage(store, offset, pageSize, (alert) =>
+        matches(alert, request, tenant, matchers),
+      );
+      const acks = await store.getAcks(alerts.map((alert) => alert.fingerprint));
+      return {
+        alerts: alerts.map((alert) => toProto(alert, acks.get(alert.fingerprint))),
+        nextPageToken: nextOffset === null ? "" : String(nextOffset),
+      };
+    }),
+    getAlert: unary("alert store", async (call, { tenant }) => {
+      const fingerprint = requireFingerprint(call.request.fingerprint);
+      const { alert } = await actions.alertOf(tenant, fingerprint);
+      const [acks, history] = await Promise.all([store.getAcks([fingerprint]), store.history(fingerprint)]);
+      return { alert: toProto(alert, acks.get(fingerprint)), history: history.map(toEvent) };
+    }),
+    acknowledge: unary("alert store", async (call, who) => {
+      const note = requireNote(call.request.note, false);
+      const fingerprint = requireFingerprint(call.request.fingerprint);
+      await actions.acknowledge(who.tenant, who.actor, fingerprint, note);
+      return { alert: await alertView(fingerprint) };
+    }),
+    unacknowledge: unary("alert store", async (call, who) => {
+      const fingerprint = requireFingerprint(call.request.fingerprint);
+      await actions.unacknowledge(who.tenant, who.actor, fingerprint);
+      return { alert: await alertView(fingerprint) };
+    }),
+    resolve: unary("alert store", async (call, who) => {
+      const fingerprint = requireFingerprint(call.request.fingerprint);
+      const note = requireNote(call.request.note, false);
+      const found = await actions.alertOf(who.tenant, fingerprint);
+      const resolved = await actions.resolve(found, who.actor, new Date(), note);
+      if (!resolved) throw grpcError(status.FAILED_PRECONDITION, "the alert is not firing");
+      return { alert: await alertView(fingerprint) };
+    }),
+    createSilence: unary("silence store", async (call, who) => {
+      const request = call.request;
+      const matchers = parseMatchers(request.matchers, "matchers");
+      const now = new Date();
+      if (!request.endsAt) throw invalidArgument("ends_at is required");
+      const input = {
+        matchers,
+        ...(request.startsAt ? { startsAt: request.startsAt } : {}),
+        endsAt: request.endsAt,
+        createdBy: who.actor,
+        comment: request.comment,
+      };
+      const problem = validateSilence(input, now);
+      if (problem) throw invalidArgument(problem);
+      const silence = await silences.create(who.tenant, input, now);
+      await store.recordChange(who.actor, "create_silence", { id: silence.id, tenant: who.tenant });
+      return { silence: silenceToProto(silence, now) };
+    }),
+    listSilences: unary("silence store", async (call, { tenant }) => {
+      const wanted = call.request.state;
+      if (wanted === SilenceState.UNRECOGNIZED) throw invalidArgument("state is not a known SilenceState");
+      const now = new Date();
+      const all = (await silences.list(tenant)).map((silence) => silenceToProto(silence, now));
+      return {
+        silences: all
+          .filter((silence) => wanted === SilenceState.SILENCE_STATE_UNSPECIFIED || silence.state === wanted)
+          .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0)),
+      };
+    }),
+    expireSilence: unary("silence store", async (call, who) => {
+      const id = call.request.id;
+      if (!/^[0-9a-f-]{36}$/.test(id))
+        throw invalidArgument("id must be a silence id returned by CreateSilence");
+      const now = new Date();
+      const silence = await silences.expire(who.tenant, id, now);
+      if (!silence) throw grpcError(status.NOT_FOUND, `no silence with id ${id}`);
+      await store.recordChange(who.actor, "expire_silence", { id, tenant: who.tenant });
+      return { silence: silenceToProto(silence, now) };
+    }),
+    listDeadLetters: unary("outbox", async (call, { tenant }) => {
+      const { pageSize, pageToken } = call.request;
+      if (pageSize < 0 || pageSize > maxPageSize)
+        throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
+      if (pageToken && !/^\d{1,9}$/.test(pageToken))
+        throw invalidArgument("page_token is not a token returned by ListDeadLetters");
+      const { items, next } = await actions.deadLetters(
+        tenant,
+        pageToken ? Number(pageToken) : 0,
+        pageSize || defaultPageSize,
+      );
+      return { deadLetters: items.map(deadToProto), nextPageToken: next === null ? "" : String(next) };
+    }),
+    replayDeadLetter: unary("outbox", async (call, who) => {
+      const id = call.request.id;
+      if (!/^msg_[A-Za-z0-9_-]{1,64}$/.test(id))
+        throw invalidArgument("id must be a webhook-id from ListDeadLetters (msg_…)");
+      return { deadLetter: deadToProto(await actions.replay(who.tenant, who.actor, id)) };
+    }),
+    testReceiver: unary("receiver", async (call, who) => {
+      const name = call.request.receiver;
+      if (!name) throw invalidArgument("receiver is required");
+      return { results: await actions.testReceiver(who.actor, who.tenant, name) };
+    }),
+    reloadConfig: unary("configuration", async (_call, who) => {
+      const loaded = await actions.reload(who.actor);
+      return { configHash: loaded.hash, routes: loaded.routes, receivers: loaded.config.receivers.size };
+    }),
+  };
+
+  async function alertView(fingerprint: string): Promise<Alert> {
+    const found = await store.getAlert(fingerprint);
+    if (!found) throw grpcError(status.NOT_FOUND, `no alert with fingerprint ${fingerprint}`);
+    const acks = await store.getAcks([fingerprint]);
+    return toProto(found.alert, acks.get(fingerprint));
+  }
+
   return {
     name: "argus.v1.AlertService",
     definition: AlertServiceService,
-    implementation: { listAlerts },
+    implementation,
     methodRoles: alertServiceRoles,
   };
 }
 
-export function validateListAlerts(request: ListAlertsRequest): string | null {
+export function validateListAlerts(request: {
+  pageSize: number;
+  pageToken: string;
+  state: AlertState;
+}): string | null {
   if (request.pageSize < 0 || request.pageSize > maxPageSize) {
     return `page_size must be between 0 and ${maxPageSize}, got ${request.pageSize}`;
   }
@@ -52,12 +211,41 @@ export function validateListAlerts(request: ListAlertsRequest): string | null {
   return null;
 }
 
-function matches(alert: AlertRecord, request: ListAlertsRequest, tenant: string): boolean {
+function requireFingerprint(fingerprint: string): string {
+  if (!/^[A-Za-z0-9:._-]{1,256}$/.test(fingerprint))
+    throw invalidArgument("fingerprint must be 1-256 characters of [A-Za-z0-9:._-]");
+  return fingerprint;
+}
+
+function requireNote(note: string, required: boolean): string {
+  if (required && !note.trim()) throw invalidArgument("note is required");
+  if (note.length > 1000) throw invalidArgument("note must be at most 1000 characters");
+  return note;
+}
+
+function parseMatchers(texts: string[], field: string): Matcher[] {
+  if (texts.length > 64) throw invalidArgument(`${field}: at most 64 matchers`);
+  return texts.map((text, index) => {
+    try {
+      return parseMatcher(text);
+    } catch (error) {
+      if (error instanceof MatcherError) throw invalidArgument(`${field}[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
+function matches(
+  alert: AlertRecord,
+  request: { modelId: string; state: AlertState },
+  tenant: string,
+  matchers: Matcher[],
+): boolean {
   if (alert.tenant !== tenant) return false;
   if (request.modelId && alert.modelId !== request.modelId) return false;
   if (request.state === AlertState.ALERT_STATE_FIRING && alert.state !== "firing") return false;
   if (request.state === AlertState.ALERT_STATE_RESOLVED && alert.state !== "resolved") return false;
-  return true;
+  return matchesAll(matchers, alert.labels);
 }
 
 /** Scans the recency index in slices until a page of matching alerts is full or the index ends. */
@@ -80,7 +268,8 @@ async function collectPage(
   }
 }
 
-function toProto(alert: AlertRecord): Alert {
+function toProto(alert: AlertRecord, ack: Parameters<typeof isAcknowledged>[1]): Alert {
+  const acknowledged = isAcknowledged(alert, ack) && ack;
   return {
     fingerprint: alert.fingerprint,
     state: alert.state === "firing" ? AlertState.ALERT_STATE_FIRING : AlertState.ALERT_STATE_RESOLVED,
@@ -94,5 +283,54 @@ function toProto(alert: AlertRecord): Alert {
     endsAt: alert.endsAt ? new Date(alert.endsAt) : undefined,
     findingCount: alert.findingCount,
     lastFindingId: alert.lastFindingId,
+    acknowledgement: acknowledged
+      ? { by: acknowledged.by, at: new Date(acknowledged.at), note: acknowledged.note }
+      : undefined,
+    evidence: alert.evidence,
+    resolvedBy: alert.resolvedBy ?? "",
+  };
+}
+
+function toEvent(event: AlertEventRecord): AlertEvent {
+  return {
+    at: new Date(event.at),
+    action: event.action,
+    actor: event.actor,
+    detail: event.detail ?? "",
+    notificationId: event.notificationId ?? "",
+    receiver: event.receiver ?? "",
+    httpStatus: event.httpStatus ?? 0,
+  };
+}
+
+const silenceStates = {
+  pending: SilenceState.SILENCE_STATE_PENDING,
+  active: SilenceState.SILENCE_STATE_ACTIVE,
+  expired: SilenceState.SILENCE_STATE_EXPIRED,
+} as const;
+
+function silenceToProto(silence: Silence, now: Date): SilenceMessage {
+  return {
+    id: silence.id,
+    matchers: silence.matchers.map(formatMatcher),
+    startsAt: new Date(silence.startsAt),
+    endsAt: new Date(silence.endsAt),
+    createdBy: silence.createdBy,
+    comment: silence.comment,
+    state: silenceStates[silenceState(silence, now)],
+    createdAt: new Date(silence.createdAt),
+  };
+}
+
+function deadToProto(item: Notification): DeadNotification {
+  return {
+    id: item.id,
+    receiver: item.receiver,
+    integration: `${item.receiver}/${item.integrationType}[${item.integration}]`,
+    groupKey: item.groupKey,
+    reason: item.deadReason ?? "",
+    attempts: item.attempts,
+    createdAt: new Date(item.createdAt),
+    deadAt: item.deadAt ? new Date(item.deadAt) : undefined,
   };
 }

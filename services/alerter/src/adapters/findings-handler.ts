@@ -11,7 +11,9 @@ import {
   type Tracer,
 } from "@argus/runtime";
 import { type AlertRecord, applyFinding, kindName } from "../domain/alert.js";
-import { buildNotification } from "../domain/notification.js";
+import { firstFlushAt, groupsFor } from "../domain/grouping.js";
+import type { AlerterRoutingConfig } from "../domain/routing/config.js";
+import { findRoute } from "../domain/routing/route.js";
 import type { AlertStore } from "./alert-store.js";
 
 export function decodeFinding(value: Buffer | null): Decoded<Finding> {
@@ -29,22 +31,24 @@ export function decodeFinding(value: Buffer | null): Decoded<Finding> {
 }
 
 /**
- * Applies a batch of findings to alert state and queues the notifications they cause, in one
- * atomic write with the partition's offset fence: a replayed batch changes nothing, and a finding
- * id seen before (a detector replaying its input) is ignored.
+ * Applies a batch of findings to alert state and puts alerts that start or end an episode into
+ * their routing groups (the group flusher notifies), in one atomic write with the partition's
+ * offset fence: a replayed batch changes nothing, and a finding id seen before (a detector
+ * replaying its input) is ignored.
  */
 export function createFindingsHandler(deps: {
   store: AlertStore;
   fence: OffsetFence;
   tracer: Tracer;
   clock: () => Date;
-  onQueued: () => void;
+  routing: () => AlerterRoutingConfig;
+  onGrouped: () => void;
 }): (batch: RecordBatch<Finding>) => Promise<void> {
   const { store, fence, tracer, clock } = deps;
   return async (batch) => {
-    let queued = 0;
+    let grouped = 0;
     await applyFenced(fence, batch, async (records) => {
-      queued = 0;
+      grouped = 0;
       const fingerprints = [...new Set(records.map((record) => record.value.fingerprint))];
       const { alerts, seen } = await store.loadForBatch(
         fingerprints,
@@ -53,6 +57,7 @@ export function createFindingsHandler(deps: {
       const commands: FencedCommand[] = [];
       const changed = new Map<string, AlertRecord>();
       const now = clock();
+      const routing = deps.routing();
       for (const record of records) {
         const finding = record.value;
         if (seen.has(finding.findingId)) continue;
@@ -62,17 +67,29 @@ export function createFindingsHandler(deps: {
         if (!applied) continue;
         alerts.set(finding.fingerprint, applied.alert);
         changed.set(finding.fingerprint, applied.alert);
-        if (applied.transition) {
-          const traceparent = await traceDecision(tracer, record, applied.alert, applied.transition);
-          const notification = buildNotification(applied.alert, applied.transition, now, traceparent);
-          commands.push(...store.enqueueCommands(notification, now.getTime()));
-          queued++;
+        if (!applied.transition) continue;
+        const alert = applied.alert;
+        const traceparent = await traceDecision(tracer, record, alert, applied.transition);
+        commands.push(
+          ...store.historyCommands(alert.fingerprint, {
+            at: now.toISOString(),
+            action: applied.transition,
+            actor: `detector:${finding.detector || "unknown"}`,
+            detail: finding.summary,
+          }),
+        );
+        for (const group of groupsFor(routing, alert)) {
+          const route = findRoute(routing.route, group.routeKey);
+          const flushAt = firstFlushAt(Date.parse(alert.startsAt), now.getTime(), route?.groupWaitMs ?? 0);
+          commands.push(...store.joinGroupCommands(group, alert.fingerprint, flushAt));
+          if (traceparent) commands.push(["HSET", store.groupKey(group.gid), "traceparent", traceparent]);
+          grouped++;
         }
       }
       for (const alert of changed.values()) commands.push(...store.saveAlertCommands(alert));
       return commands;
     });
-    if (queued > 0) deps.onQueued();
+    if (grouped > 0) deps.onGrouped();
   };
 }
 

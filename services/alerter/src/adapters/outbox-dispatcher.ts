@@ -1,141 +1,160 @@
 import { randomUUID } from "node:crypto";
 import {
   extractTraceContext,
+  type GuardedCommand,
   injectTraceContext,
   inSpan,
   type Logger,
-  type Redis,
+  type PublishFindings,
+  runGuarded,
   SpanKind,
   type Tracer,
+  untraced,
 } from "@argus/runtime";
-import { type DeliveryPolicy, decideAfterAttempt } from "../domain/delivery-policy.js";
-import type { Notification } from "../domain/notification.js";
+import type { Dispatcher } from "undici";
+import {
+  afterFailure,
+  afterSuccess,
+  breakerAllows,
+  defaultBreakerPolicy,
+} from "../domain/circuit-breaker.js";
+import {
+  type AttemptOutcome,
+  type DeliveryPolicy,
+  decideAfterAttempt,
+  strainsReceiver,
+} from "../domain/delivery-policy.js";
+import { receiverDisabledFinding } from "../domain/meta-alerts.js";
+import { integrationName, type Notification } from "../domain/notification.js";
+import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
 import type { AlertStore } from "./alert-store.js";
+import type { EgressPolicy } from "./egress.js";
+import { releaseLease } from "./outbox-commands.js";
+import { PollingLoop } from "./polling-loop.js";
+import { breakerCommand, disableCommand, readReceiverState } from "./receiver-state.js";
 import { sendWebhook, type WebhookTarget } from "./webhook-sender.js";
 
 export interface DispatcherDeps {
-  redis: Redis;
   store: AlertStore;
-  target: WebhookTarget;
+  routing: () => AlerterRoutingConfig;
+  http: { timeoutMs: number; egress: EgressPolicy; dispatcher: Dispatcher };
   policy: DeliveryPolicy;
   tracer: Tracer;
   logger: Logger;
   pollMs: number;
+  publishFindings: PublishFindings;
   clock?: () => Date;
   random?: () => number;
-  onDelivered?: (notification: Notification, status: number) => void;
 }
 
-// Removes a delivered notification only if this replica still holds its lease.
-const completeScript = `
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[2])
-redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('LPUSH', KEYS[4], ARGV[3])
-redis.call('LTRIM', KEYS[4], 0, 99)
-return 1
-`;
-
-// Writes the attempt's outcome and the next due time (or the dead-letter move) under the lease.
-const rescheduleScript = `
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[3])
-if ARGV[5] == 'dead' then
-  redis.call('ZREM', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[2])
-else
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
-end
-redis.call('DEL', KEYS[3])
-redis.call('LPUSH', KEYS[4], ARGV[6])
-redis.call('LTRIM', KEYS[4], 0, 99)
-return 1
-`;
+/** Where an integration sends, and with which signing secrets. */
+export function targetOf(integration: Integration, http: DispatcherDeps["http"]): WebhookTarget {
+  const signingSecrets = integration.type === "slack" ? [] : integration.signingSecrets;
+  return { url: integration.url, signingSecrets, ...http };
+}
 
 /**
- * Delivers the outbox: notifications due now are leased (so two replicas never send the same one
- * at once), sent, and then removed on 2xx or rescheduled with backoff. The outbox is in Redis, so
- * a crash between storing and sending only delays a notification: it is sent after restart with
- * the same `webhook-id`.
+ * Delivers the outbox. Each queue (one group × integration) is leased by one replica at a time and
+ * sends only its head, so a group's notifications arrive in order and two replicas never send the
+ * same one at once. A notification leaves the outbox only on 2xx, or to the dead-letter list; a crash
+ * between storing and sending only delays it: after restart it is sent with the same `webhook-id`.
  */
 export class OutboxDispatcher {
   private readonly owner = randomUUID();
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  /** Set by a wake() that arrived while a pass was running: run another pass right away. */
-  private wokenDuringPass = false;
+  private readonly loop: PollingLoop;
   private readonly clock: () => Date;
   private readonly random: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.random = deps.random ?? Math.random;
+    this.loop = new PollingLoop("outbox", () => this.deliverDue(), deps.pollMs, deps.logger);
   }
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Look at the outbox now instead of at the next poll. */
   wake(): void {
-    this.wokenDuringPass = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.wokenDuringPass = false;
-      try {
-        await this.deliverDue();
-      } catch (error) {
-        this.deps.logger.error({ err: (error as Error).message }, "outbox pass failed");
-      }
-      if (!this.running) break;
-      if (this.wokenDuringPass) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.deps.pollMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          this.wakeUp = undefined;
-          resolve();
-        };
-      });
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async deliverDue(): Promise<void> {
-    const { redis, store } = this.deps;
-    const due = await redis.zrangebyscore(store.dueKey, "-inf", this.clock().getTime(), "LIMIT", 0, 50);
+    const { store } = this.deps;
+    const due = await store.redis.zrangebyscore(store.dueKey, "-inf", this.clock().getTime(), "LIMIT", 0, 50);
     for (const id of due) {
-      if (!this.running) return;
-      const leaseKey = store.leaseKey(id);
-      const leased = await redis.set(
-        leaseKey,
-        this.owner,
-        "PX",
-        this.deps.target.timeoutMs * 2 + 5_000,
-        "NX",
-      );
-      if (leased !== "OK") continue;
-      const raw = await redis.get(store.itemKey(id));
+      if (!this.loop.isRunning) return;
+      const raw = await store.redis.get(store.itemKey(id));
       if (raw === null) {
-        await redis.multi().zrem(store.dueKey, id).del(leaseKey).exec();
+        await store.redis.zrem(store.dueKey, id);
         continue;
       }
-      await this.deliver(JSON.parse(raw) as Notification, leaseKey);
+      const notification = JSON.parse(raw) as Notification;
+      const lease = store.queueLeaseKey(notification.queue);
+      const leaseMs = this.deps.http.timeoutMs * 2 + 5_000;
+      if ((await store.redis.set(lease, this.owner, "PX", leaseMs, "NX")) !== "OK") continue;
+      try {
+        await this.deliverHead(notification, lease);
+      } finally {
+        await releaseLease(store.redis, lease, this.owner);
+      }
     }
   }
 
-  private async deliver(notification: Notification, leaseKey: string): Promise<void> {
-    const { redis, store, target, tracer, policy, logger } = this.deps;
+  private async deliverHead(notification: Notification, lease: string): Promise<void> {
+    const { store } = this.deps;
+    const queue = await store.redis.zrange(store.queueKey(notification.queue), 0, 1);
+    if (queue[0] !== notification.id) {
+      // Not the head: it waits until the notifications before it are done (they re-add it).
+      await this.guarded(lease, [
+        ["ZREM", store.dueKey, notification.id],
+        ...(queue[0]
+          ? ([["ZADD", store.dueKey, "NX", this.clock().getTime(), queue[0]]] as GuardedCommand[])
+          : []),
+      ]);
+      return;
+    }
+    const nextInQueue = queue[1];
+    const integration = this.deps.routing().receivers.get(notification.receiver)?.integrations[
+      notification.integration
+    ];
+    if (!integration || integration.type !== notification.integrationType) {
+      await this.deadLetter(notification, lease, nextInQueue, "receiver is no longer configured", []);
+      return;
+    }
+    const state = await readReceiverState(store, notification.receiver, notification.integration);
+    if (state.disabled) {
+      await this.deadLetter(
+        notification,
+        lease,
+        nextInQueue,
+        `receiver disabled: ${state.disabled.reason}`,
+        [],
+      );
+      return;
+    }
+    const now = this.clock();
+    if (!breakerAllows(state.breaker, now.getTime())) {
+      // Circuit open: wait for it without spending an attempt.
+      await this.guarded(lease, [["ZADD", store.dueKey, state.breaker.openUntil, notification.id]]);
+      return;
+    }
+    await this.attempt(notification, integration, lease, nextInQueue, state.breaker);
+  }
+
+  private async attempt(
+    notification: Notification,
+    integration: Integration,
+    lease: string,
+    nextInQueue: string | undefined,
+    breaker: Awaited<ReturnType<typeof readReceiverState>>["breaker"],
+  ): Promise<void> {
+    const { store, tracer, policy, logger } = this.deps;
     const parent = extractTraceContext(
       notification.traceparent ? { traceparent: notification.traceparent } : {},
     );
@@ -143,10 +162,19 @@ export class OutboxDispatcher {
       tracer,
       "alerter.deliver_webhook",
       parent,
-      { "argus.notification.id": notification.id, "argus.alert.fingerprint": notification.fingerprint },
+      {
+        "argus.notification.id": notification.id,
+        "argus.receiver": notification.receiver,
+        "argus.group.id": notification.gid,
+      },
       async (span, ctx) => {
         const now = this.clock();
-        const outcome = await sendWebhook(target, notification, injectTraceContext(ctx, {}), now);
+        const outcome = await sendWebhook(
+          targetOf(integration, this.deps.http),
+          notification,
+          injectTraceContext(ctx, {}),
+          now,
+        );
         const attempts = notification.attempts + 1;
         const decision = decideAfterAttempt(
           outcome,
@@ -157,48 +185,145 @@ export class OutboxDispatcher {
         );
         const status = outcome.kind === "response" ? outcome.status : 0;
         span.setAttribute("http.response.status_code", status);
-        const history = JSON.stringify({
-          id: notification.id,
-          at: now.toISOString(),
-          status,
-          decision: decision.action,
-        });
-        const keys = [
-          store.dueKey,
-          store.itemKey(notification.id),
-          leaseKey,
-          store.historyKey(notification.fingerprint),
-        ];
+        const { receiver, integration: index } = notification;
+        const health = this.breakerAfter(outcome, breaker, now.getTime());
+        const healthCommands: GuardedCommand[] = health
+          ? [breakerCommand(store, receiver, index, health)]
+          : [];
         if (decision.action === "done") {
-          await redis.eval(completeScript, keys.length, ...keys, this.owner, notification.id, history);
-          this.deps.onDelivered?.(notification, status);
-          logger.info(
-            { id: notification.id, type: notification.type, attempts, status },
-            "notification delivered",
-          );
+          await this.guarded(lease, [
+            ["ZREM", store.dueKey, notification.id],
+            ["ZREM", store.queueKey(notification.queue), notification.id],
+            ["DEL", store.itemKey(notification.id)],
+            ...this.promote(nextInQueue, now),
+            ...this.history(notification, "notified", status, now),
+            ...healthCommands,
+          ]);
+          logger.info({ id: notification.id, receiver, attempts, status }, "notification delivered");
           return;
         }
         const updated: Notification = { ...notification, attempts, lastError: decision.reason };
-        const dead = decision.action === "dead-letter";
-        const score = dead ? now.getTime() : now.getTime() + decision.delayMs;
-        await redis.eval(
-          rescheduleScript,
-          keys.length + 1,
-          ...keys,
-          store.deadKey,
-          this.owner,
-          notification.id,
-          JSON.stringify(updated),
-          score,
-          dead ? "dead" : "retry",
-          history,
+        if (decision.action === "retry") {
+          await this.guarded(lease, [
+            ["SET", store.itemKey(notification.id), JSON.stringify(updated)],
+            ["ZADD", store.dueKey, now.getTime() + decision.delayMs, notification.id],
+            ...this.history(notification, "notification_failed", status, now, decision.reason),
+            ...healthCommands,
+          ]);
+          logger.warn(
+            { id: notification.id, receiver, attempts, reason: decision.reason },
+            "notification will be retried",
+          );
+          return;
+        }
+        const disable =
+          decision.action === "receiver-gone"
+            ? [disableCommand(store, receiver, index, { at: now.toISOString(), reason: decision.reason })]
+            : [];
+        await this.deadLetter(
+          updated,
+          lease,
+          nextInQueue,
+          decision.reason,
+          [...disable, ...healthCommands],
+          status,
         );
-        logger.warn(
-          { id: notification.id, attempts, reason: decision.reason, dead },
-          "notification not delivered",
-        );
+        if (decision.action === "receiver-gone")
+          await this.raiseReceiverDisabled(notification, integration, decision.reason, now);
       },
       SpanKind.PRODUCER,
     );
+  }
+
+  private breakerAfter(outcome: AttemptOutcome, breaker: Parameters<typeof afterSuccess>[0], now: number) {
+    if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
+      return breaker.consecutiveFailures === 0 && breaker.opens === 0 ? undefined : afterSuccess(breaker);
+    }
+    return strainsReceiver(outcome) ? afterFailure(breaker, now, defaultBreakerPolicy) : undefined;
+  }
+
+  private async deadLetter(
+    notification: Notification,
+    lease: string,
+    nextInQueue: string | undefined,
+    reason: string,
+    extra: GuardedCommand[],
+    status = 0,
+  ): Promise<void> {
+    const { store, logger } = this.deps;
+    const now = this.clock();
+    const dead: Notification = { ...notification, deadAt: now.toISOString(), deadReason: reason };
+    await this.guarded(lease, [
+      ["SET", store.itemKey(notification.id), JSON.stringify(dead)],
+      ["ZREM", store.dueKey, notification.id],
+      ["ZREM", store.queueKey(notification.queue), notification.id],
+      ["ZADD", store.deadKey, now.getTime(), notification.id],
+      ...this.promote(nextInQueue, now),
+      ...this.history(notification, "dead_lettered", status, now, reason),
+      ...extra,
+    ]);
+    logger.error(
+      { id: notification.id, receiver: notification.receiver, reason },
+      "notification dead-lettered",
+    );
+  }
+
+  private async raiseReceiverDisabled(
+    notification: Notification,
+    integration: Integration,
+    reason: string,
+    at: Date,
+  ): Promise<void> {
+    const name = integrationName(notification.receiver, integration, notification.integration);
+    try {
+      await this.deps.publishFindings(
+        untraced([
+          receiverDisabledFinding({
+            tenant: notification.tenant,
+            receiver: notification.receiver,
+            integration: name,
+            reason,
+            notificationId: notification.id,
+            at,
+          }),
+        ]),
+      );
+    } catch (error) {
+      this.deps.logger.error(
+        { err: (error as Error).message, integration: name },
+        "could not raise the receiver-disabled alert",
+      );
+    }
+  }
+
+  /** The queue's next notification becomes due now that the one before it is done. */
+  private promote(next: string | undefined, now: Date): GuardedCommand[] {
+    return next ? [["ZADD", this.deps.store.dueKey, "NX", now.getTime(), next]] : [];
+  }
+
+  private history(
+    notification: Notification,
+    action: string,
+    status: number,
+    now: Date,
+    detail?: string,
+  ): GuardedCommand[] {
+    return notification.fingerprints.flatMap((fingerprint) =>
+      this.deps.store.historyCommands(fingerprint, {
+        at: now.toISOString(),
+        action,
+        actor: "alerter",
+        notificationId: notification.id,
+        receiver: notification.receiver,
+        httpStatus: status,
+        ...(detail ? { detail } : {}),
+      }),
+    );
+  }
+
+  private async guarded(lease: string, commands: GuardedCommand[]): Promise<void> {
+    const written = await runGuarded(this.deps.store.redis, { key: lease, expected: this.owner, commands });
+    if (!written)
+      this.deps.logger.warn({ lease }, "outbox lease lost before writing; another replica takes over");
   }
 }

@@ -6,7 +6,11 @@ import { type EgressPolicy, refusalOfUrl } from "./egress.js";
 
 export interface WebhookTarget {
   url: string;
-  secret: string;
+  /**
+   * Standard Webhooks secrets (`whsec_…`); each signs, so receivers verify during a key rotation
+   * with either the old or the new secret. Empty: the request is not signed (PagerDuty, Slack).
+   */
+  signingSecrets: string[];
   timeoutMs: number;
   egress: EgressPolicy;
   /** Dispatcher whose connections pass the egress check (see egress.ts). */
@@ -17,16 +21,19 @@ const maxResponseBytes = 64 * 1024;
 
 /**
  * POSTs one notification signed per Standard Webhooks (`webhook-id` stable, `webhook-timestamp`
- * of this attempt, `webhook-signature: v1,<base64 HMAC-SHA256>`). Redirects are not followed: a
- * receiver that moved must be reconfigured, not silently chased to an address nobody vetted.
+ * of this attempt, `webhook-signature: v1,<base64 HMAC-SHA256>` once per secret, space-separated).
+ * Redirects are not followed: a receiver that moved must be reconfigured, not silently chased to an
+ * address nobody vetted.
  */
 export async function sendWebhook(
   target: WebhookTarget,
-  notification: Notification,
+  notification: Pick<Notification, "id" | "body">,
   headers: Record<string, string>,
   now: Date,
 ): Promise<AttemptOutcome> {
-  const signer = new Webhook(target.secret);
+  const signatures = target.signingSecrets.map((secret) =>
+    new Webhook(secret).sign(notification.id, now, notification.body),
+  );
   const refusal = refusalOfUrl(target.url, target.egress);
   if (refusal) return { kind: "refused", message: refusal };
   try {
@@ -41,7 +48,7 @@ export async function sendWebhook(
         "user-agent": "argus-alerter",
         "webhook-id": notification.id,
         "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-        "webhook-signature": signer.sign(notification.id, now, notification.body),
+        ...(signatures.length > 0 ? { "webhook-signature": signatures.join(" ") } : {}),
       },
       body: notification.body,
     });

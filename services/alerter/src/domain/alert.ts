@@ -18,6 +18,34 @@ export interface AlertRecord {
   lastFindingId: string;
   /** Notifications made for this alert so far; the next one gets `notificationSeq + 1`. */
   notificationSeq: number;
+  /** Who ended the episode when no detector did: a principal, or "alerter:resolve_timeout". */
+  resolvedBy?: string;
+}
+
+/** On-call's acknowledgement of one episode (the alert's `startsAt`); a new episode is not acknowledged. */
+export interface Acknowledgement {
+  by: string;
+  at: string;
+  note: string;
+  episode: string;
+}
+
+export function isAcknowledged(alert: AlertRecord, ack: Acknowledgement | undefined): boolean {
+  return alert.state === "firing" && ack !== undefined && ack.episode === alert.startsAt;
+}
+
+/** Ends a firing episode without a detector's word: by hand, or after the resolve timeout. */
+export function resolveWithout(alert: AlertRecord, by: string, at: Date): AlertRecord | null {
+  if (alert.state !== "firing") return null;
+  const endsAt = latest(alert.updatedAt, at.toISOString());
+  return {
+    ...alert,
+    state: "resolved",
+    endsAt,
+    updatedAt: endsAt,
+    resolvedBy: by,
+    notificationSeq: alert.notificationSeq + 1,
+  };
 }
 
 export type AlertTransition = "firing" | "resolved";
@@ -81,7 +109,11 @@ export function applyFinding(
     };
   }
   if (current?.endsAt !== undefined && Date.parse(at) < Date.parse(current.endsAt)) return null;
-  const { endsAt: _previousEnd, ...previous } = current ?? ({} as Partial<AlertRecord>);
+  const {
+    endsAt: _previousEnd,
+    resolvedBy: _previousResolver,
+    ...previous
+  } = current ?? ({} as Partial<AlertRecord>);
   return {
     alert: {
       ...previous,

@@ -2,7 +2,9 @@
 export type DeliveryDecision =
   | { action: "done" }
   | { action: "retry"; delayMs: number; reason: string }
-  | { action: "dead-letter"; reason: string };
+  | { action: "dead-letter"; reason: string }
+  /** 410 Gone: the endpoint says it no longer exists; the receiver is disabled until fixed. */
+  | { action: "receiver-gone"; reason: string };
 
 export interface DeliveryPolicy {
   initialBackoffMs: number;
@@ -33,6 +35,8 @@ export function decideAfterAttempt(
   if (outcome.kind === "refused")
     return { action: "dead-letter", reason: `destination refused: ${outcome.message}` };
   const reason = outcome.kind === "response" ? `HTTP ${outcome.status}` : outcome.message;
+  if (outcome.kind === "response" && outcome.status === 410)
+    return { action: "receiver-gone", reason: "receiver answered 410 Gone" };
   const retryable =
     outcome.kind === "network-error" ||
     outcome.status >= 500 ||
@@ -100,4 +104,14 @@ function parseHttpDate(text: string, now: Date): number | undefined {
   const check = new Date(Date.UTC(year, month, day));
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month) return undefined;
   return ms;
+}
+
+/**
+ * Whether an outcome says the receiver is unwell (so it counts towards its circuit breaker):
+ * no answer, 5xx, 408 and 429. A 4xx about one payload says nothing about the receiver's health.
+ */
+export function strainsReceiver(outcome: AttemptOutcome): boolean {
+  if (outcome.kind === "network-error") return true;
+  if (outcome.kind === "refused") return false;
+  return outcome.status >= 500 || outcome.status === 408 || outcome.status === 429;
 }

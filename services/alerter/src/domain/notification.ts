@@ -1,13 +1,27 @@
 import { createHash } from "node:crypto";
-import { type AlertRecord, type AlertTransition, kindName, severityName } from "./alert.js";
+import type { NotifyReason } from "./notification-log.js";
+import type { Integration } from "./routing/config.js";
 
-/** A webhook notification waiting in (or moving through) the outbox. */
+/** A notification of one group to one receiver integration, waiting in (or moving through) the outbox. */
 export interface Notification {
-  /** Stable across retries, restarts and replicas: sent as `webhook-id` so receivers can dedupe. */
+  /**
+   * Stable across retries, restarts, replicas and replays: sent as `webhook-id` so receivers can
+   * dedupe. Derived from the group key, receiver, integration and the group's notification number.
+   */
   id: string;
-  fingerprint: string;
+  /** Delivery queue: one per group and integration; its notifications are sent in `sequence` order. */
+  queue: string;
+  groupKey: string;
+  gid: string;
+  tenant: string;
+  receiver: string;
+  /** Index of the integration within the receiver (its `webhook_configs` etc. flattened in order). */
+  integration: number;
+  integrationType: Integration["type"];
   sequence: number;
-  type: `alert.${AlertTransition}`;
+  reason: NotifyReason | "test";
+  /** The alerts this notification speaks of, for their history. */
+  fingerprints: string[];
   createdAt: string;
   /** The JSON body, serialized once so every attempt signs and sends identical bytes. */
   body: string;
@@ -15,48 +29,29 @@ export interface Notification {
   traceparent?: string;
   attempts: number;
   lastError?: string;
+  /** Set when it was dead-lettered (then `deadReason` says why) or replayed. */
+  deadAt?: string;
+  deadReason?: string;
+  replays?: number;
 }
 
-/** `webhook-id` for the n-th notification of an alert: derived, so a replay can never mint a new id. */
-export function notificationId(fingerprint: string, sequence: number): string {
-  return `msg_${createHash("sha256").update(`${fingerprint}|${sequence}`).digest("base64url").slice(0, 32)}`;
+export function notificationId(
+  groupKey: string,
+  receiver: string,
+  integration: number,
+  sequence: number,
+): string {
+  const digest = createHash("sha256").update(
+    `${groupKey}|${encodeURIComponent(receiver)}|${integration}|${sequence}`,
+  );
+  return `msg_${digest.digest("base64url").slice(0, 32)}`;
 }
 
-export function buildNotification(
-  alert: AlertRecord,
-  transition: AlertTransition,
-  now: Date,
-  traceparent: string | undefined,
-): Notification {
-  const type = `alert.${transition}` as const;
-  const id = notificationId(alert.fingerprint, alert.notificationSeq);
-  const body = JSON.stringify({
-    type,
-    timestamp: now.toISOString(),
-    data: {
-      fingerprint: alert.fingerprint,
-      status: alert.state,
-      kind: kindName(alert.kind),
-      severity: severityName(alert.severity),
-      model: alert.modelId,
-      tenant: alert.tenant,
-      summary: alert.summary,
-      labels: alert.labels,
-      evidence: alert.evidence,
-      startsAt: alert.startsAt,
-      endsAt: alert.endsAt ?? null,
-      findingCount: alert.findingCount,
-      lastFindingId: alert.lastFindingId,
-    },
-  });
-  return {
-    id,
-    fingerprint: alert.fingerprint,
-    sequence: alert.notificationSeq,
-    type,
-    createdAt: now.toISOString(),
-    body,
-    ...(traceparent ? { traceparent } : {}),
-    attempts: 0,
-  };
+export function queueId(gid: string, receiver: string, integration: number): string {
+  return `${gid}.${createHash("sha256").update(receiver).digest("base64url").slice(0, 10)}.${integration}`;
+}
+
+/** How an integration is named in dead letters and test results: `receiver/type[index]`. */
+export function integrationName(receiver: string, integration: Integration, index: number): string {
+  return `${receiver}/${integration.type}[${index}]`;
 }

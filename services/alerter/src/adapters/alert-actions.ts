@@ -1,0 +1,283 @@
+import { randomUUID } from "node:crypto";
+import { type GuardedCommand, grpcError, runGuarded } from "@argus/runtime";
+import { status } from "@grpc/grpc-js";
+import {
+  type Acknowledgement,
+  type AlertRecord,
+  FindingKind,
+  resolveWithout,
+  Severity,
+} from "../domain/alert.js";
+import { groupsFor } from "../domain/grouping.js";
+import { integrationName, type Notification } from "../domain/notification.js";
+import { notificationBody } from "../domain/payloads.js";
+import type { AlertStore } from "./alert-store.js";
+import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
+import { enableReceiver } from "./receiver-state.js";
+import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";
+import { sendWebhook } from "./webhook-sender.js";
+
+const notFound = (what: string) => grpcError(status.NOT_FOUND, what);
+
+/**
+ * What on-call can do to alerts and the outbox, with who did it recorded. Every lookup is scoped to
+ * the caller's tenant: another tenant's alert or notification is "not found", never "forbidden",
+ * so ids do not leak across tenants.
+ */
+export class AlertActions {
+  constructor(
+    private readonly store: AlertStore,
+    private readonly routing: RoutingConfigSource,
+    private readonly http: DispatcherDeps["http"],
+    private readonly wake: { groups: () => void; outbox: () => void },
+  ) {}
+
+  async alertOf(tenant: string, fingerprint: string): Promise<{ raw: string; alert: AlertRecord }> {
+    const found = await this.store.getAlert(fingerprint);
+    if (!found || found.alert.tenant !== tenant) throw notFound(`no alert with fingerprint ${fingerprint}`);
+    return found;
+  }
+
+  async acknowledge(tenant: string, actor: string, fingerprint: string, note: string): Promise<AlertRecord> {
+    const { alert } = await this.alertOf(tenant, fingerprint);
+    if (alert.state !== "firing")
+      throw grpcError(status.FAILED_PRECONDITION, "only a firing alert can be acknowledged");
+    const ack: Acknowledgement = { by: actor, at: new Date().toISOString(), note, episode: alert.startsAt };
+    await this.write(alert, [
+      ["SET", this.store.ackKey(fingerprint), JSON.stringify(ack), "PX", 30 * 24 * 3_600_000],
+      ...this.store.historyCommands(fingerprint, { at: ack.at, action: "acknowledged", actor, detail: note }),
+    ]);
+    return alert;
+  }
+
+  async unacknowledge(tenant: string, actor: string, fingerprint: string): Promise<AlertRecord> {
+    const { alert } = await this.alertOf(tenant, fingerprint);
+    await this.write(alert, [
+      ["DEL", this.store.ackKey(fingerprint)],
+      ...this.store.historyCommands(fingerprint, {
+        at: new Date().toISOString(),
+        action: "unacknowledged",
+        actor,
+      }),
+    ]);
+    return alert;
+  }
+
+  /** Writes an acknowledgement change and wakes the alert's groups so receivers that care hear of it now. */
+  private async write(alert: AlertRecord, commands: GuardedCommand[]): Promise<void> {
+    const now = Date.now();
+    const wake: GuardedCommand[] = groupsFor(this.routing.current, alert).map((group) => [
+      "ZADD",
+      this.store.groupsDueKey,
+      "XX",
+      now,
+      group.gid,
+    ]);
+    const pipeline = this.store.redis.multi();
+    for (const [verb, key, ...args] of [...commands, ...wake]) pipeline.call(verb, key, ...args.map(String));
+    await pipeline.exec();
+    this.wake.groups();
+  }
+
+  /**
+   * Ends a firing episode (by hand, or the resolve timeout); compare-and-set on the stored alert so
+   * a finding that arrives meanwhile is never overwritten. Returns null when it was not firing.
+   */
+  async resolve(
+    alertNow: { raw: string; alert: AlertRecord },
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<AlertRecord | null> {
+    let current = alertNow;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const resolved = resolveWithout(current.alert, by, at);
+      if (!resolved) return null;
+      const groups = groupsFor(this.routing.current, resolved).flatMap((group) =>
+        this.store.joinGroupCommands(group, resolved.fingerprint, at.getTime()),
+      );
+      const written = await runGuarded(this.store.redis, {
+        key: this.store.alertKey(resolved.fingerprint),
+        expected: current.raw,
+        next: JSON.stringify(resolved),
+        commands: [
+          ...this.store.saveAlertCommands(resolved).filter(([verb]) => verb !== "SET"),
+          ...this.store.historyCommands(resolved.fingerprint, {
+            at: new Date().toISOString(),
+            action: "resolved",
+            actor: by,
+            ...(note ? { detail: note } : {}),
+          }),
+          ...groups,
+        ],
+      });
+      if (written) {
+        this.wake.groups();
+        return resolved;
+      }
+      const again = await this.store.getAlert(current.alert.fingerprint);
+      if (!again) return null;
+      current = again;
+    }
+    throw new Error("the alert kept changing while resolving it");
+  }
+
+  async deadLetters(
+    tenant: string,
+    offset: number,
+    pageSize: number,
+  ): Promise<{ items: Notification[]; next: number | null }> {
+    const items: Notification[] = [];
+    let cursor = offset;
+    for (;;) {
+      const ids = await this.store.redis.zrevrange(this.store.deadKey, cursor, cursor + pageSize - 1);
+      if (ids.length === 0) return { items, next: null };
+      const values = await this.store.redis.mget(ids.map(this.store.itemKey));
+      for (const value of values) {
+        cursor++;
+        if (value === null) continue;
+        const item = JSON.parse(value) as Notification;
+        if (item.tenant === tenant) items.push(item);
+        if (items.length === pageSize) return { items, next: cursor };
+      }
+    }
+  }
+
+  /** Back into its queue at its place (same id, same sequence), with a fresh retry budget. */
+  async replay(tenant: string, actor: string, id: string): Promise<Notification> {
+    const raw = await this.store.redis.get(this.store.itemKey(id));
+    const item = raw === null ? null : (JSON.parse(raw) as Notification);
+    if (!item || item.tenant !== tenant) throw notFound(`no notification with id ${id}`);
+    if (!item.deadAt) throw grpcError(status.FAILED_PRECONDITION, `notification ${id} is not dead-lettered`);
+    const { deadAt: _deadAt, deadReason, lastError: _lastError, ...rest } = item;
+    const now = new Date();
+    const replayed: Notification = {
+      ...rest,
+      attempts: 0,
+      createdAt: now.toISOString(),
+      replays: (item.replays ?? 0) + 1,
+    };
+    const written = await runGuarded(this.store.redis, {
+      key: this.store.itemKey(id),
+      expected: raw as string,
+      next: JSON.stringify(replayed),
+      commands: [
+        ["ZREM", this.store.deadKey, id],
+        ["ZADD", this.store.queueKey(item.queue), "NX", item.sequence, id],
+        ["ZADD", this.store.dueKey, "NX", now.getTime(), id],
+        ...item.fingerprints.flatMap((fingerprint) =>
+          this.store.historyCommands(fingerprint, {
+            at: now.toISOString(),
+            action: "replayed",
+            actor,
+            notificationId: id,
+            receiver: item.receiver,
+            detail: `dead because: ${deadReason ?? "?"}`,
+          }),
+        ),
+      ],
+    });
+    if (!written) throw grpcError(status.ABORTED, `notification ${id} changed meanwhile; try again`);
+    await this.store.recordChange(actor, "replay_dead_letter", { id, receiver: item.receiver });
+    this.wake.outbox();
+    return replayed;
+  }
+
+  /** Sends a test notification to each integration of `receiver` now; a 2xx re-enables a disabled one. */
+  async testReceiver(actor: string, tenant: string, receiverName: string) {
+    const receiver = this.routing.current.receivers.get(receiverName);
+    if (!receiver) throw notFound(`no receiver named ${receiverName}`);
+    const now = new Date();
+    const alert = testAlert(tenant, now);
+    const results = [];
+    for (const [index, integration] of receiver.integrations.entries()) {
+      const name = integrationName(receiver.name, integration, index);
+      const body = notificationBody(
+        { ...integration, sendResolved: true },
+        {
+          receiver: receiver.name,
+          groupKey: `${tenant}/test`,
+          groupLabels: { alertname: "ArgusTestNotification" },
+          alerts: [alert],
+          acknowledged: new Set(),
+          reason: "test",
+          externalUrl: this.routing.current.externalUrl,
+          now,
+        },
+      );
+      const outcome = await sendWebhook(
+        targetOf(integration, this.http),
+        { id: `msg_test_${randomUUID()}`, body: body ?? "{}" },
+        {},
+        now,
+      );
+      const delivered = outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300;
+      if (delivered) await enableReceiver(this.store, receiver.name, index);
+      results.push({
+        integration: name,
+        delivered,
+        httpStatus: outcome.kind === "response" ? outcome.status : 0,
+        error: delivered ? "" : outcome.kind === "response" ? `HTTP ${outcome.status}` : outcome.message,
+      });
+    }
+    await this.store.recordChange(actor, "test_receiver", { receiver: receiverName, results });
+    this.wake.outbox();
+    return results;
+  }
+
+  /**
+   * Re-reads the configuration (a bad one throws and the running one stays), re-enables receivers
+   * (an operator just changed them), and puts every firing alert into the groups of the new tree;
+   * groups whose route is gone are dropped by the flusher.
+   */
+  async reload(actor: string): Promise<LoadedRouting> {
+    let loaded: LoadedRouting;
+    try {
+      loaded = this.routing.reload();
+    } catch (error) {
+      await this.store.recordChange(actor, "reload_config_rejected", { error: (error as Error).message });
+      throw grpcError(
+        status.FAILED_PRECONDITION,
+        `configuration not reloaded, the running one stays: ${(error as Error).message}`,
+      );
+    }
+    const receivers = [...loaded.config.receivers.values()];
+    await Promise.all(
+      receivers.flatMap((receiver) =>
+        receiver.integrations.map((_, index) => enableReceiver(this.store, receiver.name, index)),
+      ),
+    );
+    const now = Date.now();
+    const pipeline = this.store.redis.pipeline();
+    for (const alert of await this.store.firingAlerts(100_000)) {
+      for (const group of groupsFor(loaded.config, alert)) {
+        for (const [verb, key, ...args] of this.store.joinGroupCommands(group, alert.fingerprint, now)) {
+          pipeline.call(verb, key, ...args.map(String));
+        }
+      }
+    }
+    await pipeline.exec();
+    await this.store.recordChange(actor, "reload_config", { hash: loaded.hash });
+    this.wake.groups();
+    return loaded;
+  }
+}
+
+function testAlert(tenant: string, now: Date): AlertRecord {
+  return {
+    fingerprint: "argus-test-notification",
+    tenant,
+    modelId: "argus",
+    kind: FindingKind.FINDING_KIND_ARGUS_HEALTH,
+    severity: Severity.SEVERITY_INFO,
+    labels: { alertname: "ArgusTestNotification", severity: "info" },
+    summary: "Test notification from Argus: this receiver is reachable.",
+    evidence: {},
+    state: "firing",
+    startsAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    findingCount: 0,
+    lastFindingId: "",
+    notificationSeq: 0,
+  };
+}

@@ -1,0 +1,252 @@
+import { randomUUID } from "node:crypto";
+import {
+  extractTraceContext,
+  type GuardedCommand,
+  injectTraceContext,
+  inSpan,
+  type Logger,
+  runGuarded,
+  type Tracer,
+} from "@argus/runtime";
+import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
+import { type InhibitionCandidate, inhibitingAlert } from "../domain/inhibition.js";
+import { type Notification, notificationId, queueId } from "../domain/notification.js";
+import { type NotificationLogEntry, nextEntry, notifyReason } from "../domain/notification-log.js";
+import { notificationBody } from "../domain/payloads.js";
+import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
+import { findRoute, type Route } from "../domain/routing/route.js";
+import { isRouteMuted } from "../domain/routing/time-intervals.js";
+import { silencesMuting } from "../domain/silences.js";
+import type { AlertStore } from "./alert-store.js";
+import { enqueueCommands, releaseLease } from "./outbox-commands.js";
+import { PollingLoop } from "./polling-loop.js";
+import type { SilenceStore } from "./silence-store.js";
+
+/** Most firing alerts considered as inhibition sources in one flush. */
+const inhibitionSourceLimit = 5_000;
+
+export interface GroupFlusherDeps {
+  store: AlertStore;
+  silences: SilenceStore;
+  routing: () => AlerterRoutingConfig;
+  tracer: Tracer;
+  logger: Logger;
+  pollMs: number;
+  clock: () => Date;
+  /** Called when notifications were queued: the outbox should look now. */
+  onQueued: () => void;
+}
+
+/** Receivers that can be told an incident was acknowledged (and unacknowledged). */
+function supportsAcknowledge(integration: Integration): boolean {
+  return (
+    integration.type === "pagerduty" || (integration.type === "webhook" && integration.payload === "argus")
+  );
+}
+
+/**
+ * Alertmanager's aggregation groups, with state in Redis so replicas share them: a group due now
+ * is leased by one replica, its alerts filtered (silences, inhibition, time intervals), and for each
+ * integration of its receiver the notification log decides whether to notify. Notifications go to
+ * the outbox in the same atomic write that advances the log and the group's timer, so a crash never
+ * notifies twice or drops a notification.
+ */
+export class GroupFlusher {
+  private readonly owner = randomUUID();
+  private readonly loop: PollingLoop;
+
+  constructor(private readonly deps: GroupFlusherDeps) {
+    this.loop = new PollingLoop("group flush", () => this.flushDue(), deps.pollMs, deps.logger);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async flushDue(): Promise<void> {
+    const { store } = this.deps;
+    const now = this.deps.clock().getTime();
+    const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, 50);
+    let queued = 0;
+    for (const gid of due) {
+      if (!this.loop.isRunning) break;
+      queued += await this.flushGroup(gid);
+    }
+    if (queued > 0) this.deps.onQueued();
+  }
+
+  /** Flushes one group under its lease; returns the number of notifications queued. */
+  private async flushGroup(gid: string): Promise<number> {
+    const { store } = this.deps;
+    const lease = store.groupLeaseKey(gid);
+    if ((await store.redis.set(lease, this.owner, "PX", 30_000, "NX")) !== "OK") return 0;
+    try {
+      const [meta, members, log] = await Promise.all([
+        store.redis.hgetall(store.groupKey(gid)),
+        store.redis.smembers(store.groupAlertsKey(gid)),
+        store.redis.hgetall(store.notificationLogKey(gid)),
+      ]);
+      const config = this.deps.routing();
+      const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
+      if (!route || meta.groupKey === undefined) {
+        // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
+        await runGuarded(store.redis, { key: lease, expected: this.owner, commands: this.deleteGroup(gid) });
+        return 0;
+      }
+      const plan = await this.plan(gid, meta, route, members, log, config);
+      const written = await runGuarded(store.redis, {
+        key: lease,
+        expected: this.owner,
+        commands: plan.commands,
+      });
+      return written ? plan.queued : 0;
+    } finally {
+      await releaseLease(store.redis, lease, this.owner);
+    }
+  }
+
+  private async plan(
+    gid: string,
+    meta: Record<string, string>,
+    route: Route,
+    members: string[],
+    log: Record<string, string>,
+    config: AlerterRoutingConfig,
+  ): Promise<{ commands: GuardedCommand[]; queued: number }> {
+    const { store } = this.deps;
+    const now = this.deps.clock();
+    const regularAt = meta.regularAt === undefined ? 0 : Number(meta.regularAt);
+    // Woken early (an acknowledgement): only acknowledgement news may go out before group_interval.
+    const regular = now.getTime() >= regularAt;
+    const tenant = meta.tenant ?? "";
+    const alerts = await store.getAlerts(members);
+    const present = new Set(alerts.map((alert) => alert.fingerprint));
+    const acks = await store.getAcks(alerts.filter((a) => a.state === "firing").map((a) => a.fingerprint));
+    const acknowledged = new Set(
+      alerts.filter((alert) => isAcknowledged(alert, acks.get(alert.fingerprint))).map((a) => a.fingerprint),
+    );
+    const shown = await this.unmuted(alerts, tenant, config, now);
+    const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
+    const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
+    const commands: GuardedCommand[] = [];
+    let queued = 0;
+    const receiver = config.receivers.get(route.receiver);
+    if (receiver && shown.length > 0 && !isRouteMuted(route, config.timeIntervals, now)) {
+      const groupLabels = JSON.parse(meta.labels ?? "{}") as Record<string, string>;
+      const traceparent = await this.traceFlush(meta, gid);
+      receiver.integrations.forEach((integration, index) => {
+        const entry =
+          log[String(index)] === undefined
+            ? undefined
+            : (JSON.parse(log[String(index)] as string) as NotificationLogEntry);
+        const reason = notifyReason(entry, firing, resolved, acknowledged, {
+          sendResolved: integration.sendResolved,
+          repeatIntervalMs: route.repeatIntervalMs,
+          now: now.getTime(),
+          supportsAcknowledge: supportsAcknowledge(integration),
+        });
+        if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
+        const next = nextEntry(entry, firing, resolved, acknowledged, now.getTime());
+        commands.push(["HSET", store.notificationLogKey(gid), String(index), JSON.stringify(next)]);
+        const body = notificationBody(integration, {
+          receiver: receiver.name,
+          groupKey: meta.groupKey as string,
+          groupLabels,
+          alerts: shown,
+          acknowledged,
+          reason,
+          externalUrl: config.externalUrl,
+          now,
+        });
+        if (body === null) return;
+        const notification: Notification = {
+          id: notificationId(meta.groupKey as string, receiver.name, index, next.sequence),
+          queue: queueId(gid, receiver.name, index),
+          groupKey: meta.groupKey as string,
+          gid,
+          tenant,
+          receiver: receiver.name,
+          integration: index,
+          integrationType: integration.type,
+          sequence: next.sequence,
+          reason,
+          fingerprints: shown.map((alert) => alert.fingerprint),
+          createdAt: now.toISOString(),
+          body,
+          ...(traceparent ? { traceparent } : {}),
+          attempts: 0,
+        };
+        commands.push(...enqueueCommands(store, notification, now.getTime()));
+        queued++;
+      });
+    }
+    if (!regular) {
+      commands.push(["ZADD", store.groupsDueKey, regularAt, gid]);
+      return { commands, queued };
+    }
+    // After a flush, resolved alerts leave the group (Alertmanager), and so do expired ones.
+    const leaving = [
+      ...alerts.filter((alert) => alert.state === "resolved").map((alert) => alert.fingerprint),
+      ...members.filter((fingerprint) => !present.has(fingerprint)),
+    ];
+    if (leaving.length === members.length)
+      return { commands: [...commands, ...this.deleteGroup(gid)], queued };
+    if (leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...leaving]);
+    const nextAt = now.getTime() + route.groupIntervalMs;
+    commands.push(["HSET", store.groupKey(gid), "regularAt", nextAt, "flushedAt", now.getTime()]);
+    commands.push(["ZADD", store.groupsDueKey, nextAt, gid]);
+    return { commands, queued };
+  }
+
+  /** The group's alerts minus those silenced or inhibited now. */
+  private async unmuted(
+    alerts: AlertRecord[],
+    tenant: string,
+    config: AlerterRoutingConfig,
+    now: Date,
+  ): Promise<AlertRecord[]> {
+    const silences = await this.deps.silences.list(tenant);
+    let sources: InhibitionCandidate[] = [];
+    if (config.inhibitRules.length > 0) {
+      sources = (await this.deps.store.firingAlerts(inhibitionSourceLimit)).filter(
+        (a) => a.tenant === tenant,
+      );
+    }
+    return alerts.filter(
+      (alert) =>
+        silencesMuting(silences, alert, now).length === 0 &&
+        (config.inhibitRules.length === 0 ||
+          inhibitingAlert(config.inhibitRules, alert, sources) === undefined),
+    );
+  }
+
+  private deleteGroup(gid: string): GuardedCommand[] {
+    const { store } = this.deps;
+    return [
+      ["DEL", store.groupKey(gid)],
+      ["DEL", store.groupAlertsKey(gid)],
+      ["DEL", store.notificationLogKey(gid)],
+      ["ZREM", store.groupsDueKey, gid],
+    ];
+  }
+
+  /** A span for the flush, child of the last finding that changed the group. */
+  private traceFlush(meta: Record<string, string>, gid: string): Promise<string | undefined> {
+    const parent = extractTraceContext(meta.traceparent ? { traceparent: meta.traceparent } : {});
+    return inSpan(
+      this.deps.tracer,
+      "alerter.flush_group",
+      parent,
+      { "argus.group.id": gid, "argus.group.receiver": meta.receiver ?? "" },
+      async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+import type { GuardedCommand, Redis } from "@argus/runtime";
+import type { Notification } from "../domain/notification.js";
+import type { AlertStore } from "./alert-store.js";
+
+/**
+ * Stores a notification before anything is sent: the item, its place in its queue (ordered by the
+ * group's notification number) and a due time; only a queue's head is ever sent.
+ */
+export function enqueueCommands(
+  store: AlertStore,
+  notification: Notification,
+  dueAt: number,
+): GuardedCommand[] {
+  return [
+    ["SET", store.itemKey(notification.id), JSON.stringify(notification)],
+    ["ZADD", store.queueKey(notification.queue), "NX", notification.sequence, notification.id],
+    ["ZADD", store.dueKey, "NX", dueAt, notification.id],
+  ];
+}
+
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Drops a lease only if this owner still holds it (it may have expired and passed to another replica). */
+export async function releaseLease(redis: Redis, key: string, owner: string): Promise<void> {
+  await redis.eval(releaseScript, 1, key, owner);
+}

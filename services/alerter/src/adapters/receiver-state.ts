@@ -1,0 +1,58 @@
+import type { GuardedCommand } from "@argus/runtime";
+import { type BreakerState, closedBreaker } from "../domain/circuit-breaker.js";
+import type { AlertStore } from "./alert-store.js";
+
+/** Why an integration was disabled: it answered 410 Gone. Cleared by ReloadConfig or a good TestReceiver. */
+export interface Disabled {
+  at: string;
+  reason: string;
+}
+
+export interface ReceiverState {
+  breaker: BreakerState;
+  disabled?: Disabled;
+}
+
+/** Health of one receiver integration, shared by replicas in one Redis hash. */
+export async function readReceiverState(
+  store: AlertStore,
+  receiver: string,
+  integration: number,
+): Promise<ReceiverState> {
+  const [breaker, disabled] = await store.redis.hmget(
+    store.receiverStateKey(receiver, integration),
+    "breaker",
+    "disabled",
+  );
+  return {
+    breaker: breaker ? (JSON.parse(breaker) as BreakerState) : closedBreaker,
+    ...(disabled ? { disabled: JSON.parse(disabled) as Disabled } : {}),
+  };
+}
+
+export function breakerCommand(
+  store: AlertStore,
+  receiver: string,
+  integration: number,
+  breaker: BreakerState,
+): GuardedCommand {
+  return ["HSET", store.receiverStateKey(receiver, integration), "breaker", JSON.stringify(breaker)];
+}
+
+export function disableCommand(
+  store: AlertStore,
+  receiver: string,
+  integration: number,
+  disabled: Disabled,
+): GuardedCommand {
+  return ["HSET", store.receiverStateKey(receiver, integration), "disabled", JSON.stringify(disabled)];
+}
+
+/** Re-enables an integration (and closes its breaker). */
+export async function enableReceiver(
+  store: AlertStore,
+  receiver: string,
+  integration: number,
+): Promise<void> {
+  await store.redis.del(store.receiverStateKey(receiver, integration));
+}

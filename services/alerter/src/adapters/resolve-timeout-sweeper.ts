@@ -1,0 +1,58 @@
+import type { Logger } from "@argus/runtime";
+import { kindName } from "../domain/alert.js";
+import { type AlerterRoutingConfig, resolveTimeoutFor } from "../domain/routing/config.js";
+import type { AlertActions } from "./alert-actions.js";
+import type { AlertStore } from "./alert-store.js";
+import { PollingLoop } from "./polling-loop.js";
+
+/**
+ * Resolves firing alerts that no finding has touched for their kind's resolve timeout (Alertmanager's
+ * resolve_timeout): a detector that stops reporting a condition must not leave it firing forever.
+ * The episode ends at last update + timeout, recorded as resolved by "alerter:resolve_timeout".
+ */
+export class ResolveTimeoutSweeper {
+  private readonly loop: PollingLoop;
+
+  constructor(
+    private readonly store: AlertStore,
+    private readonly actions: AlertActions,
+    private readonly routing: () => AlerterRoutingConfig,
+    pollMs: number,
+    logger: Logger,
+  ) {
+    this.loop = new PollingLoop("resolve timeout sweep", () => this.sweep(), pollMs, logger);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async sweep(): Promise<void> {
+    const config = this.routing();
+    const shortest = Math.min(config.resolveTimeoutMs, ...Object.values(config.resolveTimeoutsByKind));
+    const now = Date.now();
+    const stale = await this.store.redis.zrangebyscore(
+      this.store.firingKey,
+      "-inf",
+      now - shortest,
+      "LIMIT",
+      0,
+      200,
+    );
+    for (const fingerprint of stale) {
+      const found = await this.store.getAlert(fingerprint);
+      if (!found) {
+        await this.store.redis.zrem(this.store.firingKey, fingerprint);
+        continue;
+      }
+      const timeout = resolveTimeoutFor(config, kindName(found.alert.kind));
+      const lastUpdate = Date.parse(found.alert.updatedAt);
+      if (now - lastUpdate < timeout) continue;
+      await this.actions.resolve(found, "alerter:resolve_timeout", new Date(lastUpdate + timeout));
+    }
+  }
+}
