@@ -13,4 +13,9 @@ export {
 } from "./service-env.js";
 export { killService, type ServiceProcess, spawnService, stopService, waitReady } from "./service-process.js";
 export { planStack, type Stack, type StackOptions, startStack } from "./stack.js";
-export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
+export {
+  type ReceivedWebhook,
+  type ScriptedAnswer,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "./webhook-receiver.js";

@@ -8,14 +8,16 @@ export interface TestPrincipal {
 }
 
 /** API keys for tests and the demo; only their hashes go into the services' configuration. */
-export function makePrincipals(tenant: string): Record<"viewer" | "operator" | "ingest", TestPrincipal> {
+export function makePrincipals(
+  tenant: string,
+): Record<"viewer" | "operator" | "admin" | "ingest", TestPrincipal> {
   const make = (role: string): TestPrincipal => ({
     token: randomBytes(24).toString("base64url"),
     principal: `${role}@${tenant}`,
     tenant,
     roles: [role],
   });
-  return { viewer: make("viewer"), operator: make("operator"), ingest: make("ingest") };
+  return { viewer: make("viewer"), operator: make("operator"), admin: make("admin"), ingest: make("ingest") };
 }
 
 export function apiKeysJson(principals: TestPrincipal[]): string {

@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 
@@ -14,14 +14,23 @@ export interface ReceivedWebhook {
   verifyError?: string;
 }
 
+export interface ScriptedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  hang?: boolean;
+}
+
 export interface WebhookReceiver {
   url: string;
   /** Every request, including refused ones; a delivery is one that verified and was answered 2xx. */
   received: ReceivedWebhook[];
   /** Resolves once `count` deliveries arrived (or rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs: number): Promise<ReceivedWebhook[]>;
-  /** Status codes to answer with, in order, before answering 204 (e.g. to simulate an outage). */
-  failNext(statuses: { status: number; headers?: Record<string, string> }[]): void;
+  /**
+   * Answers to give, in order, before answering 204 (e.g. to simulate an outage); `hang: true`
+   * never answers that request (a receiver stuck mid-request).
+   */
+  failNext(statuses: ScriptedAnswer[]): void;
   close(): Promise<void>;
 }
 
@@ -35,7 +44,8 @@ export async function startWebhookReceiver(
 ): Promise<WebhookReceiver> {
   const verifier = new Webhook(secret);
   const received: ReceivedWebhook[] = [];
-  const failures: { status: number; headers?: Record<string, string> }[] = [];
+  const failures: ScriptedAnswer[] = [];
+  const hanging = new Set<ServerResponse>();
   const waiters: (() => void)[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -69,7 +79,8 @@ export async function startWebhookReceiver(
       };
       received.push(webhook);
       onReceive?.(webhook);
-      response.writeHead(answered, failure?.headers).end();
+      if (failure?.hang) hanging.add(response);
+      else response.writeHead(answered, failure?.headers).end();
       for (const wake of waiters.splice(0)) wake();
     });
   });
@@ -98,6 +109,7 @@ export async function startWebhookReceiver(
       }),
     close: () =>
       new Promise((resolve) => {
+        for (const response of hanging) response.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
