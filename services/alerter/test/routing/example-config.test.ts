@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { groupsFor } from "../../src/domain/grouping.js";
+import { parseRoutingConfig } from "../../src/domain/routing/config.js";
+
+const examplePath = new URL("../../../../deploy/local/alerter.example.yaml", import.meta.url);
+
+/** The documented example must stay a valid configuration that routes as docs/alerter.md says. */
+describe("deploy/local/alerter.example.yaml", () => {
+  const secrets: Record<string, string> = {
+    "/etc/argus/secrets/oncall-webhook-url": "https://oncall.example.com/hooks/argus\n",
+    "/etc/argus/secrets/webhook-signing-secrets": `# current, then the one being retired\nwhsec_${Buffer.alloc(32, 1).toString("base64")}\nwhsec_${Buffer.alloc(32, 2).toString("base64")}\n`,
+    "/etc/argus/secrets/pagerduty-routing-key": "R0UT1NGKEY\n",
+    "/etc/argus/secrets/slack-webhook-url": "https://hooks.slack.com/services/T/B/X\n",
+  };
+  const config = parseRoutingConfig(readFileSync(examplePath, "utf8"), (path) => {
+    const text = secrets[path];
+    if (text === undefined) throw new Error(`unexpected file ${path}`);
+    return text;
+  });
+  const receiversOf = (labels: Record<string, string>) =>
+    groupsFor(config, { tenant: "acme", labels, fingerprint: "fp" }).map((group) => group.receiver);
+
+  it("parses, with secrets from files and two signing secrets for rotation", () => {
+    const webhook = config.receivers.get("oncall-webhook")?.integrations[0];
+    expect(webhook).toMatchObject({
+      type: "webhook",
+      payload: "alertmanager",
+      url: "https://oncall.example.com/hooks/argus",
+    });
+    expect(webhook?.type === "webhook" && webhook.signingSecrets).toHaveLength(2);
+    expect(config.receivers.get("pager")?.integrations[0]).toMatchObject({
+      type: "pagerduty",
+      routingKey: "R0UT1NGKEY",
+    });
+    expect(config.resolveTimeoutsByKind.drift).toBe(2 * 3_600_000);
+  });
+
+  it("pages critical alerts, sends attacks to the security team (critical ones to both), the rest to the default", () => {
+    // The root's receiver is the fallback: a matching child (even one that continues) replaces it.
+    expect(receiversOf({ severity: "critical", model: "m", kind: "drift" })).toEqual(["pager"]);
+    expect(receiversOf({ severity: "critical", model: "m", kind: "extraction" })).toEqual([
+      "pager",
+      "security-team",
+    ]);
+    expect(receiversOf({ severity: "warning", model: "m", kind: "extraction" })).toEqual(["security-team"]);
+    expect(receiversOf({ severity: "warning", model: "m", kind: "drift" })).toEqual(["oncall-webhook"]);
+    expect(receiversOf({ alertname: "ArgusReceiverDisabled", severity: "critical" })).toEqual([
+      "platform-slack",
+    ]);
+  });
+});
