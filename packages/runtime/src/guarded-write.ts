@@ -12,6 +12,7 @@ export type GuardedVerb =
   | "ZREM"
   | "INCRBY"
   | "PEXPIRE"
+  | "PERSIST"
   | "SADD"
   | "SREM"
   | "LPUSH"

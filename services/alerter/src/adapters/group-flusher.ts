@@ -22,6 +22,9 @@ import { enqueueCommands, releaseLease } from "./outbox-commands.js";
 import { PollingLoop } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
 
+/** How long an ended group's notification log (and so its notification numbering) is kept. */
+const notificationLogRetentionMs = 30 * 24 * 3_600_000;
+
 /** Most firing alerts considered as inhibition sources in one flush. */
 const inhibitionSourceLimit = 5_000;
 
@@ -98,7 +101,8 @@ export class GroupFlusher {
       const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
       if (!route || meta.groupKey === undefined) {
         // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
-        await runGuarded(store.redis, { key: lease, expected: this.owner, commands: this.deleteGroup(gid) });
+        const commands = this.deleteGroup(gid, parseLog(log));
+        await runGuarded(store.redis, { key: lease, expected: this.owner, commands });
         return 0;
       }
       const plan = await this.plan(gid, meta, route, members, log, config);
@@ -138,15 +142,13 @@ export class GroupFlusher {
     const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
     const commands: GuardedCommand[] = [];
     let queued = 0;
+    const entries = parseLog(log);
     const receiver = config.receivers.get(route.receiver);
     if (receiver && shown.length > 0 && !isRouteMuted(route, config.timeIntervals, now)) {
       const groupLabels = JSON.parse(meta.labels ?? "{}") as Record<string, string>;
       const traceparent = await this.traceFlush(meta, gid);
       receiver.integrations.forEach((integration, index) => {
-        const entry =
-          log[String(index)] === undefined
-            ? undefined
-            : (JSON.parse(log[String(index)] as string) as NotificationLogEntry);
+        const entry = entries.get(String(index));
         const reason = notifyReason(entry, firing, resolved, acknowledged, {
           sendResolved: integration.sendResolved,
           repeatIntervalMs: route.repeatIntervalMs,
@@ -155,7 +157,9 @@ export class GroupFlusher {
         });
         if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
         const next = nextEntry(entry, firing, resolved, acknowledged, now.getTime());
+        entries.set(String(index), next);
         commands.push(["HSET", store.notificationLogKey(gid), String(index), JSON.stringify(next)]);
+        commands.push(["PERSIST", store.notificationLogKey(gid)]);
         const body = notificationBody(integration, {
           receiver: receiver.name,
           groupKey: meta.groupKey as string,
@@ -198,7 +202,7 @@ export class GroupFlusher {
       ...members.filter((fingerprint) => !present.has(fingerprint)),
     ];
     if (leaving.length === members.length)
-      return { commands: [...commands, ...this.deleteGroup(gid)], queued };
+      return { commands: [...commands, ...this.deleteGroup(gid, entries)], queued };
     if (leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...leaving]);
     const nextAt = now.getTime() + route.groupIntervalMs;
     commands.push(["HSET", store.groupKey(gid), "regularAt", nextAt, "flushedAt", now.getTime()]);
@@ -228,12 +232,23 @@ export class GroupFlusher {
     );
   }
 
-  private deleteGroup(gid: string): GuardedCommand[] {
+  /**
+   * Ends a group. Its notification numbers outlive it for a while, so a group that comes back never
+   * reuses a `webhook-id` a receiver has seen; what was notified is forgotten, so it comes back as new.
+   */
+  private deleteGroup(gid: string, entries: Map<string, NotificationLogEntry>): GuardedCommand[] {
     const { store } = this.deps;
+    const numbering: GuardedCommand[] = [...entries].map(([index, entry]) => [
+      "HSET",
+      store.notificationLogKey(gid),
+      index,
+      JSON.stringify({ ...entry, firing: [], resolved: [], acknowledged: false }),
+    ]);
     return [
       ["DEL", store.groupKey(gid)],
       ["DEL", store.groupAlertsKey(gid)],
-      ["DEL", store.notificationLogKey(gid)],
+      ...numbering,
+      ["PEXPIRE", store.notificationLogKey(gid), notificationLogRetentionMs],
       ["ZREM", store.groupsDueKey, gid],
     ];
   }
@@ -249,4 +264,8 @@ export class GroupFlusher {
       async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
     );
   }
+}
+
+function parseLog(log: Record<string, string>): Map<string, NotificationLogEntry> {
+  return new Map(Object.entries(log).map(([index, raw]) => [index, JSON.parse(raw) as NotificationLogEntry]));
 }
