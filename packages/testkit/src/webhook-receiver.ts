@@ -117,7 +117,7 @@ export async function startWebhookReceiver(
 }
 
 function verifiedOf(received: ReceivedWebhook[]): ReceivedWebhook[] {
-  return received.filter((webhook) => webhook.verified && webhook.answered < 300);
+  return received.filter((webhook) => webhook.verified && webhook.answered >= 200 && webhook.answered < 300);
 }
 
 function safeJson(raw: string): unknown {

@@ -147,6 +147,11 @@ export class AlertActions {
   async replay(tenant: string, actor: string, id: string): Promise<Notification> {
     const raw = await this.store.redis.get(this.store.itemKey(id));
     const item = raw === null ? null : (JSON.parse(raw) as Notification);
+    if (!item && (await this.store.redis.get(this.store.deliveredKey(id))) === tenant)
+      throw grpcError(
+        status.FAILED_PRECONDITION,
+        `notification ${id} was delivered; it is not dead-lettered`,
+      );
     if (!item || item.tenant !== tenant) throw notFound(`no notification with id ${id}`);
     if (!item.deadAt) throw grpcError(status.FAILED_PRECONDITION, `notification ${id} is not dead-lettered`);
     const { deadAt: _deadAt, deadReason, lastError: _lastError, ...rest } = item;

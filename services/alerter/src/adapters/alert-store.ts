@@ -35,6 +35,7 @@ export class AlertStore {
   notificationLogKey = (gid: string) => this.key("group", gid, "nflog");
   groupLeaseKey = (gid: string) => this.key("group", gid, "lease");
   itemKey = (id: string) => this.key("outbox", "item", id);
+  deliveredKey = (id: string) => this.key("outbox", "delivered", id);
   queueKey = (queue: string) => this.key("outbox", "queue", queue);
   queueLeaseKey = (queue: string) => this.key("outbox", "lease", queue);
   receiverStateKey = (receiver: string, integration: number) =>
@@ -133,6 +134,11 @@ export class AlertStore {
       ["LTRIM", key, 0, historyLength - 1],
       ["PEXPIRE", key, this.resolvedRetentionMs],
     ];
+  }
+
+  /** Marks a notification delivered (value: its tenant), kept as long as resolved alerts. */
+  deliveredCommand(id: string, tenant: string): GuardedCommand {
+    return ["SET", this.deliveredKey(id), tenant, "PX", this.resolvedRetentionMs];
   }
 
   markSeenCommand(findingId: string): GuardedCommand {

@@ -175,6 +175,8 @@ export class OutboxDispatcher {
           injectTraceContext(ctx, {}),
           now,
         );
+        // Retry-After (and the backoff) count from the answer, not from when the request left.
+        const answeredAt = this.clock();
         const attempts = notification.attempts + 1;
         const decision = decideAfterAttempt(
           outcome,
@@ -195,6 +197,8 @@ export class OutboxDispatcher {
             ["ZREM", store.dueKey, notification.id],
             ["ZREM", store.queueKey(notification.queue), notification.id],
             ["DEL", store.itemKey(notification.id)],
+            // A replayed dead letter leaves a mark, so replaying it again is refused as delivered.
+            ...(notification.replays ? [store.deliveredCommand(notification.id, notification.tenant)] : []),
             ...this.promote(nextInQueue, now),
             ...this.history(notification, "notified", status, now),
             ...healthCommands,
@@ -206,7 +210,7 @@ export class OutboxDispatcher {
         if (decision.action === "retry") {
           await this.guarded(lease, [
             ["SET", store.itemKey(notification.id), JSON.stringify(updated)],
-            ["ZADD", store.dueKey, now.getTime() + decision.delayMs, notification.id],
+            ["ZADD", store.dueKey, answeredAt.getTime() + decision.delayMs, notification.id],
             ...this.history(notification, "notification_failed", status, now, decision.reason),
             ...healthCommands,
           ]);
