@@ -148,7 +148,10 @@ export class GroupFlusher {
       const groupLabels = JSON.parse(meta.labels ?? "{}") as Record<string, string>;
       const traceparent = await this.traceFlush(meta, gid);
       receiver.integrations.forEach((integration, index) => {
-        const entry = entries.get(String(index));
+        // Per receiver and integration, as Alertmanager keys its notification log: a receiver that
+        // takes a route over on reload has been told nothing yet.
+        const field = logField(receiver.name, integration, index);
+        const entry = entries.get(field);
         const reason = notifyReason(entry, firing, resolved, acknowledged, {
           sendResolved: integration.sendResolved,
           repeatIntervalMs: route.repeatIntervalMs,
@@ -157,8 +160,8 @@ export class GroupFlusher {
         });
         if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
         const next = nextEntry(entry, firing, resolved, acknowledged, now.getTime());
-        entries.set(String(index), next);
-        commands.push(["HSET", store.notificationLogKey(gid), String(index), JSON.stringify(next)]);
+        entries.set(field, next);
+        commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(next)]);
         commands.push(["PERSIST", store.notificationLogKey(gid)]);
         const body = notificationBody(integration, {
           receiver: receiver.name,
@@ -264,6 +267,11 @@ export class GroupFlusher {
       async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
     );
   }
+}
+
+/** A notification log field: receiver, integration type and index (Alertmanager's receiver key). */
+function logField(receiver: string, integration: Integration, index: number): string {
+  return `${encodeURIComponent(receiver)}/${integration.type}/${index}`;
 }
 
 function parseLog(log: Record<string, string>): Map<string, NotificationLogEntry> {
