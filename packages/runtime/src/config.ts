@@ -41,11 +41,118 @@ export const baseConfigShape = {
   HTTP_PORT: port.default(9464),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ARGUS_API_KEYS: z.string().default("[]"),
+  /** Shared secret of HS256 JWTs (a single team); at least 32 bytes, as RFC 7518 asks of HS256 keys. */
+  ARGUS_JWT_HS256_SECRET: z
+    .string()
+    .refine((secret) => Buffer.byteLength(secret, "utf8") >= 32, "must be at least 32 bytes")
+    .optional(),
+  /** JSON Web Key Set (public RSA/EC keys) that RS256 and ES256 JWTs are verified against. */
+  ARGUS_JWT_JWKS_FILE: z.string().min(1).optional(),
+  /** The `iss` every JWT must carry; required when JWTs are accepted. */
+  ARGUS_JWT_ISSUER: z.string().min(1).optional(),
+  /** The `aud` every JWT must carry (or hold, when it is a list); required when JWTs are accepted. */
+  ARGUS_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Clock skew tolerated on `exp` and `nbf`, in seconds. */
+  ARGUS_JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** PEM certificate chain and private key of the gRPC server: both or neither (plaintext). */
+  GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** PEM CA bundle that client certificates must chain to (mTLS). */
+  GRPC_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  /** Whether the server asks for a client certificate and whether it must be there. */
+  GRPC_TLS_CLIENT_CERT: z.enum(["none", "optional", "require"]).default("none"),
+  /**
+   * JSON list of {subject, principal, tenant, roles}: a verified client certificate whose CN, DNS
+   * SAN or URI SAN equals `subject` authenticates as that principal, without a bearer token.
+   */
+  ARGUS_MTLS_PRINCIPALS: z.string().default("[]"),
+  /** Health answers without credentials (probes); false: only to a principal with any role. */
+  GRPC_ANONYMOUS_HEALTH: z.stringbool().default(true),
   ARGUS_TRACES_EXPORTER: z.enum(["none", "console"]).default("none"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
 };
 
-export const baseConfigSchema = z.object(baseConfigShape);
+type BaseFields = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+/**
+ * Rules between variables of the base configuration (a field's own rules are in its schema). A
+ * service's schema spreads `baseConfigShape`, which cannot carry them, so `startService` checks
+ * them again with `assertBaseConfig`.
+ */
+export function baseConfigIssues(config: BaseFields): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const jwtSource = config.ARGUS_JWT_HS256_SECRET !== undefined || config.ARGUS_JWT_JWKS_FILE !== undefined;
+  for (const variable of ["ARGUS_JWT_ISSUER", "ARGUS_JWT_AUDIENCE"] as const) {
+    if (jwtSource && config[variable] === undefined)
+      issues.push({
+        variable,
+        message: "is required when ARGUS_JWT_HS256_SECRET or ARGUS_JWT_JWKS_FILE is set",
+      });
+    if (!jwtSource && config[variable] !== undefined)
+      issues.push({
+        variable,
+        message: "has no effect without ARGUS_JWT_HS256_SECRET or ARGUS_JWT_JWKS_FILE",
+      });
+  }
+  const tls = config.GRPC_TLS_CERT_FILE !== undefined || config.GRPC_TLS_KEY_FILE !== undefined;
+  if (config.GRPC_TLS_CERT_FILE === undefined && tls)
+    issues.push({ variable: "GRPC_TLS_CERT_FILE", message: "is required when GRPC_TLS_KEY_FILE is set" });
+  if (config.GRPC_TLS_KEY_FILE === undefined && tls)
+    issues.push({ variable: "GRPC_TLS_KEY_FILE", message: "is required when GRPC_TLS_CERT_FILE is set" });
+  const clientCerts = config.GRPC_TLS_CLIENT_CERT !== "none";
+  if (!tls && clientCerts)
+    issues.push({
+      variable: "GRPC_TLS_CLIENT_CERT",
+      message: "needs GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE",
+    });
+  if (clientCerts && config.GRPC_TLS_CLIENT_CA_FILE === undefined)
+    issues.push({
+      variable: "GRPC_TLS_CLIENT_CA_FILE",
+      message: `is required when GRPC_TLS_CLIENT_CERT is ${config.GRPC_TLS_CLIENT_CERT}`,
+    });
+  if (!clientCerts && config.GRPC_TLS_CLIENT_CA_FILE !== undefined)
+    issues.push({
+      variable: "GRPC_TLS_CLIENT_CERT",
+      message: "must be optional or require when GRPC_TLS_CLIENT_CA_FILE is set",
+    });
+  if (!clientCerts && nonEmptyJsonList(config.ARGUS_MTLS_PRINCIPALS))
+    issues.push({
+      variable: "ARGUS_MTLS_PRINCIPALS",
+      message: "needs GRPC_TLS_CLIENT_CERT optional or require (no client certificate is asked for)",
+    });
+  return issues;
+}
+
+/** Whether `text` is a JSON list with entries (not JSON at all is the list's own parser's to report). */
+function nonEmptyJsonList(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return !Array.isArray(parsed) || parsed.length > 0;
+  } catch {
+    return true;
+  }
+}
+
+function configErrorOf(issues: readonly string[]): ConfigError {
+  return new ConfigError(`invalid configuration:\n${issues.join("\n")}`);
+}
+
+/** Throws a ConfigError listing every rule between base variables that `config` breaks. */
+export function assertBaseConfig(config: BaseFields): void {
+  const issues = baseConfigIssues(config);
+  if (issues.length > 0)
+    throw configErrorOf(issues.map(({ variable, message }) => `  ${variable}: ${message}`));
+}
+
+export const baseConfigSchema = z.object(baseConfigShape).superRefine((config, context) => {
+  for (const { variable, message } of baseConfigIssues(config))
+    context.addIssue({ code: "custom", path: [variable], message });
+});
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 /** Parses `env` against `schema`; on failure throws a ConfigError listing each variable and why. */
@@ -64,5 +171,5 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     const received = unset ? " (not set)" : "";
     return `  ${variable}: ${issue.message}${received}`;
   });
-  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  throw configErrorOf(lines);
 }

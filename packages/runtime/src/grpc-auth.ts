@@ -3,12 +3,14 @@ import {
   type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
+  type ServerErrorResponse,
   type ServiceDefinition,
   status,
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { type Authenticator, grpcError, hasRole, type Principal, type Role } from "./auth.js";
+import type { CertificateAuthenticator } from "./grpc-tls.js";
 
 const principals = new WeakMap<object, Principal>();
 
@@ -19,65 +21,122 @@ export function principalOf(call: object): Principal {
   return principal;
 }
 
+/** What a method needs: a role (with what it grants), or `any`: an authenticated principal with any role. */
+export type MethodAccess = Role | "any";
+
 /**
  * Wraps every method of a service so that it runs only for an authenticated principal holding the
  * role that `methodRoles` declares for it. A method missing from the table stops the server at
  * start: no RPC can ever be served without an explicit access decision.
+ *
+ * The caller is the principal of its client certificate when `certificates` maps it (mTLS), else
+ * the principal of its bearer token. Authentication is asynchronous (JWT signatures); the handler
+ * runs only once it has succeeded, and never for a call cancelled meanwhile.
  */
 export function secureService(
   serviceName: string,
   definition: ServiceDefinition,
   implementation: UntypedServiceImplementation,
-  methodRoles: Readonly<Record<string, Role>>,
+  methodRoles: Readonly<Record<string, MethodAccess>>,
   authenticator: Authenticator,
+  certificates?: CertificateAuthenticator,
 ): UntypedServiceImplementation {
   const secured: UntypedServiceImplementation = {};
   for (const [method, spec] of Object.entries(definition)) {
     const required = methodRoles[method];
     if (!required) throw new Error(`${serviceName}.${method} has no role in its role table`);
-    const handler = implementation[method];
+    // Definitions loaded by proto-loader name methods as in the .proto (`Check`), implementations
+    // often by their camelCase `originalName` (`check`); grpc-js's addService accepts either.
+    const handler =
+      implementation[method] ?? (spec.originalName ? implementation[spec.originalName] : undefined);
     if (!handler) throw new Error(`${serviceName}.${method} has no implementation`);
-    secured[method] = guard(handler, spec.responseStream, required, authenticator);
+    const authorize = (call: AnyCall) => authorizeCall(call, required, authenticator, certificates);
+    secured[method] = guard(handler, spec.responseStream, authorize);
   }
   return secured;
 }
 
 type AnyCall = Parameters<handleServerStreamingCall<unknown, unknown>>[0];
 
+async function callerOf(
+  call: AnyCall,
+  authenticator: Authenticator,
+  certificates: CertificateAuthenticator | undefined,
+): Promise<Principal | null> {
+  if (certificates) {
+    // grpc-js gives the peer certificate only on a TLS connection whose certificate verified.
+    const context = call.getAuthContext();
+    if (context.transportSecurityType === "ssl" && context.sslPeerCertificate) {
+      const principal = certificates.authenticate(context.sslPeerCertificate);
+      if (principal) return principal;
+    }
+  }
+  return authenticator.authenticate(call.metadata);
+}
+
+/** Null when the call may go on (its principal then recorded for principalOf), else the status to end it with. */
+async function authorizeCall(
+  call: AnyCall,
+  required: MethodAccess,
+  authenticator: Authenticator,
+  certificates: CertificateAuthenticator | undefined,
+): Promise<ServerErrorResponse | null> {
+  let principal: Principal | null;
+  try {
+    principal = await callerOf(call, authenticator, certificates);
+  } catch {
+    // A verifier that throws is a bug, not a credential problem: fail closed, without details.
+    return grpcError(status.INTERNAL, "authentication failed");
+  }
+  if (!principal) return grpcError(status.UNAUTHENTICATED, "missing or invalid credentials");
+  const allowed = required === "any" ? principal.roles.length > 0 : hasRole(principal, required);
+  if (!allowed) {
+    const what = required === "any" ? "a role" : `role ${required}`;
+    return grpcError(status.PERMISSION_DENIED, `principal ${principal.id} lacks ${what}`);
+  }
+  principals.set(call, principal);
+  return null;
+}
+
+/** What grpc-js answers when a handler throws synchronously (it can no longer catch it for us). */
+const handlerThrew = () => grpcError(status.UNKNOWN, "Unknown error");
+
 function guard(
   handler: UntypedHandleCall,
   responseStream: boolean,
-  required: Role,
-  authenticator: Authenticator,
+  authorize: (call: AnyCall) => Promise<ServerErrorResponse | null>,
 ): UntypedHandleCall {
-  const check = (call: AnyCall) => {
-    const principal = authenticator.authenticate(call.metadata);
-    if (!principal) return grpcError(status.UNAUTHENTICATED, "missing or invalid credentials");
-    if (!hasRole(principal, required)) {
-      return grpcError(status.PERMISSION_DENIED, `principal ${principal.id} lacks role ${required}`);
-    }
-    principals.set(call, principal);
-    return null;
-  };
   if (!responseStream) {
     const unaryLike = handler as
       | handleUnaryCall<unknown, unknown>
-      | handleClientStreamingCall<unknown, unknown>;
-    return ((call: AnyCall, callback: (error: unknown) => void) => {
-      const denied = check(call);
-      if (denied) return callback(denied);
-      return (unaryLike as (c: unknown, cb: unknown) => void)(call, callback);
+      | handleClientStreamingCall<unknown, unknown> as (call: unknown, callback: unknown) => void;
+    return ((call: AnyCall, callback: (error: ServerErrorResponse | null) => void) => {
+      void authorize(call).then((denied) => {
+        if (denied) return callback(denied);
+        if (call.cancelled) return;
+        try {
+          unaryLike(call, callback);
+        } catch {
+          callback(handlerThrew());
+        }
+      });
     }) as UntypedHandleCall;
   }
   const streaming = handler as
     | handleServerStreamingCall<unknown, unknown>
-    | handleBidiStreamingCall<unknown, unknown>;
+    | handleBidiStreamingCall<unknown, unknown> as (call: unknown) => void;
   return ((call: AnyCall) => {
-    const denied = check(call);
-    if (denied) {
-      call.emit("error", denied);
-      return;
-    }
-    return (streaming as (c: unknown) => void)(call);
+    void authorize(call).then((denied) => {
+      if (denied) {
+        call.emit("error", denied);
+        return;
+      }
+      if (call.cancelled) return;
+      try {
+        streaming(call);
+      } catch {
+        call.emit("error", handlerThrew());
+      }
+    });
   }) as UntypedHandleCall;
 }

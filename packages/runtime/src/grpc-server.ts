@@ -1,16 +1,12 @@
 import { readFileSync } from "node:fs";
 import { descriptorSetPath } from "@argus/proto";
-import {
-  Server,
-  ServerCredentials,
-  type ServiceDefinition,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import type { Authenticator, Role } from "./auth.js";
-import { secureService } from "./grpc-auth.js";
+import { type MethodAccess, secureService } from "./grpc-auth.js";
+import { type GrpcTlsOptions, grpcServerCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
 
 export interface GrpcServiceRegistration {
@@ -29,6 +25,10 @@ export interface GrpcServerOptions {
   authenticator: Authenticator;
   reflection: boolean;
   logger: Logger;
+  /** TLS, optionally with client certificates; plaintext without it. */
+  tls?: GrpcTlsOptions | undefined;
+  /** Health answers without credentials (the default); false: only to a principal with any role. */
+  anonymousHealth?: boolean | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -39,15 +39,23 @@ export interface RunningGrpcServer {
 
 const maxMessageBytes = 4 * 1024 * 1024;
 
+type HealthServer = Parameters<HealthImplementation["addToServer"]>[0];
+
+const healthServiceName = "grpc.health.v1.Health";
+
 /**
  * A gRPC server with every service behind authentication and a role table, plus the standard
- * health service and server reflection (both anonymous, so probes and `grpcurl list` work).
+ * health service and server reflection (both anonymous, so probes and `grpcurl list` work, unless
+ * `anonymousHealth` is false; reflection is turned off with `reflection: false`). Over TLS, a
+ * client certificate that verifies and is mapped to a principal authenticates its calls.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new Server({
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
   });
+  const credentials = grpcServerCredentials(options.tls);
+  const certificates = options.tls?.clientPrincipals;
   const statusMap: Record<string, "SERVING"> = { "": "SERVING" };
   for (const service of options.services) {
     server.addService(
@@ -58,23 +66,53 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         service.implementation,
         service.methodRoles,
         options.authenticator,
+        certificates,
       ),
     );
     statusMap[service.name] = "SERVING";
   }
   const health = new HealthImplementation(statusMap);
-  health.addToServer(server);
+  const healthTarget: HealthServer =
+    options.anonymousHealth === false
+      ? {
+          addService: (definition, implementation) => {
+            const serviceDefinition = definition as unknown as ServiceDefinition;
+            const anyRole: Record<string, MethodAccess> = {};
+            for (const method of Object.keys(serviceDefinition)) anyRole[method] = "any";
+            server.addService(
+              serviceDefinition,
+              secureService(
+                healthServiceName,
+                serviceDefinition,
+                implementation as UntypedServiceImplementation,
+                anyRole,
+                options.authenticator,
+                certificates,
+              ),
+            );
+          },
+        }
+      : server;
+  health.addToServer(healthTarget);
   if (options.reflection) {
     const argus = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
     const healthDefinition = loadSync(healthProtoPath);
     new ReflectionService({ ...argus, ...healthDefinition }).addToServer(server);
   }
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
-  options.logger.info({ port, services: options.services.map((s) => s.name) }, "gRPC server listening");
+  options.logger.info(
+    {
+      port,
+      services: options.services.map((s) => s.name),
+      tls: options.tls ? { clientCertificate: options.tls.clientCertificate } : false,
+      anonymousHealth: options.anonymousHealth !== false,
+    },
+    "gRPC server listening",
+  );
   return {
     port,
     health,

@@ -1,12 +1,14 @@
 import type { Redis } from "ioredis";
 import type { Kafka, Producer } from "kafkajs";
-import { type Authenticator, apiKeyAuthenticator } from "./auth.js";
-import { type BaseConfig, ConfigError } from "./config.js";
+import { type Authenticator, bearerAuthenticator } from "./auth.js";
+import { assertBaseConfig, type BaseConfig, ConfigError } from "./config.js";
 import { type BatchConsumerOptions, type RunningConsumer, startBatchConsumer } from "./consumer-loop.js";
 import { type PublishFindings, publishFindings } from "./contracts.js";
 import { DeadLetterPublisher } from "./dead-letter.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
+import { grpcTlsFromConfig } from "./grpc-tls.js";
 import { startHttpServer } from "./http-server.js";
+import { jwtVerifierFromConfig } from "./jwt.js";
 import { connectProducer, createKafka, ensureTopics } from "./kafka.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
@@ -74,7 +76,13 @@ export async function startService(
   const logger = overrides.logger ?? createLogger(name, config.LOG_LEVEL);
   const shutdown = new Shutdown(logger);
   try {
-    const authenticator = apiKeyAuthenticator(config.ARGUS_API_KEYS);
+    // Credentials and TLS first: a wrong key file or setting stops start-up before anything connects.
+    assertBaseConfig(config);
+    const authenticator = bearerAuthenticator({
+      apiKeys: config.ARGUS_API_KEYS,
+      jwt: jwtVerifierFromConfig(config, (reason) => logger.debug({ reason }, "JWT refused")),
+    });
+    const tls = grpcTlsFromConfig(config);
     initTracing(name, config.ARGUS_TRACES_EXPORTER);
     const metrics = createMetrics(name);
     const topics = topicNames(config.ARGUS_TOPIC_PREFIX);
@@ -148,6 +156,8 @@ export async function startService(
       authenticator,
       reflection: config.GRPC_REFLECTION,
       logger,
+      tls,
+      anonymousHealth: config.GRPC_ANONYMOUS_HEALTH,
     });
     shutdown.add("grpc server", () => grpc.stop());
     const http = await startHttpServer({

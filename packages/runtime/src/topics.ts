@@ -4,6 +4,8 @@ export const baseTopics = {
   feedback: "argus.feedback.v1",
   findings: "argus.findings.v1",
   deadLetter: "argus.deadletter.v1",
+  /** The audit log's mirror (audit/audit-log.ts): JSON records keyed by seq. */
+  audit: "argus.audit.v1",
 } as const;
 
 export type TopicRole = keyof typeof baseTopics;

@@ -1,6 +1,17 @@
 import { Metadata } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { apiKeyAuthenticator, hasRole, type Principal, type Role, roles, sha256Hex } from "../src/auth.js";
+import {
+  apiKeyAuthenticator,
+  bearerAuthenticator,
+  hasRole,
+  looksLikeJwt,
+  type Principal,
+  type Role,
+  roles,
+  sha256Hex,
+  type TokenVerifier,
+} from "../src/auth.js";
+import { ConfigError } from "../src/config.js";
 
 const aliceKey = "k-alice-0123456789abcdefghijklmnopqrstuv";
 const bobKey = "k-bob-0123456789abcdefghijklmnopqrstuvwx";
@@ -19,31 +30,39 @@ function withAuthorization(...values: string[]): Metadata {
 describe("apiKeyAuthenticator", () => {
   const authenticator = apiKeyAuthenticator(keys);
 
-  it("finds the principal behind a bearer key", () => {
-    expect(authenticator.authenticate(withAuthorization(`Bearer ${aliceKey}`))).toEqual({
+  it("finds the principal behind a bearer key", async () => {
+    expect(await authenticator.authenticate(withAuthorization(`Bearer ${aliceKey}`))).toEqual({
       id: "alice",
       tenant: "acme",
       roles: ["operator"],
     });
-    expect(authenticator.authenticate(withAuthorization(`Bearer ${bobKey}`))?.id).toBe("bob");
+    expect((await authenticator.authenticate(withAuthorization(`Bearer ${bobKey}`)))?.id).toBe("bob");
   });
 
-  it("accepts the scheme in any case and extra spaces before the key", () => {
-    expect(authenticator.authenticate(withAuthorization(`bearer ${aliceKey}`))?.id).toBe("alice");
-    expect(authenticator.authenticate(withAuthorization(`BEARER   ${aliceKey}`))?.id).toBe("alice");
+  it("accepts the scheme in any case and extra spaces before the key", async () => {
+    expect((await authenticator.authenticate(withAuthorization(`bearer ${aliceKey}`)))?.id).toBe("alice");
+    expect((await authenticator.authenticate(withAuthorization(`BEARER   ${aliceKey}`)))?.id).toBe("alice");
   });
 
-  it("returns null for a wrong key, a missing header, or a header that is not a bearer token", () => {
-    expect(authenticator.authenticate(withAuthorization(`Bearer ${aliceKey}x`))).toBeNull();
-    expect(authenticator.authenticate(new Metadata())).toBeNull();
-    expect(authenticator.authenticate(withAuthorization(aliceKey))).toBeNull();
-    expect(authenticator.authenticate(withAuthorization(`Basic ${aliceKey}`))).toBeNull();
-    expect(authenticator.authenticate(withAuthorization("Bearer "))).toBeNull();
-    expect(authenticator.authenticate(withAuthorization(`Bearer ${aliceKey} ${bobKey}`))).toBeNull();
+  it("returns null for a wrong key, a missing header, or a header that is not a bearer token", async () => {
+    expect(await authenticator.authenticate(withAuthorization(`Bearer ${aliceKey}x`))).toBeNull();
+    expect(await authenticator.authenticate(new Metadata())).toBeNull();
+    expect(await authenticator.authenticate(withAuthorization(aliceKey))).toBeNull();
+    expect(await authenticator.authenticate(withAuthorization(`Basic ${aliceKey}`))).toBeNull();
+    expect(await authenticator.authenticate(withAuthorization("Bearer "))).toBeNull();
+    expect(await authenticator.authenticate(withAuthorization(`Bearer ${aliceKey} ${bobKey}`))).toBeNull();
   });
 
-  it("only knows keys by their hash: the configured hash itself is not a key", () => {
-    expect(authenticator.authenticate(withAuthorization(`Bearer ${sha256Hex(aliceKey)}`))).toBeNull();
+  it("only knows keys by their hash: the configured hash itself is not a key", async () => {
+    expect(await authenticator.authenticate(withAuthorization(`Bearer ${sha256Hex(aliceKey)}`))).toBeNull();
+  });
+
+  it("refuses a token shaped like a JWT when no JWT verifier is configured", async () => {
+    const jwtShaped = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+    const withJwtShapedKey = apiKeyAuthenticator(
+      JSON.stringify([{ principal: "eve", tenant: "acme", roles: ["admin"], sha256: sha256Hex(jwtShaped) }]),
+    );
+    expect(await withJwtShapedKey.authenticate(withAuthorization(`Bearer ${jwtShaped}`))).toBeNull();
   });
 
   it("refuses a configuration that holds a key instead of its hash", () => {
@@ -88,8 +107,49 @@ describe("apiKeyAuthenticator", () => {
     expect(() => apiKeyAuthenticator(JSON.stringify({ principal: "alice" }))).toThrow(/^ARGUS_API_KEYS/);
   });
 
-  it("accepts an empty list, which authenticates nobody", () => {
-    expect(apiKeyAuthenticator("[]").authenticate(withAuthorization(`Bearer ${aliceKey}`))).toBeNull();
+  it("accepts an empty list, which authenticates nobody", async () => {
+    expect(await apiKeyAuthenticator("[]").authenticate(withAuthorization(`Bearer ${aliceKey}`))).toBeNull();
+  });
+
+  it("throws a ConfigError (exit 78 at start-up) that does not quote the text", () => {
+    const pasted = `[{"principal": "alice", "sha256": ${aliceKey}}]`;
+    expect(() => apiKeyAuthenticator(pasted)).toThrow(ConfigError);
+    expect(() => apiKeyAuthenticator(pasted)).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(aliceKey) }),
+    );
+  });
+});
+
+describe("bearerAuthenticator", () => {
+  const jwtToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJl";
+  const seen: string[] = [];
+  const jwt: TokenVerifier = {
+    async verify(token) {
+      seen.push(token);
+      return token === jwtToken ? { id: "carol", tenant: "acme", roles: ["viewer"] } : null;
+    },
+  };
+  const authenticator = bearerAuthenticator({ apiKeys: keys, jwt });
+
+  it("sends tokens shaped like JWTs to the JWT verifier and others to the key table", async () => {
+    seen.length = 0;
+    expect((await authenticator.authenticate(withAuthorization(`Bearer ${jwtToken}`)))?.id).toBe("carol");
+    expect((await authenticator.authenticate(withAuthorization(`Bearer ${aliceKey}`)))?.id).toBe("alice");
+    expect(seen).toEqual([jwtToken]);
+  });
+
+  it("does not fall back to the key table when the JWT verifier refuses a token", async () => {
+    expect(await authenticator.authenticate(withAuthorization(`Bearer ${jwtToken}x`))).toBeNull();
+  });
+
+  it("tells JWT shapes apart: three base64url parts, the last possibly empty", () => {
+    expect(looksLikeJwt("a.b.c")).toBe(true);
+    expect(looksLikeJwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")).toBe(true);
+    expect(looksLikeJwt(aliceKey)).toBe(false);
+    expect(looksLikeJwt("a.b")).toBe(false);
+    expect(looksLikeJwt("a.b.c.d")).toBe(false);
+    expect(looksLikeJwt("a+b.c.d")).toBe(false);
+    expect(looksLikeJwt(".b.c")).toBe(false);
   });
 });
 

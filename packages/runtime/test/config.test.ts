@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { baseConfigSchema, baseConfigShape, ConfigError, loadConfig } from "../src/config.js";
+import {
+  assertBaseConfig,
+  baseConfigSchema,
+  baseConfigShape,
+  ConfigError,
+  loadConfig,
+} from "../src/config.js";
 
 const minimal = { KAFKA_BROKERS: "kafka-0:9092", REDIS_URL: "redis://redis:6379" };
 
@@ -90,6 +96,10 @@ describe("loadConfig", () => {
       HTTP_PORT: 9464,
       LOG_LEVEL: "info",
       ARGUS_API_KEYS: "[]",
+      ARGUS_JWT_CLOCK_SKEW_S: 30,
+      GRPC_TLS_CLIENT_CERT: "none",
+      ARGUS_MTLS_PRINCIPALS: "[]",
+      GRPC_ANONYMOUS_HEALTH: true,
       ARGUS_TRACES_EXPORTER: "none",
       SHUTDOWN_TIMEOUT_MS: 25_000,
     });
@@ -138,5 +148,126 @@ describe("loadConfig", () => {
     expect(
       loadConfig(schema, { ...minimal, ALERTER_WEBHOOK_URL: "https://hooks.example/x" }).ALERTER_WEBHOOK_URL,
     ).toBe("https://hooks.example/x");
+  });
+
+  describe("JWT and TLS settings", () => {
+    const secret = "0123456789abcdef0123456789abcdef"; // 32 bytes
+    const jwt = { ARGUS_JWT_ISSUER: "https://idp.example", ARGUS_JWT_AUDIENCE: "argus" };
+    const tls = { GRPC_TLS_CERT_FILE: "/tls/server.crt", GRPC_TLS_KEY_FILE: "/tls/server.key" };
+
+    it("accepts a JWT source with its issuer and audience", () => {
+      const config = loadConfig(baseConfigSchema, { ...minimal, ...jwt, ARGUS_JWT_HS256_SECRET: secret });
+      expect(config.ARGUS_JWT_HS256_SECRET).toBe(secret);
+      expect(config.ARGUS_JWT_CLOCK_SKEW_S).toBe(30);
+      const jwks = loadConfig(baseConfigSchema, {
+        ...minimal,
+        ...jwt,
+        ARGUS_JWT_JWKS_FILE: "/etc/argus/jwks.json",
+        ARGUS_JWT_CLOCK_SKEW_S: "0",
+      });
+      expect(jwks.ARGUS_JWT_CLOCK_SKEW_S).toBe(0);
+    });
+
+    it("refuses a secret shorter than 32 bytes without printing it", () => {
+      const message = errorFor({
+        ...minimal,
+        ...jwt,
+        ARGUS_JWT_HS256_SECRET: "short-secret-31-bytes-long-xxxx",
+      });
+      expect(lineFor(message, "ARGUS_JWT_HS256_SECRET")).toContain("at least 32 bytes");
+      expect(message).not.toContain("short-secret");
+    });
+
+    it("requires the issuer and the audience when either JWT source is set", () => {
+      const message = errorFor({ ...minimal, ARGUS_JWT_JWKS_FILE: "/etc/argus/jwks.json" });
+      expect(lineFor(message, "ARGUS_JWT_ISSUER")).toContain("is required when");
+      expect(lineFor(message, "ARGUS_JWT_ISSUER")).toContain("(not set)");
+      expect(lineFor(message, "ARGUS_JWT_AUDIENCE")).toContain("is required when");
+      const noAudience = errorFor({
+        ...minimal,
+        ARGUS_JWT_HS256_SECRET: secret,
+        ARGUS_JWT_ISSUER: "https://idp.example",
+      });
+      expect(lineFor(noAudience, "ARGUS_JWT_AUDIENCE")).toBeTruthy();
+      expect(noAudience).not.toContain("ARGUS_JWT_ISSUER:");
+    });
+
+    it("refuses an issuer or audience without a JWT source (tokens would all be refused)", () => {
+      expect(lineFor(errorFor({ ...minimal, ...jwt }), "ARGUS_JWT_AUDIENCE")).toContain("has no effect");
+    });
+
+    it("bounds the clock skew to 0..300 seconds", () => {
+      const base = { ...minimal, ...jwt, ARGUS_JWT_HS256_SECRET: secret };
+      expect(
+        lineFor(errorFor({ ...base, ARGUS_JWT_CLOCK_SKEW_S: "301" }), "ARGUS_JWT_CLOCK_SKEW_S"),
+      ).toContain("300");
+      expect(
+        lineFor(errorFor({ ...base, ARGUS_JWT_CLOCK_SKEW_S: "-1" }), "ARGUS_JWT_CLOCK_SKEW_S"),
+      ).toBeTruthy();
+      expect(
+        loadConfig(baseConfigSchema, { ...base, ARGUS_JWT_CLOCK_SKEW_S: "300" }).ARGUS_JWT_CLOCK_SKEW_S,
+      ).toBe(300);
+    });
+
+    it("wants the TLS certificate and key together", () => {
+      expect(
+        lineFor(errorFor({ ...minimal, GRPC_TLS_CERT_FILE: "/tls/server.crt" }), "GRPC_TLS_KEY_FILE"),
+      ).toContain("is required when GRPC_TLS_CERT_FILE is set");
+      expect(
+        lineFor(errorFor({ ...minimal, GRPC_TLS_KEY_FILE: "/tls/server.key" }), "GRPC_TLS_CERT_FILE"),
+      ).toContain("is required when GRPC_TLS_KEY_FILE is set");
+      expect(loadConfig(baseConfigSchema, { ...minimal, ...tls }).GRPC_TLS_CLIENT_CERT).toBe("none");
+    });
+
+    it("wants a client CA for client certificates, and client certificates for a client CA", () => {
+      const optional = errorFor({ ...minimal, ...tls, GRPC_TLS_CLIENT_CERT: "optional" });
+      expect(lineFor(optional, "GRPC_TLS_CLIENT_CA_FILE")).toContain("is required when GRPC_TLS_CLIENT_CERT");
+      const caOnly = errorFor({ ...minimal, ...tls, GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt" });
+      expect(lineFor(caOnly, "GRPC_TLS_CLIENT_CERT")).toContain("must be optional or require");
+      const noTls = errorFor({
+        ...minimal,
+        GRPC_TLS_CLIENT_CERT: "require",
+        GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+      });
+      expect(lineFor(noTls, "GRPC_TLS_CLIENT_CERT")).toContain("needs GRPC_TLS_CERT_FILE");
+      expect(
+        lineFor(errorFor({ ...minimal, GRPC_TLS_CLIENT_CERT: "sometimes" }), "GRPC_TLS_CLIENT_CERT"),
+      ).toBeTruthy();
+      const config = loadConfig(baseConfigSchema, {
+        ...minimal,
+        ...tls,
+        GRPC_TLS_CLIENT_CERT: "require",
+        GRPC_TLS_CLIENT_CA_FILE: "/tls/ca.crt",
+      });
+      expect(config.GRPC_TLS_CLIENT_CERT).toBe("require");
+    });
+
+    it("refuses certificate principals when no client certificate is asked for", () => {
+      const principals = JSON.stringify([
+        { subject: "svc", principal: "svc", tenant: "acme", roles: ["viewer"] },
+      ]);
+      expect(
+        lineFor(errorFor({ ...minimal, ...tls, ARGUS_MTLS_PRINCIPALS: principals }), "ARGUS_MTLS_PRINCIPALS"),
+      ).toContain("needs GRPC_TLS_CLIENT_CERT");
+    });
+
+    it("reads GRPC_ANONYMOUS_HEALTH as a boolean", () => {
+      expect(
+        loadConfig(baseConfigSchema, { ...minimal, GRPC_ANONYMOUS_HEALTH: "false" }).GRPC_ANONYMOUS_HEALTH,
+      ).toBe(false);
+      expect(
+        lineFor(errorFor({ ...minimal, GRPC_ANONYMOUS_HEALTH: "perhaps" }), "GRPC_ANONYMOUS_HEALTH"),
+      ).toBeTruthy();
+    });
+
+    it("checks the same rules for a service's own schema at start-up (assertBaseConfig)", () => {
+      const schema = z.object({ ...baseConfigShape, EXTRA: z.string().default("x") });
+      const config = loadConfig(schema, { ...minimal, GRPC_TLS_CERT_FILE: "/tls/server.crt" });
+      expect(() => assertBaseConfig(config)).toThrow(ConfigError);
+      expect(() => assertBaseConfig(config)).toThrow(
+        /GRPC_TLS_KEY_FILE: is required when GRPC_TLS_CERT_FILE/,
+      );
+      expect(() => assertBaseConfig(loadConfig(schema, minimal))).not.toThrow();
+    });
   });
 });

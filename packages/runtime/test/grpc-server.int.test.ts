@@ -19,7 +19,7 @@ import {
 } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeyAuthenticator, sha256Hex } from "../src/auth.js";
+import { type Authenticator, apiKeyAuthenticator, sha256Hex } from "../src/auth.js";
 import { principalOf } from "../src/grpc-auth.js";
 import { type RunningGrpcServer, startGrpcServer } from "../src/grpc-server.js";
 import { createLogger } from "../src/logger.js";
@@ -160,12 +160,32 @@ describe("gRPC server with auth, health and reflection (raw grpc-js client)", ()
             startsAt: undefined,
             updatedAt: undefined,
             endsAt: undefined,
+            acknowledgement: undefined,
+            evidence: {},
+            resolvedBy: "",
           },
         ],
         nextPageToken: "",
       });
     },
+    // AlertService has more methods than this test calls: they exist, for admins, and are not implemented.
+    ...Object.fromEntries(
+      Object.keys(AlertServiceService)
+        .filter((name) => name !== "listAlerts")
+        .map((name) => [
+          name,
+          (_call: object, callback: (error: ServiceError) => void) =>
+            callback(
+              Object.assign(new Error("not in this test"), { code: status.UNIMPLEMENTED }) as ServiceError,
+            ),
+        ]),
+    ),
   };
+  const methodRoles = Object.fromEntries(
+    Object.keys(AlertServiceService).map(
+      (name) => [name, name === "listAlerts" ? "operator" : "admin"] as const,
+    ),
+  );
   let server: RunningGrpcServer;
   let client: Client;
 
@@ -178,7 +198,7 @@ describe("gRPC server with auth, health and reflection (raw grpc-js client)", ()
           name: "argus.v1.AlertService",
           definition: AlertServiceService,
           implementation,
-          methodRoles: { listAlerts: "operator" },
+          methodRoles,
         },
       ],
       authenticator,
@@ -343,5 +363,104 @@ describe("gRPC server with auth, health and reflection (raw grpc-js client)", ()
         logger,
       }),
     ).rejects.toThrow("argus.v1.AlertService.listAlerts has no implementation");
+  });
+});
+
+describe("asynchronous authentication (a verifier that takes its time)", () => {
+  const logger = createLogger("grpc-server-async-auth-test", "silent");
+  const slowMs = 150;
+  let handled = 0;
+  const authenticator: Authenticator = {
+    authenticate: async (metadata) => {
+      const token = metadata.get("authorization")[0];
+      await new Promise((resolve) => setTimeout(resolve, slowMs));
+      if (token === "Bearer throw") throw new Error("verifier bug");
+      return token === "Bearer slow-operator"
+        ? { id: "slow@acme", tenant: "acme", roles: ["operator"] }
+        : null;
+    },
+  };
+  const implementation: UntypedServiceImplementation = Object.fromEntries(
+    Object.keys(AlertServiceService).map((name) => [
+      name,
+      (call: object, callback: (error: null, response: unknown) => void) => {
+        handled += 1;
+        // principalOf throws when the handler runs before authentication has finished.
+        callback(null, { alerts: [], nextPageToken: principalOf(call).id });
+      },
+    ]),
+  );
+  let server: RunningGrpcServer;
+  let client: Client;
+  let listAlerts: AnyMethod;
+
+  beforeAll(async () => {
+    const { descriptorSetPath } = await import("@argus/proto");
+    const { readFileSync } = await import("node:fs");
+    listAlerts = method(
+      loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), loaderOptions),
+      "argus.v1.AlertService",
+      "ListAlerts",
+    );
+    server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [
+        {
+          name: "argus.v1.AlertService",
+          definition: AlertServiceService,
+          implementation,
+          methodRoles: Object.fromEntries(
+            Object.keys(AlertServiceService).map((name) => [name, "viewer"] as const),
+          ),
+        },
+      ],
+      authenticator,
+      reflection: false,
+      logger,
+    });
+    client = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+  });
+
+  it("runs the handler only once the principal is known", async () => {
+    const reply = await unary(client, listAlerts, {}, "slow-operator");
+    expect(reply.next_page_token).toBe("slow@acme");
+  });
+
+  it("refuses as UNAUTHENTICATED once the verifier has said no, without running the handler", async () => {
+    const before = handled;
+    expect((await rejection(unary(client, listAlerts, {}, "wrong"))).code).toBe(status.UNAUTHENTICATED);
+    expect(handled).toBe(before);
+  });
+
+  it("never runs the handler of a call that ended while it was being authenticated", async () => {
+    const before = handled;
+    const metadata = new Metadata();
+    metadata.set("authorization", "Bearer slow-operator");
+    const error = await new Promise<ServiceError>((resolve) => {
+      client.makeUnaryRequest(
+        listAlerts.path,
+        listAlerts.requestSerialize,
+        listAlerts.responseDeserialize,
+        {},
+        metadata,
+        { deadline: Date.now() + slowMs / 3 },
+        (callError) => resolve(callError as ServiceError),
+      );
+    });
+    expect(error.code).toBe(status.DEADLINE_EXCEEDED);
+    await new Promise((resolve) => setTimeout(resolve, slowMs * 2));
+    expect(handled).toBe(before);
+  });
+
+  it("fails closed with INTERNAL, without details, when the verifier throws", async () => {
+    const error = await rejection(unary(client, listAlerts, {}, "throw"));
+    expect(error.code).toBe(status.INTERNAL);
+    expect(error.details).toBe("authentication failed");
   });
 });

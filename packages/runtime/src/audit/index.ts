@@ -1,0 +1,2 @@
+export * from "./audit-log.js";
+export * from "./chain.js";
