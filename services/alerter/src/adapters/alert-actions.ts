@@ -17,6 +17,12 @@ import { enableReceiver } from "./receiver-state.js";
 import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";
 import { sendWebhook } from "./webhook-sender.js";
 
+/** ZADD XX of a group's due time, only when the group has flushed before (it has a regularAt). */
+const wakeIfFlushed = `if redis.call('HEXISTS', KEYS[2], 'regularAt') == 1 then
+  return redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
+end
+return 0`;
+
 const notFound = (what: string) => grpcError(status.NOT_FOUND, what);
 
 /**
@@ -66,15 +72,20 @@ export class AlertActions {
   /** Writes an acknowledgement change and wakes the alert's groups so receivers that care hear of it now. */
   private async write(alert: AlertRecord, commands: GuardedCommand[]): Promise<void> {
     const now = Date.now();
-    const wake: GuardedCommand[] = groupsFor(this.routing.current, alert).map((group) => [
-      "ZADD",
-      this.store.groupsDueKey,
-      "XX",
-      now,
-      group.gid,
-    ]);
     const pipeline = this.store.redis.multi();
-    for (const [verb, key, ...args] of [...commands, ...wake]) pipeline.call(verb, key, ...args.map(String));
+    for (const [verb, key, ...args] of commands) pipeline.call(verb, key, ...args.map(String));
+    // Only a group that has notified before is woken: one still in group_wait keeps its first
+    // flush time, and that first notification carries the acknowledgement anyway.
+    for (const group of groupsFor(this.routing.current, alert)) {
+      pipeline.eval(
+        wakeIfFlushed,
+        2,
+        this.store.groupsDueKey,
+        this.store.groupKey(group.gid),
+        now,
+        group.gid,
+      );
+    }
     await pipeline.exec();
     this.wake.groups();
   }
