@@ -50,16 +50,23 @@ export interface AlerterHarness {
  */
 export async function startAlerterHarness(
   stack: { kafkaBrokers: string[]; redisUrl: string },
-  options: { receivers: number; yaml: (urls: string[]) => string; env?: Record<string, string> },
+  options: {
+    receivers: number;
+    yaml: (urls: string[]) => string;
+    env?: Record<string, string>;
+    /** Another replica of this harness's alerter: same namespace (topics, Redis), same receivers. */
+    replicaOf?: AlerterHarness;
+  },
 ): Promise<AlerterHarness> {
-  const namespace = uniqueNamespace("alerter");
-  const receivers = await Promise.all(
-    Array.from({ length: options.receivers }, () => startWebhookReceiver(signingSecret)),
-  );
+  const namespace = options.replicaOf?.namespace ?? uniqueNamespace("alerter");
+  const ownReceivers = options.replicaOf === undefined;
+  const receivers =
+    options.replicaOf?.receivers ??
+    (await Promise.all(Array.from({ length: options.receivers }, () => startWebhookReceiver(signingSecret))));
   const configPath = join(mkdtempSync(join(tmpdir(), "argus-alerter-")), "alerter.yaml");
   writeFileSync(configPath, options.yaml(receivers.map((receiver) => receiver.url)));
-  const acme = makePrincipals("acme");
-  const globex = makePrincipals("globex");
+  const acme = options.replicaOf?.acme ?? makePrincipals("acme");
+  const globex = options.replicaOf?.globex ?? makePrincipals("globex");
   const env = isolatedServiceEnv(stack, namespace, {
     ALERTER_CONFIG_FILE: configPath,
     ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
@@ -93,7 +100,7 @@ export async function startAlerterHarness(
       client.close();
       await producer.disconnect();
       await alerter.stop();
-      await Promise.all(receivers.map((receiver) => receiver.close()));
+      if (ownReceivers) await Promise.all(receivers.map((receiver) => receiver.close()));
     },
   };
 }
