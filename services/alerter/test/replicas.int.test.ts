@@ -95,7 +95,7 @@ describe("two alerter replicas on real Kafka and Redis", () => {
       (d) => `${d.length}`,
     );
     expect(resolved[1]?.body.type).toBe("alert.resolved");
-    const { alert } = await first.call(
+    const { alert } = await first.call<GetAlertRequest, GetAlertResponse>(
       first.client.getAlert,
       { fingerprint: "quiet-outlier" },
       first.acme.viewer.token,
