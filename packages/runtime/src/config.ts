@@ -69,6 +69,31 @@ export const baseConfigShape = {
   /** Health answers without credentials (probes); false: only to a principal with any role. */
   GRPC_ANONYMOUS_HEALTH: z.stringbool().default(true),
   ARGUS_TRACES_EXPORTER: z.enum(["none", "console"]).default("none"),
+  /** Token bucket per principal and gRPC method, shared by replicas in Redis (0 turns it off). */
+  GRPC_RATE_LIMIT_BURST: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+  GRPC_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.001).max(1_000_000).default(1_000),
+  /** Per-method overrides: JSON {"/argus.v1.AnomalyService/ScreenInput": {"burst": 5000, "perSecond": 2000}}. */
+  GRPC_RATE_LIMITS: z
+    .string()
+    .default("{}")
+    .transform((text, context) => {
+      try {
+        return z
+          .record(
+            z
+              .string()
+              .regex(/^\/[\w.]+\/\w+$/, "keys must be gRPC paths like /argus.v1.AlertService/ListAlerts"),
+            z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }).strict(),
+          )
+          .parse(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({
+          code: "custom",
+          message: `not a valid rate limit table: ${(error as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    }),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
 };
 

@@ -40,6 +40,7 @@ export function secureService(
   methodRoles: Readonly<Record<string, MethodAccess>>,
   authenticator: Authenticator,
   certificates?: CertificateAuthenticator,
+  admit?: Admission,
 ): UntypedServiceImplementation {
   const secured: UntypedServiceImplementation = {};
   for (const [method, spec] of Object.entries(definition)) {
@@ -50,13 +51,31 @@ export function secureService(
     const handler =
       implementation[method] ?? (spec.originalName ? implementation[spec.originalName] : undefined);
     if (!handler) throw new Error(`${serviceName}.${method} has no implementation`);
-    const authorize = (call: AnyCall) => authorizeCall(call, required, authenticator, certificates);
+    const path = spec.path || `/${serviceName}/${method}`;
+    const streaming = spec.requestStream || spec.responseStream;
+    const authorize = async (call: AnyCall) => {
+      const denied = await authorizeCall(call, required, authenticator, certificates);
+      if (denied || !admit) return denied;
+      return admit({ principal: principalOf(call), method: path, streaming, deadline: call.getDeadline() });
+    };
     secured[method] = guard(handler, spec.responseStream, authorize);
   }
   return secured;
 }
 
 type AnyCall = Parameters<handleServerStreamingCall<unknown, unknown>>[0];
+
+/** An authorized call about to run: what admission (rate limits, deadlines) decides on. */
+export interface AdmissionRequest {
+  principal: Principal;
+  /** The gRPC path, `/package.Service/Method`. */
+  method: string;
+  streaming: boolean;
+  deadline: ReturnType<AnyCall["getDeadline"]>;
+}
+
+/** After authorization: null lets the call run, a status ends it (RESOURCE_EXHAUSTED, …). */
+export type Admission = (request: AdmissionRequest) => Promise<ServerErrorResponse | null>;
 
 async function callerOf(
   call: AnyCall,

@@ -5,7 +5,7 @@ import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import type { Authenticator, Role } from "./auth.js";
-import { type MethodAccess, secureService } from "./grpc-auth.js";
+import { type Admission, type MethodAccess, secureService } from "./grpc-auth.js";
 import { type GrpcTlsOptions, grpcServerCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
 
@@ -29,6 +29,8 @@ export interface GrpcServerOptions {
   tls?: GrpcTlsOptions | undefined;
   /** Health answers without credentials (the default); false: only to a principal with any role. */
   anonymousHealth?: boolean | undefined;
+  /** After authorization: rate limits and deadline rules (see grpc-admission.ts). */
+  admit?: Admission | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -67,6 +69,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         service.methodRoles,
         options.authenticator,
         certificates,
+        options.admit,
       ),
     );
     statusMap[service.name] = "SERVING";

@@ -4,6 +4,7 @@ export * from "./config.js";
 export * from "./consumer-loop.js";
 export * from "./contracts.js";
 export * from "./dead-letter.js";
+export * from "./grpc-admission.js";
 export * from "./grpc-auth.js";
 export * from "./grpc-server.js";
 export * from "./grpc-tls.js";

@@ -140,3 +140,32 @@ export class RateLimiter {
     return { allowed: allowed === 1, retryAfterMs, remaining };
   }
 }
+
+/** The limiter the environment asks for (GRPC_RATE_LIMIT_*), or none when the burst is 0. */
+export function rateLimiterFromConfig(
+  config: {
+    ARGUS_REDIS_PREFIX: string;
+    GRPC_RATE_LIMIT_BURST: number;
+    GRPC_RATE_LIMIT_PER_SECOND: number;
+    GRPC_RATE_LIMITS: Record<string, { burst: number; perSecond: number }>;
+  },
+  redis: Redis,
+): RateLimiter | undefined {
+  if (config.GRPC_RATE_LIMIT_BURST === 0) return undefined;
+  const classes = Object.fromEntries(
+    Object.entries(config.GRPC_RATE_LIMITS).map(([method, limit]) => [
+      method,
+      { capacity: limit.burst, refillPerSecond: limit.perSecond },
+    ]),
+  );
+  return new RateLimiter({
+    redis,
+    keyPrefix: rateLimitKeyPrefix(config.ARGUS_REDIS_PREFIX),
+    defaultLimit: {
+      capacity: config.GRPC_RATE_LIMIT_BURST,
+      refillPerSecond: config.GRPC_RATE_LIMIT_PER_SECOND,
+    },
+    classes,
+    classify: (method) => (method in classes ? method : undefined),
+  });
+}

@@ -5,6 +5,7 @@ import { assertBaseConfig, type BaseConfig, ConfigError } from "./config.js";
 import { type BatchConsumerOptions, type RunningConsumer, startBatchConsumer } from "./consumer-loop.js";
 import { type PublishFindings, publishFindings } from "./contracts.js";
 import { DeadLetterPublisher } from "./dead-letter.js";
+import { admission } from "./grpc-admission.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
 import { grpcTlsFromConfig } from "./grpc-tls.js";
 import { startHttpServer } from "./http-server.js";
@@ -13,6 +14,7 @@ import { connectProducer, createKafka, ensureTopics } from "./kafka.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
 import { OffsetFence } from "./offset-fence.js";
+import { rateLimiterFromConfig } from "./rate-limit.js";
 import { createRedis, keyspace } from "./redis.js";
 import { Shutdown } from "./shutdown.js";
 import { type TopicNames, topicNames } from "./topics.js";
@@ -158,6 +160,7 @@ export async function startService(
       logger,
       tls,
       anonymousHealth: config.GRPC_ANONYMOUS_HEALTH,
+      admit: admission(rateLimiterFromConfig(config, redis), logger),
     });
     shutdown.add("grpc server", () => grpc.stop());
     const http = await startHttpServer({

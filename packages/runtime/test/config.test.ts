@@ -100,10 +100,30 @@ describe("loadConfig", () => {
       GRPC_TLS_CLIENT_CERT: "none",
       ARGUS_MTLS_PRINCIPALS: "[]",
       GRPC_ANONYMOUS_HEALTH: true,
+      GRPC_RATE_LIMIT_BURST: 2_000,
+      GRPC_RATE_LIMIT_PER_SECOND: 1_000,
+      GRPC_RATE_LIMITS: {},
       ARGUS_TRACES_EXPORTER: "none",
       SHUTDOWN_TIMEOUT_MS: 25_000,
     });
     expect(config.KAFKA_CLIENT_ID).toBeUndefined();
+  });
+
+  it("reads per-method rate limits and names a bad table", () => {
+    const config = loadConfig(baseConfigSchema, {
+      ...minimal,
+      GRPC_RATE_LIMITS: '{"/argus.v1.AnomalyService/ScreenInput": {"burst": 5000, "perSecond": 2000}}',
+    });
+    expect(config.GRPC_RATE_LIMITS).toEqual({
+      "/argus.v1.AnomalyService/ScreenInput": { burst: 5000, perSecond: 2000 },
+    });
+    for (const bad of [
+      "{",
+      '{"ScreenInput": {"burst": 1, "perSecond": 1}}',
+      '{"/a.B/C": {"burst": 0, "perSecond": 1}}',
+    ]) {
+      expect(lineFor(errorFor({ ...minimal, GRPC_RATE_LIMITS: bad }), "GRPC_RATE_LIMITS"), bad).toBeTruthy();
+    }
   });
 
   it("coerces numbers and booleans from their string form", () => {
