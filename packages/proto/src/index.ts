@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 
 export * from "./gen/argus/v1/alert_service.js";
 export * from "./gen/argus/v1/anomaly_service.js";
+export * from "./gen/argus/v1/audit_service.js";
 export * from "./gen/argus/v1/dead_letter.js";
 export * from "./gen/argus/v1/drift_service.js";
 export * from "./gen/argus/v1/feedback.js";

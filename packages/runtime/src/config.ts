@@ -25,7 +25,26 @@ export const baseConfigShape = {
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   /** How long the group waits for a silent consumer before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** SASL towards Kafka (unset: none); the user, and its password given directly or in a file. */
+  KAFKA_SASL_MECHANISM: z.enum(["scram-sha-512", "scram-sha-256", "plain"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
+  /** TLS towards Kafka; the CA bundle the brokers' certificates must chain to (default: system CAs). */
+  KAFKA_TLS: z.stringbool().default(false),
+  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate chain and key, for brokers that ask for one (mTLS): both or neither. */
+  KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** redis://[user:password@]host:port[/db]; rediss:// for TLS. */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }),
+  /** The Redis ACL user and a file holding its password, instead of putting them in REDIS_URL. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+  /** With a rediss:// URL: the CA bundle (default: system CAs) and a client certificate and key. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
   ARGUS_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, "may contain only letters, digits, '.', '_' and '-'")
@@ -150,7 +169,80 @@ export function baseConfigIssues(config: BaseFields): ConfigIssue[] {
       variable: "ARGUS_MTLS_PRINCIPALS",
       message: "needs GRPC_TLS_CLIENT_CERT optional or require (no client certificate is asked for)",
     });
+  issues.push(...kafkaTransportIssues(config), ...redisTransportIssues(config));
   return issues;
+}
+
+function kafkaTransportIssues(config: BaseFields): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const sasl = config.KAFKA_SASL_MECHANISM;
+  const passwords = [config.KAFKA_SASL_PASSWORD, config.KAFKA_SASL_PASSWORD_FILE].filter(
+    (value) => value !== undefined,
+  ).length;
+  if (sasl !== undefined) {
+    if (config.KAFKA_SASL_USERNAME === undefined)
+      issues.push({
+        variable: "KAFKA_SASL_USERNAME",
+        message: `is required when KAFKA_SASL_MECHANISM is ${sasl}`,
+      });
+    if (passwords === 0)
+      issues.push({
+        variable: "KAFKA_SASL_PASSWORD",
+        message: `or KAFKA_SASL_PASSWORD_FILE is required when KAFKA_SASL_MECHANISM is ${sasl}`,
+      });
+  } else {
+    for (const variable of [
+      "KAFKA_SASL_USERNAME",
+      "KAFKA_SASL_PASSWORD",
+      "KAFKA_SASL_PASSWORD_FILE",
+    ] as const)
+      if (config[variable] !== undefined)
+        issues.push({ variable, message: "has no effect without KAFKA_SASL_MECHANISM" });
+  }
+  if (passwords === 2)
+    issues.push({
+      variable: "KAFKA_SASL_PASSWORD_FILE",
+      message: "and KAFKA_SASL_PASSWORD: set one, not both",
+    });
+  for (const variable of ["KAFKA_TLS_CA_FILE", "KAFKA_TLS_CERT_FILE", "KAFKA_TLS_KEY_FILE"] as const)
+    if (!config.KAFKA_TLS && config[variable] !== undefined)
+      issues.push({ variable, message: "has no effect without KAFKA_TLS=true" });
+  issues.push(...pairIssues(config, "KAFKA_TLS_CERT_FILE", "KAFKA_TLS_KEY_FILE"));
+  return issues;
+}
+
+function redisTransportIssues(config: BaseFields): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  // REDIS_URL's own rule reports a URL that does not parse.
+  let url: URL;
+  try {
+    url = new URL(config.REDIS_URL);
+  } catch {
+    return issues;
+  }
+  if (config.REDIS_USERNAME !== undefined && url.username !== "")
+    issues.push({ variable: "REDIS_USERNAME", message: "and a user in REDIS_URL: set one, not both" });
+  if (config.REDIS_PASSWORD_FILE !== undefined && url.password !== "")
+    issues.push({
+      variable: "REDIS_PASSWORD_FILE",
+      message: "and a password in REDIS_URL: set one, not both",
+    });
+  if (config.REDIS_USERNAME !== undefined && config.REDIS_PASSWORD_FILE === undefined && url.password === "")
+    issues.push({ variable: "REDIS_PASSWORD_FILE", message: "is required when REDIS_USERNAME is set" });
+  for (const variable of ["REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"] as const)
+    if (url.protocol !== "rediss:" && config[variable] !== undefined)
+      issues.push({ variable, message: "has no effect without a rediss:// REDIS_URL" });
+  issues.push(...pairIssues(config, "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"));
+  return issues;
+}
+
+/** A certificate and its key: both or neither. */
+function pairIssues<K extends keyof BaseFields>(config: BaseFields, cert: K, key: K): ConfigIssue[] {
+  if (config[cert] === undefined && config[key] !== undefined)
+    return [{ variable: String(cert), message: `is required when ${String(key)} is set` }];
+  if (config[cert] !== undefined && config[key] === undefined)
+    return [{ variable: String(key), message: `is required when ${String(cert)} is set` }];
+  return [];
 }
 
 /** Whether `text` is a JSON list with entries (not JSON at all is the list's own parser's to report). */

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Kafka, Producer } from "kafkajs";
+import { AuditLog, auditServiceRegistration, auditStreamKey } from "./audit/index.js";
 import { type Authenticator, bearerAuthenticator } from "./auth.js";
 import { assertBaseConfig, type BaseConfig, ConfigError } from "./config.js";
 import { type BatchConsumerOptions, type RunningConsumer, startBatchConsumer } from "./consumer-loop.js";
@@ -10,12 +11,18 @@ import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js"
 import { grpcTlsFromConfig } from "./grpc-tls.js";
 import { startHttpServer } from "./http-server.js";
 import { jwtVerifierFromConfig } from "./jwt.js";
-import { connectProducer, createKafka, ensureTopics } from "./kafka.js";
+import {
+  checkKafkaAccess,
+  connectProducer,
+  createKafka,
+  ensureTopics,
+  kafkaSecurityFromConfig,
+} from "./kafka.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
 import { OffsetFence } from "./offset-fence.js";
 import { rateLimiterFromConfig } from "./rate-limit.js";
-import { createRedis, keyspace } from "./redis.js";
+import { connectRedis, createRedis, keyspace, redisSecurityFromConfig } from "./redis.js";
 import { Shutdown } from "./shutdown.js";
 import { type TopicNames, topicNames } from "./topics.js";
 import { initTracing, type Tracer, trace } from "./tracing.js";
@@ -36,6 +43,8 @@ export interface ServiceContext {
   authenticator: Authenticator;
   /** Publishes findings to this environment's findings topic. */
   publishFindings: PublishFindings;
+  /** The deployment's tamper-evident audit log: record every change a person or config makes. */
+  audit: AuditLog;
   /** The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service. */
   offsetFence(groupId: string): OffsetFence;
   /**
@@ -85,14 +94,20 @@ export async function startService(
       jwt: jwtVerifierFromConfig(config, (reason) => logger.debug({ reason }, "JWT refused")),
     });
     const tls = grpcTlsFromConfig(config);
+    const kafkaSecurity = kafkaSecurityFromConfig(config);
+    const redisSecurity = redisSecurityFromConfig(config);
     initTracing(name, config.ARGUS_TRACES_EXPORTER);
     const metrics = createMetrics(name);
     const topics = topicNames(config.ARGUS_TOPIC_PREFIX);
-    const kafka = createKafka({
+    const kafkaOptions = {
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID ?? name,
       logger,
-    });
+      security: kafkaSecurity,
+    };
+    const kafka = createKafka(kafkaOptions);
+    // Wrong credentials or TLS fail here at once (ConfigError), not after minutes of retries.
+    await checkKafkaAccess(kafkaOptions);
     await ensureTopics(
       kafka,
       Object.values(topics).map((topic) => ({
@@ -106,13 +121,18 @@ export async function startService(
     const admin = kafka.admin();
     await admin.connect();
     shutdown.add("kafka admin", () => admin.disconnect());
-    const redis = createRedis(config.REDIS_URL, logger);
-    await redis.connect();
+    const redis = createRedis(config.REDIS_URL, logger, redisSecurity);
+    await connectRedis(redis, redisSecurity);
     shutdown.add("redis", async () => {
       await redis.quit();
     });
 
     const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
+    const audit = new AuditLog({
+      redis,
+      key: auditStreamKey(config.ARGUS_REDIS_PREFIX),
+      mirror: { producer, topic: topics.audit },
+    });
     const context: ServiceContext = {
       name,
       config,
@@ -126,6 +146,7 @@ export async function startService(
       key: keyspace(config.ARGUS_REDIS_PREFIX, name),
       authenticator,
       publishFindings: (findings) => publishFindings(producer, topics.findings, findings, metrics),
+      audit,
       offsetFence: (groupId) =>
         new OffsetFence(redis, (topic, partition) =>
           keyspace(config.ARGUS_REDIS_PREFIX, name)("fence", groupId, topic, String(partition)),
@@ -154,7 +175,7 @@ export async function startService(
     const grpc = await startGrpcServer({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
-      services: wiring.grpcServices ?? [],
+      services: [...(wiring.grpcServices ?? []), auditServiceRegistration(audit)],
       authenticator,
       reflection: config.GRPC_REFLECTION,
       logger,

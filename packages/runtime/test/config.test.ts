@@ -87,6 +87,7 @@ describe("loadConfig", () => {
       KAFKA_TOPIC_PARTITIONS: 6,
       KAFKA_REPLICATION_FACTOR: 1,
       KAFKA_SESSION_TIMEOUT_MS: 30_000,
+      KAFKA_TLS: false,
       ARGUS_TOPIC_PREFIX: "",
       ARGUS_REDIS_PREFIX: "argus",
       GRPC_HOST: "0.0.0.0",

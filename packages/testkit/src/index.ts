@@ -1,8 +1,13 @@
 export { freePort, freePorts } from "./free-port.js";
-export { bearer, unary } from "./grpc-calls.js";
+export { bearer, grpcStatus, localClient, noCredentials, unary } from "./grpc-calls.js";
 export { collectTopic, type TopicCollector, testProducer } from "./kafka-collector.js";
-export { type LocalKafka, type LocalKafkaOptions, startLocalKafka } from "./local-kafka.js";
-export { type LocalRedis, startLocalRedis } from "./local-redis.js";
+export {
+  type LocalKafka,
+  type LocalKafkaOptions,
+  type SecureListenerOptions,
+  startLocalKafka,
+} from "./local-kafka.js";
+export { type LocalRedis, type LocalRedisOptions, startLocalRedis } from "./local-redis.js";
 export type { LocalServerOptions } from "./options.js";
 export {
   apiKeysJson,

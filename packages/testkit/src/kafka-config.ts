@@ -1,11 +1,32 @@
-import { randomBytes } from "node:crypto";
+import { pbkdf2Sync, randomBytes } from "node:crypto";
 
 export interface KafkaNodeConfig {
   host: string;
   port: number;
   controllerPort: number;
   dataDir: string;
+  /** A second client listener, SECURE, that asks for SASL/SCRAM (see SecureListenerConfig). */
+  secure?: SecureListenerConfig;
 }
+
+/**
+ * The SECURE listener: SASL with SCRAM-SHA-512 or SCRAM-SHA-256, over TLS (SASL_SSL) when `tls` is
+ * given, else SASL_PLAINTEXT. The PLAINTEXT listener stays for the broker itself and the readiness
+ * probe; a test reaches the secure one only through its own port.
+ */
+export interface SecureListenerConfig {
+  port: number;
+  tls?: {
+    /** PKCS#12 keystore holding the server certificate chain and key. */
+    keystoreFile: string;
+    keystorePassword: string;
+    /** PEM CA bundle: when set, clients must present a certificate that chains to it (mTLS). */
+    clientCaFile?: string | undefined;
+  };
+}
+
+export const SCRAM_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256"] as const;
+export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
 
 /**
  * A combined broker+controller KRaft node tuned for tests on a small machine: one replica of
@@ -17,16 +38,20 @@ export function serverProperties({
   port,
   controllerPort,
   dataDir,
+  secure,
 }: KafkaNodeConfig): Record<string, string> {
+  const secureListener = secure ? `,SECURE://${host}:${secure.port}` : "";
+  const secureProtocol = secure ? `,SECURE:${secure.tls ? "SASL_SSL" : "SASL_PLAINTEXT"}` : "";
   return {
     "process.roles": "broker,controller",
     "node.id": "1",
     "controller.quorum.voters": `1@${host}:${controllerPort}`,
-    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://${host}:${port}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}${secureListener}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${port}${secureListener}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secureProtocol}`,
+    ...(secure ? secureListenerProperties(secure) : {}),
     "log.dirs": dataDir,
     // Services create their topics themselves; auto-creation stays on for ad-hoc test topics.
     "auto.create.topics.enable": "true",
@@ -51,6 +76,46 @@ export function serverProperties({
     // The default 128 MiB dedupe buffer would take a quarter of the 512 MiB heap.
     "log.cleaner.dedupe.buffer.size": "16777216",
   };
+}
+
+function secureListenerProperties({ tls }: SecureListenerConfig): Record<string, string> {
+  const prefix = "listener.name.secure";
+  const properties: Record<string, string> = {
+    [`${prefix}.sasl.enabled.mechanisms`]: SCRAM_MECHANISMS.join(","),
+  };
+  // The broker side of SCRAM needs a JAAS entry, but no credentials of its own: it checks clients
+  // against the SCRAM credentials in the metadata log (created at format time, see scramArgument).
+  for (const mechanism of SCRAM_MECHANISMS)
+    properties[`${prefix}.${mechanism.toLowerCase()}.sasl.jaas.config`] =
+      "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  if (tls) {
+    properties[`${prefix}.ssl.keystore.type`] = "PKCS12";
+    properties[`${prefix}.ssl.keystore.location`] = tls.keystoreFile;
+    properties[`${prefix}.ssl.keystore.password`] = tls.keystorePassword;
+    if (tls.clientCaFile !== undefined) {
+      properties[`${prefix}.ssl.client.auth`] = "required";
+      properties[`${prefix}.ssl.truststore.type`] = "PEM";
+      properties[`${prefix}.ssl.truststore.location`] = tls.clientCaFile;
+    }
+  }
+  return properties;
+}
+
+/**
+ * A `kafka-storage format --add-scram` argument for `user`. It carries the salted password
+ * (PBKDF2, as RFC 5802's Hi), not the password, so the password never shows in a process list.
+ */
+export function scramArgument(
+  mechanism: ScramMechanism,
+  user: string,
+  password: string,
+  { iterations = 4096, salt = randomBytes(16) }: { iterations?: number; salt?: Buffer } = {},
+): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(user))
+    throw new Error(`SCRAM user name ${JSON.stringify(user)} is not plain`);
+  const [digest, length] = mechanism === "SCRAM-SHA-512" ? ["sha512", 64] : ["sha256", 32];
+  const salted = pbkdf2Sync(password, salt, iterations, length, digest);
+  return `${mechanism}=[name=${user},iterations=${iterations},salt="${salt.toString("base64")}",saltedpassword="${salted.toString("base64")}"]`;
 }
 
 export function renderProperties(properties: Record<string, string>): string {

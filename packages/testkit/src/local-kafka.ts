@@ -1,9 +1,19 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { freePorts } from "./free-port.js";
 import { classDataSharing } from "./kafka-cds.js";
 import { resolveKafkaClasspath } from "./kafka-classpath.js";
-import { newClusterId, renderProperties, serverProperties } from "./kafka-config.js";
+import {
+  newClusterId,
+  renderProperties,
+  SCRAM_MECHANISMS,
+  type SecureListenerConfig,
+  scramArgument,
+  serverProperties,
+} from "./kafka-config.js";
 import { waitForKafkaReady } from "./kafka-ready.js";
 import { tailFile } from "./log-tail.js";
 import { type LocalServerOptions, PortClashError, retryOnPortClash } from "./options.js";
@@ -15,10 +25,27 @@ import { type SupervisedProcess, supervise } from "./supervise.js";
 export interface LocalKafkaOptions extends LocalServerOptions {
   /** Where the resolved classpath is cached (default: $ARGUS_CACHE_DIR or ~/.cache/argus). */
   cacheDir?: string;
+  /** A second client listener that asks for SASL/SCRAM, and TLS if configured (tests of Argus' transport security). */
+  secureListener?: SecureListenerOptions;
+}
+
+export interface SecureListenerOptions {
+  /** Users given SCRAM-SHA-512 and SCRAM-SHA-256 credentials when the storage is formatted. */
+  scramUsers: { name: string; password: string }[];
+  /** PEM files of the listener's TLS (SASL_SSL); without them the listener is SASL_PLAINTEXT. */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** PEM CA bundle: clients must present a certificate that chains to it (mTLS). */
+    clientCaFile?: string;
+  };
 }
 
 export interface LocalKafka {
+  /** The PLAINTEXT listener. */
   brokers: string[];
+  /** The SASL listener, when `secureListener` was asked for. */
+  secureBrokers?: string[];
   /** The run's temp folder: server.properties, data/ and logs/. */
   dir: string;
   stop(): Promise<void>;
@@ -57,12 +84,17 @@ async function startBroker(
   const dataDir = join(dir, "data");
   await mkdir(logsDir);
 
-  const [port, controllerPort] = await freePorts(2, HOST);
+  const [port, controllerPort, securePort] = await freePorts(opts.secureListener ? 3 : 2, HOST);
   if (port === undefined || controllerPort === undefined) throw new Error("no free ports");
+  const secure = opts.secureListener
+    ? await secureListenerConfig(opts.secureListener, securePort, dir)
+    : undefined;
   const propertiesFile = join(dir, "server.properties");
   await writeFile(
     propertiesFile,
-    renderProperties(serverProperties({ host: HOST, port, controllerPort, dataDir })),
+    renderProperties(
+      serverProperties({ host: HOST, port, controllerPort, dataDir, ...(secure ? { secure } : {}) }),
+    ),
   );
 
   const cds = await classDataSharing(cacheDir, classpath, dir);
@@ -103,7 +135,7 @@ async function startBroker(
   const formatLog = join(logsDir, "format.log");
   const format = java(
     "kafka.tools.StorageTool",
-    ["format", "-t", newClusterId(), "-c", propertiesFile],
+    ["format", "-t", newClusterId(), "-c", propertiesFile, ...scramArguments(opts.secureListener)],
     formatLog,
     cds.toolArgs,
   );
@@ -137,6 +169,7 @@ async function startBroker(
   let stopping: Promise<void> | undefined;
   return {
     brokers: [`${HOST}:${port}`],
+    ...(secure ? { secureBrokers: [`${HOST}:${secure.port}`] } : {}),
     dir,
     stop() {
       stopping ??= (async () => {
@@ -152,6 +185,39 @@ async function startBroker(
       return stopping;
     },
   };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** The listener's properties; for TLS, a PKCS#12 keystore made from the PEM files by openssl. */
+async function secureListenerConfig(
+  options: SecureListenerOptions,
+  port: number | undefined,
+  dir: string,
+): Promise<SecureListenerConfig> {
+  if (port === undefined) throw new Error("no free port for the secure listener");
+  if (!options.tls) return { port };
+  assertCommands(["openssl"]);
+  const keystoreFile = join(dir, "keystore.p12");
+  const keystorePassword = randomBytes(18).toString("base64url");
+  const { certFile, keyFile, clientCaFile } = options.tls;
+  await execFileAsync(
+    "openssl",
+    ["pkcs12", "-export", "-in", certFile, "-inkey", keyFile, "-name", "broker"].concat([
+      "-out",
+      keystoreFile,
+      "-passout",
+      "env:ARGUS_KEYSTORE_PASSWORD",
+    ]),
+    { env: { ...process.env, ARGUS_KEYSTORE_PASSWORD: keystorePassword } },
+  );
+  return { port, tls: { keystoreFile, keystorePassword, clientCaFile } };
+}
+
+function scramArguments(options: SecureListenerOptions | undefined): string[] {
+  return (options?.scramUsers ?? []).flatMap(({ name, password }) =>
+    SCRAM_MECHANISMS.flatMap((mechanism) => ["--add-scram", scramArgument(mechanism, name, password)]),
+  );
 }
 
 function seconds(ms: number): string {

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./free-port.js";
@@ -8,6 +9,20 @@ import { pingRedis } from "./redis-ping.js";
 import { createRunDir } from "./run-dir.js";
 import { supervise } from "./supervise.js";
 
+export interface LocalRedisOptions extends LocalServerOptions {
+  /** Serve TLS only (the plaintext port is off) with these PEM files; `url` is then rediss://. */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** CA bundle client certificates must chain to. */
+    caFile: string;
+    /** Whether clients must present a certificate (redis' `tls-auth-clients`; default yes, as Redis). */
+    authClients?: "yes" | "no" | "optional";
+  };
+  /** ACL file of the server's users (e.g. `user default off`). */
+  aclFile?: string;
+}
+
 export interface LocalRedis {
   url: string;
   dir: string;
@@ -17,10 +32,27 @@ export interface LocalRedis {
 const HOST = "127.0.0.1";
 
 /** Redis arguments for a throw-away server: nothing is persisted, nothing leaves loopback. */
-export function redisArgs(port: number, dir: string): string[] {
+export function redisArgs(
+  port: number,
+  dir: string,
+  secure: Pick<LocalRedisOptions, "tls" | "aclFile"> = {},
+): string[] {
+  const { tls, aclFile } = secure;
+  const listen = tls
+    ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        tls.certFile,
+        "--tls-key-file",
+        tls.keyFile,
+      ].concat(["--tls-ca-cert-file", tls.caFile, "--tls-auth-clients", tls.authClients ?? "yes"])
+    : ["--port", String(port)];
   return [
-    "--port",
-    String(port),
+    ...listen,
+    ...(aclFile !== undefined ? ["--aclfile", aclFile] : []),
     "--bind",
     HOST,
     "--save",
@@ -34,22 +66,28 @@ export function redisArgs(port: number, dir: string): string[] {
   ];
 }
 
-export async function startLocalRedis(opts: LocalServerOptions = {}): Promise<LocalRedis> {
+export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<LocalRedis> {
   const log = opts.log ?? (() => {});
   assertCommands(["redis-server"]);
   return retryOnPortClash(() => startRedis(opts, log), log);
 }
 
-async function startRedis(opts: LocalServerOptions, log: (line: string) => void): Promise<LocalRedis> {
+async function startRedis(opts: LocalRedisOptions, log: (line: string) => void): Promise<LocalRedis> {
   const started = Date.now();
   const runDir = await createRunDir("argus-redis-", opts.workDir);
   const dir = runDir.path;
   const port = await freePort(HOST);
   const logFile = join(dir, "redis.log");
-  const server = supervise({ command: "redis-server", args: redisArgs(port, dir), cwd: dir, logFile });
+  const server = supervise({ command: "redis-server", args: redisArgs(port, dir, opts), cwd: dir, logFile });
+  // A plaintext PING cannot reach a TLS-only server, nor pass a `default` user that is off: those
+  // are ready when their log says so.
+  const secure = opts.tls !== undefined || opts.aclFile !== undefined;
+  const ready = secure
+    ? async () => /Ready to accept connections/.test(await readFile(logFile, "utf8").catch(() => ""))
+    : () => pingRedis(port, HOST);
 
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  while (!(await pingRedis(port, HOST))) {
+  while (!(await ready())) {
     const exited = server.hasExited();
     if (exited || Date.now() > deadline) {
       await server.stop(2_000);
@@ -68,7 +106,7 @@ async function startRedis(opts: LocalServerOptions, log: (line: string) => void)
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `redis://${HOST}:${port}`,
+    url: `${opts.tls ? "rediss" : "redis"}://${HOST}:${port}`,
     dir,
     stop() {
       stopping ??= (async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePorts } from "../src/free-port.js";
-import { newClusterId, renderProperties, serverProperties } from "../src/kafka-config.js";
+import { newClusterId, renderProperties, scramArgument, serverProperties } from "../src/kafka-config.js";
 import { redisArgs } from "../src/local-redis.js";
 import { tailText } from "../src/log-tail.js";
 import { findOnPath, missingCommandsMessage } from "../src/preflight.js";
@@ -52,6 +52,48 @@ describe("server.properties", () => {
     expect(text.split("\n")).toContain("log.dirs=C:\\\\tmp\\\\kafka");
     expect(text.split("\n")).toContain("node.id=1");
     expect(text.endsWith("\n")).toBe(true);
+  });
+});
+
+describe("server.properties with a secure listener", () => {
+  const node = { host: "127.0.0.1", port: 41001, controllerPort: 41002, dataDir: "/d" };
+
+  it("adds a SASL_SSL listener taking SCRAM, wanting client certificates when given a CA", () => {
+    const properties = serverProperties({
+      ...node,
+      secure: {
+        port: 41003,
+        tls: { keystoreFile: "/k.p12", keystorePassword: "pw", clientCaFile: "/ca.crt" },
+      },
+    });
+    expect(properties).toMatchObject({
+      listeners: "PLAINTEXT://127.0.0.1:41001,CONTROLLER://127.0.0.1:41002,SECURE://127.0.0.1:41003",
+      "advertised.listeners": "PLAINTEXT://127.0.0.1:41001,SECURE://127.0.0.1:41003",
+      "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SECURE:SASL_SSL",
+      "inter.broker.listener.name": "PLAINTEXT",
+      "listener.name.secure.sasl.enabled.mechanisms": "SCRAM-SHA-512,SCRAM-SHA-256",
+      "listener.name.secure.ssl.keystore.location": "/k.p12",
+      "listener.name.secure.ssl.client.auth": "required",
+      "listener.name.secure.ssl.truststore.location": "/ca.crt",
+    });
+  });
+
+  it("is SASL_PLAINTEXT without TLS", () => {
+    const properties = serverProperties({ ...node, secure: { port: 41003 } });
+    expect(properties["listener.security.protocol.map"]).toBe(
+      "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SECURE:SASL_PLAINTEXT",
+    );
+    expect(properties["listener.name.secure.ssl.keystore.location"]).toBeUndefined();
+  });
+
+  it("formats SCRAM users with a salted password, never the password itself", () => {
+    const argument = scramArgument("SCRAM-SHA-512", "argus", "hunter2-hunter2", {
+      salt: Buffer.alloc(16, 1),
+    });
+    expect(argument).toMatch(
+      /^SCRAM-SHA-512=\[name=argus,iterations=4096,salt="AQEBAQEBAQEBAQEBAQEBAQ==",saltedpassword="[A-Za-z0-9+/]{86}=="\]$/,
+    );
+    expect(argument).not.toContain("hunter2");
   });
 });
 

@@ -57,10 +57,13 @@ export function startAlerter(
         clock: () => new Date(),
         onQueued: () => outbox.wake(),
       });
-      const actions = new AlertActions(store, routing, http, {
-        groups: () => flusher.wake(),
-        outbox: () => outbox.wake(),
-      });
+      const actions = new AlertActions(
+        store,
+        routing,
+        http,
+        { groups: () => flusher.wake(), outbox: () => outbox.wake() },
+        context.audit,
+      );
       const sweeper = new ResolveTimeoutSweeper(
         store,
         actions,
@@ -75,7 +78,7 @@ export function startAlerter(
       context.onStop("group flusher", () => flusher.stop());
       context.onStop("resolve timeout sweeper", () => sweeper.stop());
       const onHangup = () => {
-        actions.reload("signal:SIGHUP").then(
+        actions.reload("signal:SIGHUP", "*").then(
           (loaded) =>
             context.logger.info(
               { hash: loaded.hash, routes: loaded.routes },

@@ -300,10 +300,10 @@ inhibit_rules:
     expect((await getAlert(fingerprint)).alert?.acknowledgement).toBeUndefined();
 
     const note = "looking into the feature pipeline";
+    const beforeAck = deliveriesOf(model).length;
     const ackedAt = Date.now();
     const acked = await api.acknowledge({ fingerprint, note }, h.acme.operator.token);
     expect(acked.alert?.acknowledgement).toMatchObject({ by: "operator@acme", note });
-    const beforeAck = deliveriesOf(model).length;
 
     // One notification tells the receiver at once, then silence for more than two repeat intervals.
     const [ackNotice] = (await waitForDeliveries(model, beforeAck + 1, groupInterval + slack * 3)).slice(
@@ -332,10 +332,11 @@ inhibit_rules:
     );
 
     // Unacknowledged: the receiver hears of it at once, then repeats resume.
+    // Counted before the call: the notice may arrive before the call returns.
+    const beforeUnack = deliveriesOf(model).length;
     const unackedAt = Date.now();
     const unacked = await api.unacknowledge({ fingerprint }, h.acme.operator.token);
     expect(unacked.alert?.acknowledgement).toBeUndefined();
-    const beforeUnack = deliveriesOf(model).length;
     const [unackNotice, resumed] = (
       await waitForDeliveries(model, beforeUnack + 2, repeatInterval + groupInterval + slack * 3)
     ).slice(beforeUnack);

@@ -87,7 +87,14 @@ export function startDriftDetector(
       context.onStop("window closer", () => closer.stop());
       return {
         grpcServices: [
-          driftServiceRegistration({ windows, reports, baselines, configs, clock: () => new Date() }),
+          driftServiceRegistration({
+            windows,
+            reports,
+            baselines,
+            configs,
+            clock: () => new Date(),
+            audit: context.audit,
+          }),
         ],
       };
     },

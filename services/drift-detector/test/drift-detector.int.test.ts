@@ -103,13 +103,23 @@ describe("drift-detector on real Kafka and Redis", () => {
 
   function setBaseline(messages: SetBaselineRequest[]): Promise<SetBaselineResponse> {
     return new Promise((resolve, reject) => {
-      const call = client.setBaseline(metadata(), (error, response) =>
+      // Streaming calls must carry a deadline (the server refuses unbounded streams).
+      const call = client.setBaseline(metadata(), { deadline: Date.now() + 60_000 }, (error, response) =>
         error ? reject(error) : resolve(response),
       );
       for (const message of messages) call.write(message);
       call.end();
     });
   }
+
+  it("refuses a streaming upload without a deadline before reading it", async () => {
+    const error = await new Promise<ServiceError>((resolve) => {
+      const call = client.setBaseline(metadata(), (e) => resolve(e as ServiceError));
+      call.end();
+    });
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect(error.details).toMatch(/SetBaseline is a streaming call: set a deadline/);
+  });
 
   it("finds a 1-sd shift on exactly the 3 shifted features from window 4 on, and nothing before", async () => {
     const csv = Buffer.from(referenceCsv(5_000));

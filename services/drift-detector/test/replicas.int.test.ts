@@ -159,7 +159,9 @@ describe("the same stream through 1 replica and through 3 (one SIGKILLed mid-str
   async function setBaseline(replica: ServiceProcess): Promise<void> {
     const drift = client(replica);
     await new Promise<void>((resolve, reject) => {
-      const call = drift.setBaseline(metadata(), (error) => (error ? reject(error) : resolve()));
+      const call = drift.setBaseline(metadata(), { deadline: Date.now() + 60_000 }, (error) =>
+        error ? reject(error) : resolve(),
+      );
       const spec: SetBaselineRequest = {
         part: {
           $case: "spec",

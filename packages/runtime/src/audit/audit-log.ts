@@ -1,7 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Producer } from "kafkajs";
 import { keyspace } from "../redis.js";
-import type { ServiceContext } from "../service.js";
 import {
   type AuditChainItem,
   type AuditChainResult,
@@ -101,7 +100,7 @@ export class AuditLogError extends Error {
  * several instances are ordered by the compare-and-append script.
  */
 export class AuditLog {
-  private readonly redis: Redis;
+  readonly redis: Redis;
   readonly key: string;
   private readonly mirror: AuditLogOptions["mirror"];
   private readonly now: () => Date;
@@ -216,15 +215,4 @@ export class AuditLog {
     }
     return undefined;
   }
-}
-
-/** The deployment's audit log as a service sees it: its Redis, mirrored by its producer to `topics.audit`. */
-export function serviceAuditLog(
-  context: Pick<ServiceContext, "redis" | "producer" | "topics" | "config">,
-): AuditLog {
-  return new AuditLog({
-    redis: context.redis,
-    key: auditStreamKey(context.config.ARGUS_REDIS_PREFIX),
-    mirror: { producer: context.producer, topic: context.topics.audit },
-  });
 }

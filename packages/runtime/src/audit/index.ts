@@ -1,2 +1,3 @@
+export * from "./audit-grpc.js";
 export * from "./audit-log.js";
 export * from "./chain.js";

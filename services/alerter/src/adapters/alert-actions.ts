@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type GuardedCommand, grpcError, runGuarded } from "@argus/runtime";
+import { type AuditLog, type GuardedCommand, grpcError, runGuarded } from "@argus/runtime";
 import { status } from "@grpc/grpc-js";
 import {
   type Acknowledgement,
@@ -36,7 +36,19 @@ export class AlertActions {
     private readonly routing: RoutingConfigSource,
     private readonly http: DispatcherDeps["http"],
     private readonly wake: { groups: () => void; outbox: () => void },
+    private readonly audit: AuditLog,
   ) {}
+
+  /** Appends to the deployment's audit log: who changed what, for whom. */
+  async record(
+    actor: string,
+    tenant: string,
+    action: string,
+    target: string,
+    detail: Record<string, string> = {},
+  ) {
+    await this.audit.append({ actor, tenant, action, target, detail });
+  }
 
   async alertOf(tenant: string, fingerprint: string): Promise<{ raw: string; alert: AlertRecord }> {
     const found = await this.store.getAlert(fingerprint);
@@ -53,6 +65,7 @@ export class AlertActions {
       ["SET", this.store.ackKey(fingerprint), JSON.stringify(ack), "PX", 30 * 24 * 3_600_000],
       ...this.store.historyCommands(fingerprint, { at: ack.at, action: "acknowledged", actor, detail: note }),
     ]);
+    await this.record(actor, tenant, "alerter.acknowledge", fingerprint, { note });
     return alert;
   }
 
@@ -66,6 +79,7 @@ export class AlertActions {
         actor,
       }),
     ]);
+    await this.record(actor, tenant, "alerter.unacknowledge", fingerprint);
     return alert;
   }
 
@@ -194,7 +208,7 @@ export class AlertActions {
       ],
     });
     if (!written) throw grpcError(status.ABORTED, `notification ${id} changed meanwhile; try again`);
-    await this.store.recordChange(actor, "replay_dead_letter", { id, receiver: item.receiver });
+    await this.record(actor, tenant, "alerter.replay_dead_letter", id, { receiver: item.receiver });
     this.wake.outbox();
     return replayed;
   }
@@ -236,7 +250,9 @@ export class AlertActions {
         error: delivered ? "" : outcome.kind === "response" ? `HTTP ${outcome.status}` : outcome.message,
       });
     }
-    await this.store.recordChange(actor, "test_receiver", { receiver: receiverName, results });
+    await this.record(actor, tenant, "alerter.test_receiver", receiverName, {
+      results: results.map((r) => `${r.integration}=${r.delivered ? "delivered" : r.error}`).join("; "),
+    });
     this.wake.outbox();
     return results;
   }
@@ -246,12 +262,14 @@ export class AlertActions {
    * (an operator just changed them), and puts every firing alert into the groups of the new tree;
    * groups whose route is gone are dropped by the flusher.
    */
-  async reload(actor: string): Promise<LoadedRouting> {
+  async reload(actor: string, tenant: string): Promise<LoadedRouting> {
     let loaded: LoadedRouting;
     try {
       loaded = this.routing.reload();
     } catch (error) {
-      await this.store.recordChange(actor, "reload_config_rejected", { error: (error as Error).message });
+      await this.record(actor, tenant, "alerter.reload_config_rejected", "routing", {
+        error: (error as Error).message,
+      });
       throw grpcError(
         status.FAILED_PRECONDITION,
         `configuration not reloaded, the running one stays: ${(error as Error).message}`,
@@ -273,7 +291,7 @@ export class AlertActions {
       }
     }
     await pipeline.exec();
-    await this.store.recordChange(actor, "reload_config", { hash: loaded.hash });
+    await this.record(actor, tenant, "alerter.reload_config", "routing", { hash: loaded.hash });
     this.wake.groups();
     return loaded;
   }

@@ -110,6 +110,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const found = await actions.alertOf(who.tenant, fingerprint);
       const resolved = await actions.resolve(found, who.actor, new Date(), note);
       if (!resolved) throw grpcError(status.FAILED_PRECONDITION, "the alert is not firing");
+      await actions.record(who.actor, who.tenant, "alerter.resolve", fingerprint, { note });
       return { alert: await alertView(fingerprint) };
     }),
     createSilence: unary("silence store", async (call, who) => {
@@ -127,7 +128,11 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const problem = validateSilence(input, now);
       if (problem) throw invalidArgument(problem);
       const silence = await silences.create(who.tenant, input, now);
-      await store.recordChange(who.actor, "create_silence", { id: silence.id, tenant: who.tenant });
+      await actions.record(who.actor, who.tenant, "alerter.create_silence", silence.id, {
+        matchers: request.matchers.join(", "),
+        ends_at: silence.endsAt,
+        comment: silence.comment,
+      });
       return { silence: silenceToProto(silence, now) };
     }),
     listSilences: unary("silence store", async (call, { tenant }) => {
@@ -148,7 +153,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const now = new Date();
       const silence = await silences.expire(who.tenant, id, now);
       if (!silence) throw grpcError(status.NOT_FOUND, `no silence with id ${id}`);
-      await store.recordChange(who.actor, "expire_silence", { id, tenant: who.tenant });
+      await actions.record(who.actor, who.tenant, "alerter.expire_silence", id);
       return { silence: silenceToProto(silence, now) };
     }),
     listDeadLetters: unary("outbox", async (call, { tenant }) => {
@@ -176,7 +181,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       return { results: await actions.testReceiver(who.actor, who.tenant, name) };
     }),
     reloadConfig: unary("configuration", async (_call, who) => {
-      const loaded = await actions.reload(who.actor);
+      const loaded = await actions.reload(who.actor, who.tenant);
       return { configHash: loaded.hash, routes: loaded.routes, receivers: loaded.config.receivers.size };
     }),
   };

@@ -58,9 +58,6 @@ export class AlertStore {
   get silencesKey() {
     return this.key("silences");
   }
-  get changesKey() {
-    return this.key("changes");
-  }
 
   /** Current alerts for `fingerprints` and which `findingIds` were applied before: one round trip. */
   async loadForBatch(
@@ -180,14 +177,5 @@ export class AlertStore {
   /** Firing alerts (most recently updated first), at most `limit`. */
   async firingAlerts(limit: number): Promise<AlertRecord[]> {
     return this.getAlerts(await this.redis.zrevrange(this.firingKey, 0, limit - 1));
-  }
-
-  /** Records who changed what outside an alert (silences, replays, reloads) for on-call's audit. */
-  async recordChange(actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
-    await this.redis
-      .multi()
-      .lpush(this.changesKey, JSON.stringify({ at: new Date().toISOString(), actor, action, ...detail }))
-      .ltrim(this.changesKey, 0, 999)
-      .exec();
   }
 }

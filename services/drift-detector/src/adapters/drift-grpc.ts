@@ -15,6 +15,7 @@ import {
   type SetBaselineResponse,
 } from "@argus/proto";
 import {
+  type AuditLog,
   type GrpcServiceRegistration,
   grpcError,
   invalidArgument,
@@ -56,6 +57,7 @@ interface Deps {
   baselines: BaselineStore;
   configs: DriftConfigs;
   clock: () => Date;
+  audit: AuditLog;
 }
 
 export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
@@ -242,6 +244,18 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
         setAt: deps.clock().toISOString(),
         description: spec.description,
         profile,
+      });
+      await deps.audit.append({
+        actor: principal.id,
+        tenant: principal.tenant,
+        action: "drift.set_baseline",
+        target: stored.modelId,
+        detail: {
+          version: String(stored.version),
+          content_hash: stored.contentHash,
+          source: String(stored.source),
+          description: stored.description,
+        },
       });
       return {
         baseline: {
