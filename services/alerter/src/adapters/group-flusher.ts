@@ -19,7 +19,7 @@ import { isRouteMuted } from "../domain/routing/time-intervals.js";
 import { silencesMuting } from "../domain/silences.js";
 import type { AlertStore } from "./alert-store.js";
 import { enqueueCommands, releaseLease } from "./outbox-commands.js";
-import { PollingLoop } from "./polling-loop.js";
+import { PollingWorker } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
 
 /** How long an ended group's notification log (and so its notification numbering) is kept. */
@@ -54,33 +54,20 @@ function supportsAcknowledge(integration: Integration): boolean {
  * the outbox in the same atomic write that advances the log and the group's timer, so a crash never
  * notifies twice or drops a notification.
  */
-export class GroupFlusher {
+export class GroupFlusher extends PollingWorker {
   private readonly owner = randomUUID();
-  private readonly loop: PollingLoop;
 
   constructor(private readonly deps: GroupFlusherDeps) {
-    this.loop = new PollingLoop("group flush", () => this.flushDue(), deps.pollMs, deps.logger);
+    super("group flush", deps.pollMs, deps.logger);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  wake(): void {
-    this.loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async flushDue(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { store } = this.deps;
     const now = this.deps.clock().getTime();
     const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, 50);
     let queued = 0;
     for (const gid of due) {
-      if (!this.loop.isRunning) break;
+      if (!this.running) break;
       queued += await this.flushGroup(gid);
     }
     if (queued > 0) this.deps.onQueued();

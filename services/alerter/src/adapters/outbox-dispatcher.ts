@@ -30,7 +30,7 @@ import type { AlerterRoutingConfig, Integration } from "../domain/routing/config
 import type { AlertStore } from "./alert-store.js";
 import type { EgressPolicy } from "./egress.js";
 import { releaseLease } from "./outbox-commands.js";
-import { PollingLoop } from "./polling-loop.js";
+import { PollingWorker } from "./polling-loop.js";
 import { breakerCommand, disableCommand, readReceiverState } from "./receiver-state.js";
 import { sendWebhook, type WebhookTarget } from "./webhook-sender.js";
 
@@ -59,36 +59,22 @@ export function targetOf(integration: Integration, http: DispatcherDeps["http"])
  * same one at once. A notification leaves the outbox only on 2xx, or to the dead-letter list; a crash
  * between storing and sending only delays it: after restart it is sent with the same `webhook-id`.
  */
-export class OutboxDispatcher {
+export class OutboxDispatcher extends PollingWorker {
   private readonly owner = randomUUID();
-  private readonly loop: PollingLoop;
   private readonly clock: () => Date;
   private readonly random: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
+    super("outbox", deps.pollMs, deps.logger);
     this.clock = deps.clock ?? (() => new Date());
     this.random = deps.random ?? Math.random;
-    this.loop = new PollingLoop("outbox", () => this.deliverDue(), deps.pollMs, deps.logger);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Look at the outbox now instead of at the next poll. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async deliverDue(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { store } = this.deps;
     const due = await store.redis.zrangebyscore(store.dueKey, "-inf", this.clock().getTime(), "LIMIT", 0, 50);
     for (const id of due) {
-      if (!this.loop.isRunning) return;
+      if (!this.running) return;
       const raw = await store.redis.get(store.itemKey(id));
       if (raw === null) {
         await store.redis.zrem(store.dueKey, id);
@@ -258,7 +244,8 @@ export class OutboxDispatcher {
     const now = this.clock();
     const dead: Notification = { ...notification, deadAt: now.toISOString(), deadReason: reason };
     await this.guarded(lease, [
-      ["SET", store.itemKey(notification.id), JSON.stringify(dead)],
+      // Kept for ListDeadLetters and replay, then dropped (its body quotes alerts' evidence).
+      ["SET", store.itemKey(notification.id), JSON.stringify(dead), "PX", store.deadLetterRetentionMs],
       ["ZREM", store.dueKey, notification.id],
       ["ZREM", store.queueKey(notification.queue), notification.id],
       ["ZADD", store.deadKey, now.getTime(), notification.id],

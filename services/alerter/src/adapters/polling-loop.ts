@@ -58,3 +58,32 @@ export class PollingLoop {
     }
   }
 }
+
+/** A background worker whose `pass` runs on a PollingLoop: start, wake and stop come with it. */
+export abstract class PollingWorker {
+  private readonly loop: PollingLoop;
+
+  protected constructor(name: string, pollMs: number, logger: Logger) {
+    this.loop = new PollingLoop(name, () => this.pass(), pollMs, logger);
+  }
+
+  protected abstract pass(): Promise<void>;
+
+  /** False once stop() was called: a pass should finish early. */
+  protected get running(): boolean {
+    return this.loop.isRunning;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Run a pass now instead of at the next poll. */
+  wake(): void {
+    this.loop.wake();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}

@@ -3,16 +3,14 @@ import { kindName } from "../domain/alert.js";
 import { type AlerterRoutingConfig, resolveTimeoutFor } from "../domain/routing/config.js";
 import type { AlertActions } from "./alert-actions.js";
 import type { AlertStore } from "./alert-store.js";
-import { PollingLoop } from "./polling-loop.js";
+import { PollingWorker } from "./polling-loop.js";
 
 /**
  * Resolves firing alerts that no finding has touched for their kind's resolve timeout (Alertmanager's
  * resolve_timeout): a detector that stops reporting a condition must not leave it firing forever.
  * The episode ends at last update + timeout, recorded as resolved by "alerter:resolve_timeout".
  */
-export class ResolveTimeoutSweeper {
-  private readonly loop: PollingLoop;
-
+export class ResolveTimeoutSweeper extends PollingWorker {
   constructor(
     private readonly store: AlertStore,
     private readonly actions: AlertActions,
@@ -20,18 +18,10 @@ export class ResolveTimeoutSweeper {
     pollMs: number,
     logger: Logger,
   ) {
-    this.loop = new PollingLoop("resolve timeout sweep", () => this.sweep(), pollMs, logger);
+    super("resolve timeout sweep", pollMs, logger);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async sweep(): Promise<void> {
+  protected async pass(): Promise<void> {
     const config = this.routing();
     const shortest = Math.min(config.resolveTimeoutMs, ...Object.values(config.resolveTimeoutsByKind));
     const now = Date.now();

@@ -64,8 +64,10 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
   const { windows, reports, baselines } = deps;
 
   /** Whether the caller's tenant owns the model (other tenants must not learn that it exists). */
+  const ownerOf = async (modelId: string): Promise<string | undefined> =>
+    (await windows.models()).get(modelId) ?? (await baselines.current(modelId))?.tenant;
   const visibleModel = async (call: object, modelId: string): Promise<boolean> => {
-    const tenant = (await windows.models()).get(modelId) ?? (await baselines.current(modelId))?.tenant;
+    const tenant = await ownerOf(modelId);
     return tenant !== undefined && tenant === principalOf(call).tenant;
   };
 
@@ -172,6 +174,10 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
             if (spec) throw invalidArgument("spec must be sent once, in the first message");
             spec = part.value;
             checkModelId(spec.modelId);
+            // Another tenant's model is "not found": its baseline can be neither replaced nor copied.
+            const owner = await ownerOf(spec.modelId);
+            if (owner !== undefined && owner !== principal.tenant)
+              throw notFound(`model "${spec.modelId}" has no drift data`);
             if (
               spec.source === BaselineSource.BASELINE_SOURCE_UNSPECIFIED ||
               spec.source === BaselineSource.UNRECOGNIZED
