@@ -75,6 +75,9 @@ async function runDemo(cleanup: (() => Promise<void>)[]): Promise<number> {
     ALERTER_WEBHOOK_SECRET: secret,
     // The demo's on-call receiver is on loopback: allowlisted explicitly, as production would a private range.
     ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
+    // Evidence at rest (alerts, client risk reasons) sealed with a key made for this run.
+    ARGUS_EVIDENCE_KEYS: JSON.stringify({ demo: randomBytes(32).toString("base64") }),
+    ARGUS_EVIDENCE_KEY_ID: "demo",
   };
   const ports = await freePorts(6);
   const services: ServiceProcess[] = ["anomaly-detector", "alerter", "drift-detector"].map((name, index) =>

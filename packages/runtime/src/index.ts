@@ -17,6 +17,7 @@ export * from "./metrics.js";
 export * from "./offset-fence.js";
 export * from "./rate-limit.js";
 export * from "./redis.js";
+export * from "./sealed.js";
 export * from "./service.js";
 export * from "./shutdown.js";
 export * from "./topics.js";

@@ -14,6 +14,7 @@ export {
   isolatedServiceEnv,
   makePrincipals,
   type TestPrincipal,
+  testEvidenceKeys,
   uniqueNamespace,
 } from "./service-env.js";
 export { killService, type ServiceProcess, spawnService, stopService, waitReady } from "./service-process.js";

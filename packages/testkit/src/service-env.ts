@@ -32,6 +32,15 @@ export function apiKeysJson(principals: TestPrincipal[]): string {
 }
 
 /**
+ * The evidence keys of every service a test process starts (one random key per process, so a
+ * test can open what its services sealed, e.g. with `createEvidenceSealer(testEvidenceKeys.keys, …)`).
+ */
+export const testEvidenceKeys: { keys: Record<string, Buffer>; keyId: string } = {
+  keys: { test: randomBytes(32) },
+  keyId: "test",
+};
+
+/**
  * Environment for a service under test: its own topic and key prefixes (so parallel test files
  * never see each other's records or state), ephemeral ports on loopback, quiet logs.
  */
@@ -52,6 +61,13 @@ export function isolatedServiceEnv(
     HTTP_PORT: "0",
     LOG_LEVEL: process.env.ARGUS_TEST_LOG_LEVEL ?? "warn",
     SHUTDOWN_TIMEOUT_MS: "10000",
+    // Evidence at rest is sealed in tests as in production (services refuse to start without keys).
+    ARGUS_EVIDENCE_KEYS: JSON.stringify(
+      Object.fromEntries(
+        Object.entries(testEvidenceKeys.keys).map(([id, key]) => [id, key.toString("base64")]),
+      ),
+    ),
+    ARGUS_EVIDENCE_KEY_ID: testEvidenceKeys.keyId,
     ...extra,
   };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "@argus/runtime";
-import { type RunningService, startService } from "@argus/runtime";
+import { evidenceSealerFromConfig, type RunningService, startService } from "@argus/runtime";
 import { AlertActions } from "./adapters/alert-actions.js";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
@@ -21,11 +21,24 @@ export function startAlerter(
   overrides: { logger?: Logger } = {},
 ): Promise<RunningService> {
   const routing = new RoutingConfigSource(config);
+  // No keys and no explicit plaintext mode: refuse to start (a ConfigError naming the variable).
+  const sealer = evidenceSealerFromConfig(config);
   return startService(
     "alerter",
     config,
     async (context) => {
-      const store = new AlertStore(context.redis, context.key, config.ALERTER_RESOLVED_RETENTION_MS);
+      if (!sealer.sealing) {
+        context.logger.warn(
+          "ARGUS_EVIDENCE_PLAINTEXT=true: alert summaries and evidence are stored unsealed",
+        );
+      }
+      const store = new AlertStore(
+        context.redis,
+        context.key,
+        config.ALERTER_RESOLVED_RETENTION_MS,
+        sealer,
+        config.ALERTER_DEAD_LETTER_RETENTION_MS,
+      );
       const silences = new SilenceStore(context.redis, store.silencesKey);
       const group = config.ALERTER_CONSUMER_GROUP;
       const egress = { allow: config.ALERTER_EGRESS_ALLOW };

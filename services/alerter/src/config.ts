@@ -1,4 +1,4 @@
-import { baseConfigShape } from "@argus/runtime";
+import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
@@ -15,6 +15,7 @@ const duration = z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, "must be a duration 
 export const alerterConfigSchema = z
   .object({
     ...baseConfigShape,
+    ...evidenceConfigShape,
     ALERTER_CONSUMER_GROUP: z.string().min(1).default("argus-alerter"),
     /**
      * The routing configuration (YAML: route tree, receivers, inhibition rules, time intervals);
@@ -56,11 +57,18 @@ export const alerterConfigSchema = z
       .min(1_000)
       .default(24 * 3_600_000),
     ALERTER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+    /** How long a resolved alert (with its history and delivery marks) is kept. */
     ALERTER_RESOLVED_RETENTION_MS: z.coerce
       .number()
       .int()
       .min(60_000)
       .default(7 * 24 * 3_600_000),
+    /** How long a dead-lettered notification (its body quotes alerts' evidence) is kept for replay. */
+    ALERTER_DEAD_LETTER_RETENTION_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .default(30 * 24 * 3_600_000),
   })
   .superRefine((config, context) => {
     if (config.ALERTER_CONFIG_FILE) return;

@@ -1,6 +1,7 @@
 import {
   decodeFeedbackEvent,
   decodeInferenceEvent,
+  evidenceSealerFromConfig,
   type Logger,
   type RunningService,
   startService,
@@ -21,6 +22,9 @@ import { scanEventTexts } from "./domain/text-findings.js";
 
 const developmentSalt = "argus-development-salt-not-secret";
 
+/** How often the risky-client indexes are swept of clients whose state expired. */
+const indexSweepMs = 15 * 60_000;
+
 /** Wires the anomaly-detector: inference events → per-event, per-model and per-client detectors → findings and client risk. */
 export function startAnomalyDetector(
   config: AnomalyConfig,
@@ -28,6 +32,8 @@ export function startAnomalyDetector(
 ): Promise<RunningService> {
   const schemas = loadInputSchemas(config.ANOMALY_INPUT_SCHEMAS_FILE);
   const clientPolicy = clientPolicyOf(config);
+  // No keys and no explicit plaintext mode: refuse to start (a ConfigError naming the variable).
+  const sealer = evidenceSealerFromConfig(config);
   return startService(
     "anomaly-detector",
     config,
@@ -38,7 +44,19 @@ export function startAnomalyDetector(
           "ANOMALY_FINGERPRINT_SALT is not set: query fingerprints use a public development salt",
         );
       }
-      const store = new ClientStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS);
+      if (!sealer.sealing) {
+        context.logger.warn("ARGUS_EVIDENCE_PLAINTEXT=true: client risk reasons are stored unsealed");
+      }
+      const store = new ClientStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS, sealer);
+      // Index entries of forgotten clients go too (ListRiskyClients prunes only what it reads).
+      const sweep = setInterval(() => {
+        store.pruneIndexes().then(
+          (removed) => context.logger.debug({ removed }, "risky-client indexes pruned"),
+          (error: Error) => context.logger.warn({ err: error.message }, "risky-client index prune failed"),
+        );
+      }, indexSweepMs);
+      sweep.unref();
+      context.onStop("risky-client index sweep", async () => clearInterval(sweep));
       await context.consume({
         groupId: group,
         topics: [context.topics.inference],
@@ -87,6 +105,7 @@ export function startAnomalyDetector(
             policy: clientPolicy,
             scanEvent: scanEventTexts,
             clock: Date.now,
+            audit: context.audit,
           }),
         ],
       };

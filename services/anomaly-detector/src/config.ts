@@ -1,5 +1,5 @@
 import { FindingKind } from "@argus/proto";
-import { baseConfigShape } from "@argus/runtime";
+import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
 import { z } from "zod";
 import type { ClientPolicy } from "./domain/client-state.js";
 import type { OutlierPolicy } from "./domain/outliers.js";
@@ -10,12 +10,13 @@ const ms = z.coerce.number().int().positive();
 
 export const anomalyConfigSchema = z.object({
   ...baseConfigShape,
+  ...evidenceConfigShape,
   GRPC_PORT: baseConfigShape.GRPC_PORT.default(50053),
   HTTP_PORT: baseConfigShape.HTTP_PORT.default(9466),
   ANOMALY_CONSUMER_GROUP: z.string().min(1).default("argus-anomaly"),
   /** YAML file declaring each model's input schema (see config/models.example.yaml). */
   ANOMALY_INPUT_SCHEMAS_FILE: z.string().min(1, "must name the input schema YAML file"),
-  /** A client's state is forgotten after this much silence. */
+  /** A client's state (risk, reasons and evidence, query fingerprints) is forgotten after this much silence. */
   ANOMALY_CLIENT_TTL_MS: ms.default(24 * 3_600_000),
   ANOMALY_RATE_WINDOW_MS: ms.default(60_000),
   ANOMALY_RATE_MAX_REQUESTS: z.coerce.number().int().min(1).default(600),

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Finding } from "@argus/proto";
+import { createEvidenceSealer, keyspace } from "@argus/runtime";
 import { seededUniform } from "@argus/stats";
 import {
   collectTopic,
@@ -9,12 +10,14 @@ import {
   type ServiceProcess,
   spawnService,
   stopService,
+  testEvidenceKeys,
   testProducer,
   uniqueNamespace,
   waitReady,
 } from "@argus/testkit";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { ClientStore } from "../src/adapters/client-store.js";
 import { encode, type Planned, traffic } from "./traffic.js";
 
 const schemaFile = fileURLToPath(new URL("../config/models.example.yaml", import.meta.url));
@@ -61,9 +64,12 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
     await producer.disconnect();
   }
 
+  /** Client states as the service reads them (risk reasons are sealed at rest, per namespace). */
   async function states(redis: Redis, namespace: string): Promise<Record<string, unknown>> {
-    const values = await redis.mget(clients.map((c) => `${namespace}:anomaly-detector:client:{${c}}`));
-    return Object.fromEntries(clients.map((c, i) => [c, values[i] ? JSON.parse(values[i] as string) : null]));
+    const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
+    const store = new ClientStore(redis, keyspace(namespace, "anomaly-detector"), 60_000, sealer);
+    const values = await store.clients(clients);
+    return Object.fromEntries(clients.map((c, i) => [c, values[i] ?? null]));
   }
 
   async function applied(redis: Redis, namespace: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { type AuditLog, type GuardedCommand, grpcError, runGuarded } from "@argus/runtime";
 import { status } from "@grpc/grpc-js";
 import {
@@ -10,8 +10,10 @@ import {
 } from "../domain/alert.js";
 import { groupsFor } from "../domain/grouping.js";
 import { integrationName, type Notification } from "../domain/notification.js";
+import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
-import type { AlertStore } from "./alert-store.js";
+import type { AlertStore, StoredAlert } from "./alert-store.js";
+import { releaseLease } from "./outbox-commands.js";
 import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
 import { enableReceiver } from "./receiver-state.js";
 import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";
@@ -24,6 +26,17 @@ end
 return 0`;
 
 const notFound = (what: string) => grpcError(status.NOT_FOUND, what);
+
+/** What an erased client's evidence is replaced with in an alert about a model that stays. */
+export const redactedSummary = "(redacted: the client this evidence came from was erased)";
+
+/** What EraseClient removed and redacted. */
+export interface ClientErasure {
+  keysRemoved: number;
+  alertsRemoved: number;
+  alertsRedacted: number;
+  notificationsRemoved: number;
+}
 
 /**
  * What on-call can do to alerts and the outbox, with who did it recorded. Every lookup is scoped to
@@ -124,7 +137,7 @@ export class AlertActions {
       const written = await runGuarded(this.store.redis, {
         key: this.store.alertKey(resolved.fingerprint),
         expected: current.raw,
-        next: JSON.stringify(resolved),
+        next: this.store.serializeAlert(resolved),
         commands: [
           ...this.store.saveAlertCommands(resolved).filter(([verb]) => verb !== "SET"),
           ...this.store.historyCommands(resolved.fingerprint, {
@@ -295,6 +308,237 @@ export class AlertActions {
     this.wake.groups();
     return loaded;
   }
+
+  /**
+   * Erases a client of `tenant` (GDPR Art. 17): alerts about it (their labels name it) go, with their
+   * acknowledgement, history, group memberships and the notifications that speak of them (pending or
+   * dead-lettered, unsent: a notification about several alerts goes as a whole); an alert about a
+   * model whose summary and evidence came from the client stays, with both redacted. Every write is
+   * a compare-and-set against what was read (or under the group's or queue's lease), so a concurrent
+   * finding, flush or delivery is never overwritten. Recorded in the audit log by the client's digest.
+   */
+  async eraseClient(tenant: string, actor: string, clientId: string): Promise<ClientErasure> {
+    const about = (alert: StoredAlert) => alert.labels?.client === clientId;
+    const from = (alert: StoredAlert) => alert.clientId === clientId || alert.evidence?.client === clientId;
+    const found = await this.store.findStoredAlerts(tenant, (alert) => about(alert) || from(alert));
+    const erasure: ClientErasure = {
+      keysRemoved: 0,
+      alertsRemoved: 0,
+      alertsRedacted: 0,
+      notificationsRemoved: 0,
+    };
+    const removed: StoredAlert[] = [];
+    for (const { raw, stored } of found) {
+      if (about(stored)) {
+        erasure.keysRemoved += await this.removeAlert(stored.fingerprint, raw);
+        erasure.alertsRemoved++;
+        removed.push(stored);
+      } else if (await this.redactAlert(stored.fingerprint, raw, clientId)) {
+        erasure.alertsRedacted++;
+      }
+    }
+    if (removed.length > 0) {
+      const fingerprints = new Set(removed.map((alert) => alert.fingerprint));
+      erasure.keysRemoved += await this.removeFromGroups(removed, fingerprints);
+      erasure.notificationsRemoved = await this.removeNotifications(tenant, fingerprints);
+      erasure.keysRemoved += erasure.notificationsRemoved;
+      this.wake.outbox();
+    }
+    await this.record(actor, tenant, "alerter.erase_client", `client-sha256:${digest(clientId)}`, {
+      keys_removed: String(erasure.keysRemoved),
+      alerts_removed: String(erasure.alertsRemoved),
+      alerts_redacted: String(erasure.alertsRedacted),
+      notifications_removed: String(erasure.notificationsRemoved),
+    });
+    return erasure;
+  }
+
+  /** Deletes an alert with its acknowledgement and history; returns the number of keys deleted. */
+  private async removeAlert(fingerprint: string, raw: string): Promise<number> {
+    const { store } = this;
+    const key = store.alertKey(fingerprint);
+    let current: string | null = raw;
+    for (let attempt = 0; current !== null; attempt++) {
+      const [ack, history] = await Promise.all([
+        store.redis.exists(store.ackKey(fingerprint)),
+        store.redis.exists(store.historyKey(fingerprint)),
+      ]);
+      const written = await runGuarded(store.redis, {
+        key,
+        expected: current,
+        commands: [
+          ["DEL", store.ackKey(fingerprint)],
+          ["DEL", store.historyKey(fingerprint)],
+          ["ZREM", store.indexKey, fingerprint],
+          ["ZREM", store.firingKey, fingerprint],
+          ["DEL", key],
+        ],
+      });
+      if (written) return 1 + ack + history;
+      // A finding changed the alert meanwhile: it is still about the client; delete what is there now.
+      if (attempt >= 10) throw new Error(`alert ${fingerprint} kept changing while erasing it`);
+      current = await store.redis.get(key);
+    }
+    return 0;
+  }
+
+  /** Replaces summary and evidence that came from the client; false when they no longer do. */
+  private async redactAlert(fingerprint: string, raw: string, clientId: string): Promise<boolean> {
+    const { store } = this;
+    let current: string | null = raw;
+    for (let attempt = 0; current !== null; attempt++) {
+      const alert = store.parseAlert(fingerprint, current);
+      if (alert.clientId !== clientId && alert.evidence.client !== clientId) return false;
+      const { clientId: _client, ...rest } = alert;
+      const redacted: AlertRecord = { ...rest, summary: redactedSummary, evidence: {} };
+      const written = await runGuarded(store.redis, {
+        key: store.alertKey(fingerprint),
+        expected: current,
+        next: store.serializeAlert(redacted),
+        // Rewriting the key drops its expiry: a resolved alert gets its retention back.
+        commands: store.saveAlertCommands(redacted).filter(([verb]) => verb !== "SET"),
+      });
+      if (written) return true;
+      if (attempt >= 10) throw new Error(`alert ${fingerprint} kept changing while redacting it`);
+      current = await store.redis.get(store.alertKey(fingerprint));
+    }
+    return false;
+  }
+
+  /**
+   * Takes the alerts out of every group that holds them (and out of the groups' notification logs),
+   * under each group's lease; a group left empty ends. Returns the number of keys deleted.
+   */
+  private async removeFromGroups(alerts: StoredAlert[], fingerprints: Set<string>): Promise<number> {
+    const { store } = this;
+    const gids = new Set(alerts.flatMap((alert) => groupsFor(this.routing.current, alert).map((g) => g.gid)));
+    const fps = [...fingerprints];
+    const live = await store.redis.zrange(store.groupsDueKey, 0, -1);
+    const pipeline = store.redis.pipeline();
+    for (const gid of live) pipeline.smismember(store.groupAlertsKey(gid), ...fps);
+    const replies = (await pipeline.exec()) ?? [];
+    live.forEach((gid, index) => {
+      const [error, flags] = replies[index] ?? [null, []];
+      if (error) throw error;
+      if ((flags as number[]).some((flag) => flag === 1)) gids.add(gid);
+    });
+    let keysRemoved = 0;
+    for (const gid of gids) {
+      keysRemoved += await this.underLease(store.groupLeaseKey(gid), 35_000, async () => {
+        const [members, log, exists] = await Promise.all([
+          store.redis.smembers(store.groupAlertsKey(gid)),
+          store.redis.hgetall(store.notificationLogKey(gid)),
+          store.redis.exists(store.groupKey(gid), store.groupAlertsKey(gid)),
+        ]);
+        const entries = new Map(
+          Object.entries(log).map(([field, value]) => [field, JSON.parse(value) as NotificationLogEntry]),
+        );
+        const scrubbed = new Map(
+          [...entries].map(([field, entry]) => [
+            field,
+            {
+              ...entry,
+              firing: entry.firing.filter((fp) => !fingerprints.has(fp)),
+              resolved: entry.resolved.filter((fp) => !fingerprints.has(fp)),
+            },
+          ]),
+        );
+        const leaving = members.filter((fp) => fingerprints.has(fp));
+        if (leaving.length > 0 && leaving.length === members.length)
+          return { commands: store.endGroupCommands(gid, scrubbed), keys: exists };
+        const commands: GuardedCommand[] = [];
+        if (leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...leaving]);
+        for (const [field, entry] of scrubbed) {
+          const before = entries.get(field) as NotificationLogEntry;
+          if (
+            entry.firing.length !== before.firing.length ||
+            entry.resolved.length !== before.resolved.length
+          )
+            commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(entry)]);
+        }
+        return { commands, keys: 0 };
+      });
+    }
+    return keysRemoved;
+  }
+
+  /**
+   * Removes the tenant's outbox items (pending or dead-lettered) that speak of any of `fingerprints`,
+   * under their queue's lease (never while one is being sent); the next of its queue becomes due.
+   */
+  private async removeNotifications(tenant: string, fingerprints: Set<string>): Promise<number> {
+    const { store } = this;
+    const ids: string[] = [];
+    const prefix = store.itemKey("");
+    let cursor = "0";
+    do {
+      const [next, keys] = await store.redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const values = await store.redis.mget(keys);
+      values.forEach((value) => {
+        if (value === null) return;
+        const item = JSON.parse(value) as Notification;
+        if (item.tenant === tenant && item.fingerprints.some((fp) => fingerprints.has(fp))) ids.push(item.id);
+      });
+    } while (cursor !== "0");
+    let removed = 0;
+    // A send holds the queue at most twice the webhook timeout and 5 s (see the dispatcher).
+    const wait = this.http.timeoutMs * 2 + 6_000;
+    for (const id of [...new Set(ids)]) {
+      const raw = await store.redis.get(store.itemKey(id));
+      if (raw === null) continue; // delivered meanwhile
+      const { queue } = JSON.parse(raw) as Notification;
+      removed += await this.underLease(store.queueLeaseKey(queue), wait, async () => {
+        const [exists, head] = await Promise.all([
+          store.redis.exists(store.itemKey(id)),
+          store.redis.zrange(store.queueKey(queue), 0, 1),
+        ]);
+        const commands: GuardedCommand[] = [
+          ["DEL", store.itemKey(id)],
+          ["ZREM", store.queueKey(queue), id],
+          ["ZREM", store.dueKey, id],
+          ["ZREM", store.deadKey, id],
+        ];
+        // Only a queue's head is sent: when the head goes, the next one must become due.
+        if (head[0] === id && head[1] !== undefined)
+          commands.push(["ZADD", store.dueKey, "NX", Date.now(), head[1]]);
+        return { commands, keys: exists };
+      });
+    }
+    return removed;
+  }
+
+  /**
+   * Runs `plan` while holding `lease` (waiting up to `waitMs` for its holder) and applies its
+   * commands guarded by the lease; returns the plan's key count once written.
+   */
+  private async underLease(
+    lease: string,
+    waitMs: number,
+    plan: () => Promise<{ commands: GuardedCommand[]; keys: number }>,
+  ): Promise<number> {
+    const { redis } = this.store;
+    const owner = randomUUID();
+    const deadline = Date.now() + waitMs;
+    while ((await redis.set(lease, owner, "PX", 30_000, "NX")) !== "OK") {
+      if (Date.now() > deadline) throw grpcError(status.UNAVAILABLE, "busy; erasure not finished, try again");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    try {
+      const { commands, keys } = await plan();
+      if (commands.length === 0) return 0;
+      const written = await runGuarded(redis, { key: lease, expected: owner, commands });
+      if (!written) throw grpcError(status.UNAVAILABLE, "lease lost; erasure not finished, try again");
+      return keys;
+    } finally {
+      await releaseLease(redis, lease, owner);
+    }
+  }
+}
+
+function digest(clientId: string): string {
+  return createHash("sha256").update(clientId, "utf8").digest("hex");
 }
 
 function testAlert(tenant: string, now: Date): AlertRecord {

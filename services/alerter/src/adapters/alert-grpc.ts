@@ -47,6 +47,7 @@ export const alertServiceRoles = {
   replayDeadLetter: "operator",
   testReceiver: "operator",
   reloadConfig: "admin",
+  eraseClient: "admin",
 } as const;
 
 export interface AlertServiceDeps {
@@ -183,6 +184,11 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
     reloadConfig: unary("configuration", async (_call, who) => {
       const loaded = await actions.reload(who.actor, who.tenant);
       return { configHash: loaded.hash, routes: loaded.routes, receivers: loaded.config.receivers.size };
+    }),
+    eraseClient: unary("alert store", async (call, who) => {
+      const clientId = call.request.clientId;
+      if (!clientId || clientId.length > 256) throw invalidArgument("client_id must be 1-256 characters");
+      return actions.eraseClient(who.tenant, who.actor, clientId);
     }),
   };
 

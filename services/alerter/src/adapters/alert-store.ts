@@ -1,9 +1,20 @@
-import type { GuardedCommand, Redis } from "@argus/runtime";
+import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
 import type { GroupRef } from "../domain/grouping.js";
+import type { NotificationLogEntry } from "../domain/notification-log.js";
 
 const seenTtlMs = 7 * 24 * 3_600_000;
 const historyLength = 100;
+
+/** How long an ended group's notification log (and so its notification numbering) is kept. */
+const notificationLogRetentionMs = 30 * 24 * 3_600_000;
+
+/** The fields of an alert that quote findings (matched text, observed values): sealed at rest. */
+const sealedAlertFields = ["summary", "evidence"] as const;
+
+/** An alert as its key holds it: summary and evidence in `sealed` unless sealing is off. */
+export type StoredAlert = Omit<AlertRecord, "summary" | "evidence"> &
+  Partial<Pick<AlertRecord, "summary" | "evidence">> & { sealed?: string };
 
 /** One line of an alert's history: who did what, when (findings, hands, notifications). */
 export interface AlertEventRecord {
@@ -19,13 +30,31 @@ export interface AlertEventRecord {
 /**
  * Where the alerter's state lives in Redis and how it is read. Writes are returned as commands so
  * that callers apply them together with their guard (an offset fence or a lease), atomically.
+ *
+ * An alert's summary and evidence, and the detail of its history lines, are sealed at rest (see
+ * runtime's sealed.ts) with their Redis key as context; they are opened here, on every read.
  */
 export class AlertStore {
   constructor(
     readonly redis: Redis,
     readonly key: (...parts: string[]) => string,
     private readonly resolvedRetentionMs: number,
+    private readonly sealer: EvidenceSealer,
+    /** How long a dead-lettered notification is kept for ListDeadLetters and replay. */
+    readonly deadLetterRetentionMs: number = resolvedRetentionMs,
   ) {}
+
+  /** An alert as stored (summary and evidence sealed): what its key holds, and what guards compare. */
+  serializeAlert(alert: AlertRecord): string {
+    return JSON.stringify(
+      sealFields(this.sealer, this.alertKey(alert.fingerprint), alert, sealedAlertFields),
+    );
+  }
+
+  /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */
+  parseAlert(fingerprint: string, raw: string): AlertRecord {
+    return openFields<AlertRecord>(this.sealer, this.alertKey(fingerprint), JSON.parse(raw));
+  }
 
   alertKey = (fingerprint: string) => this.key("alert", fingerprint);
   ackKey = (fingerprint: string) => this.key("ack", fingerprint);
@@ -73,8 +102,8 @@ export class AlertStore {
     replies.forEach(([error, value], index) => {
       if (error) throw error;
       if (index < fingerprints.length) {
-        if (typeof value === "string")
-          alerts.set(fingerprints[index] as string, JSON.parse(value) as AlertRecord);
+        const fingerprint = fingerprints[index] as string;
+        if (typeof value === "string") alerts.set(fingerprint, this.parseAlert(fingerprint, value));
       } else if (value === 1) {
         seen.add(findingIds[index - fingerprints.length] as string);
       }
@@ -84,13 +113,20 @@ export class AlertStore {
 
   async getAlert(fingerprint: string): Promise<{ raw: string; alert: AlertRecord } | null> {
     const raw = await this.redis.get(this.alertKey(fingerprint));
-    return raw === null ? null : { raw, alert: JSON.parse(raw) as AlertRecord };
+    return raw === null ? null : { raw, alert: this.parseAlert(fingerprint, raw) };
   }
 
   async getAlerts(fingerprints: readonly string[]): Promise<AlertRecord[]> {
     if (fingerprints.length === 0) return [];
     const values = await this.redis.mget(fingerprints.map(this.alertKey));
-    return values.filter((value): value is string => value !== null).map((value) => JSON.parse(value));
+    return this.parsePresent(fingerprints, values);
+  }
+
+  /** The alerts of `values` (MGET of `fingerprints`' keys) that exist, opened. */
+  private parsePresent(fingerprints: readonly string[], values: (string | null)[]): AlertRecord[] {
+    return values.flatMap((value, index) =>
+      value === null ? [] : [this.parseAlert(fingerprints[index] as string, value)],
+    );
   }
 
   async getAcks(fingerprints: readonly string[]): Promise<Map<string, Acknowledgement>> {
@@ -104,14 +140,15 @@ export class AlertStore {
   }
 
   async history(fingerprint: string): Promise<AlertEventRecord[]> {
-    const values = await this.redis.lrange(this.historyKey(fingerprint), 0, historyLength - 1);
-    return values.map((value) => JSON.parse(value));
+    const key = this.historyKey(fingerprint);
+    const values = await this.redis.lrange(key, 0, historyLength - 1);
+    return values.map((value) => openFields<AlertEventRecord>(this.sealer, key, JSON.parse(value)));
   }
 
   saveAlertCommands(alert: AlertRecord): GuardedCommand[] {
     const key = this.alertKey(alert.fingerprint);
     const commands: GuardedCommand[] = [
-      ["SET", key, JSON.stringify(alert)],
+      ["SET", key, this.serializeAlert(alert)],
       ["ZADD", this.indexKey, Date.parse(alert.updatedAt), alert.fingerprint],
     ];
     // Resolved alerts are kept for a while for on-call's history, then expire; firing ones stay.
@@ -124,10 +161,13 @@ export class AlertStore {
     return commands;
   }
 
+  /** Appends to an alert's history; the detail (a finding's summary, a note) is sealed. */
   historyCommands(fingerprint: string, event: AlertEventRecord): GuardedCommand[] {
     const key = this.historyKey(fingerprint);
+    const stored =
+      event.detail === undefined ? event : sealFields(this.sealer, key, event, ["detail"] as const);
     return [
-      ["LPUSH", key, JSON.stringify(event)],
+      ["LPUSH", key, JSON.stringify(stored)],
       ["LTRIM", key, 0, historyLength - 1],
       ["PEXPIRE", key, this.resolvedRetentionMs],
     ];
@@ -171,11 +211,55 @@ export class AlertStore {
     const values = await this.redis.mget(fingerprints.map(this.alertKey));
     const stale = fingerprints.filter((_, index) => values[index] === null);
     if (stale.length > 0) await this.redis.zrem(this.indexKey, ...stale);
-    return values.filter((value): value is string => value !== null).map((value) => JSON.parse(value));
+    return this.parsePresent(fingerprints, values);
   }
 
   /** Firing alerts (most recently updated first), at most `limit`. */
   async firingAlerts(limit: number): Promise<AlertRecord[]> {
     return this.getAlerts(await this.redis.zrevrange(this.firingKey, 0, limit - 1));
+  }
+
+  /**
+   * Ends a group. Its notification numbers outlive it for a while, so a group that comes back never
+   * reuses a `webhook-id` a receiver has seen; what was notified is forgotten, so it comes back as new.
+   * (Used by the group flusher, and by erasure for a group whose alerts all went.)
+   */
+  endGroupCommands(gid: string, entries: Map<string, NotificationLogEntry>): GuardedCommand[] {
+    const numbering: GuardedCommand[] = [...entries].map(([field, entry]) => [
+      "HSET",
+      this.notificationLogKey(gid),
+      field,
+      JSON.stringify({ ...entry, firing: [], resolved: [], acknowledged: false }),
+    ]);
+    return [
+      ["DEL", this.groupKey(gid)],
+      ["DEL", this.groupAlertsKey(gid)],
+      ...numbering,
+      ["PEXPIRE", this.notificationLogKey(gid), notificationLogRetentionMs],
+      ["ZREM", this.groupsDueKey, gid],
+    ];
+  }
+
+  /**
+   * The stored alerts of `tenant` that `match` picks, as stored (sealed fields not opened): the whole
+   * recency index is read, page by page, before anything is returned. For decisions on labels,
+   * tenant or client only (erasure).
+   */
+  async findStoredAlerts(
+    tenant: string,
+    match: (stored: StoredAlert) => boolean,
+    pageSize = 500,
+  ): Promise<{ raw: string; stored: StoredAlert }[]> {
+    const found: { raw: string; stored: StoredAlert }[] = [];
+    for (let offset = 0; ; offset += pageSize) {
+      const fingerprints = await this.redis.zrange(this.indexKey, offset, offset + pageSize - 1);
+      if (fingerprints.length === 0) return found;
+      for (const raw of await this.redis.mget(fingerprints.map(this.alertKey))) {
+        if (raw === null) continue;
+        const stored = JSON.parse(raw) as StoredAlert;
+        if (stored.tenant === tenant && match(stored)) found.push({ raw, stored });
+      }
+      if (fingerprints.length < pageSize) return found;
+    }
   }
 }

@@ -22,9 +22,6 @@ import { enqueueCommands, releaseLease } from "./outbox-commands.js";
 import { PollingWorker } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
 
-/** How long an ended group's notification log (and so its notification numbering) is kept. */
-const notificationLogRetentionMs = 30 * 24 * 3_600_000;
-
 /** Most firing alerts considered as inhibition sources in one flush. */
 const inhibitionSourceLimit = 5_000;
 
@@ -88,7 +85,7 @@ export class GroupFlusher extends PollingWorker {
       const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
       if (!route || meta.groupKey === undefined) {
         // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
-        const commands = this.deleteGroup(gid, parseLog(log));
+        const commands = store.endGroupCommands(gid, parseLog(log));
         await runGuarded(store.redis, { key: lease, expected: this.owner, commands });
         return 0;
       }
@@ -192,7 +189,7 @@ export class GroupFlusher extends PollingWorker {
       ...members.filter((fingerprint) => !present.has(fingerprint)),
     ];
     if (leaving.length === members.length)
-      return { commands: [...commands, ...this.deleteGroup(gid, entries)], queued };
+      return { commands: [...commands, ...this.deps.store.endGroupCommands(gid, entries)], queued };
     if (leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...leaving]);
     const nextAt = now.getTime() + route.groupIntervalMs;
     commands.push(["HSET", store.groupKey(gid), "regularAt", nextAt, "flushedAt", now.getTime()]);
@@ -220,27 +217,6 @@ export class GroupFlusher extends PollingWorker {
         (config.inhibitRules.length === 0 ||
           inhibitingAlert(config.inhibitRules, alert, sources) === undefined),
     );
-  }
-
-  /**
-   * Ends a group. Its notification numbers outlive it for a while, so a group that comes back never
-   * reuses a `webhook-id` a receiver has seen; what was notified is forgotten, so it comes back as new.
-   */
-  private deleteGroup(gid: string, entries: Map<string, NotificationLogEntry>): GuardedCommand[] {
-    const { store } = this.deps;
-    const numbering: GuardedCommand[] = [...entries].map(([index, entry]) => [
-      "HSET",
-      store.notificationLogKey(gid),
-      index,
-      JSON.stringify({ ...entry, firing: [], resolved: [], acknowledged: false }),
-    ]);
-    return [
-      ["DEL", store.groupKey(gid)],
-      ["DEL", store.groupAlertsKey(gid)],
-      ...numbering,
-      ["PEXPIRE", store.notificationLogKey(gid), notificationLogRetentionMs],
-      ["ZREM", store.groupsDueKey, gid],
-    ];
   }
 
   /** A span for the flush, child of the last finding that changed the group. */

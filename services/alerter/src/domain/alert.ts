@@ -10,6 +10,11 @@ export interface AlertRecord {
   labels: Record<string, string>;
   summary: string;
   evidence: Record<string, string>;
+  /**
+   * The client (pseudonymized, a finding's `subject.client_id`) whose finding gave `summary` and
+   * `evidence`; absent when that finding was about no client. What EraseClient looks for.
+   */
+  clientId?: string;
   state: "firing" | "resolved";
   startsAt: string;
   updatedAt: string;
@@ -95,7 +100,7 @@ export function applyFinding(
     // Routing on the label must agree with the alert: a warning finding must not relabel a critical alert.
     if (labels.severity !== undefined) labels.severity = severityName(severity);
     return {
-      alert: {
+      alert: withClientOf(finding, {
         ...current,
         severity,
         summary: finding.summary,
@@ -104,7 +109,7 @@ export function applyFinding(
         updatedAt: latest(current.updatedAt, at),
         findingCount: current.findingCount + 1,
         lastFindingId: finding.findingId,
-      },
+      }),
       transition: null,
     };
   }
@@ -115,7 +120,7 @@ export function applyFinding(
     ...previous
   } = current ?? ({} as Partial<AlertRecord>);
   return {
-    alert: {
+    alert: withClientOf(finding, {
       ...previous,
       fingerprint: finding.fingerprint,
       tenant: finding.tenant,
@@ -131,9 +136,16 @@ export function applyFinding(
       findingCount: 1,
       lastFindingId: finding.findingId,
       notificationSeq: (current?.notificationSeq ?? 0) + 1,
-    },
+    }),
     transition: "firing",
   };
+}
+
+/** `alert` with the client of `finding`, whose summary and evidence it now carries (or none). */
+function withClientOf(finding: Finding, alert: AlertRecord): AlertRecord {
+  const { clientId: _previous, ...rest } = alert;
+  const clientId = finding.subject?.clientId ?? "";
+  return clientId === "" ? rest : { ...rest, clientId };
 }
 
 function latest(a: string, b: string): string {

@@ -1,6 +1,8 @@
 import {
   AnomalyServiceService,
   type ClientRisk,
+  type EraseClientRequest,
+  type EraseClientResponse,
   type Finding,
   type GetClientRiskRequest,
   type GetClientRiskResponse,
@@ -12,18 +14,25 @@ import {
   Severity,
   Verdict,
 } from "@argus/proto";
-import { type GrpcServiceRegistration, invalidArgument, principalOf, respondUnary } from "@argus/runtime";
+import {
+  type AuditLog,
+  type GrpcServiceRegistration,
+  invalidArgument,
+  principalOf,
+  respondUnary,
+} from "@argus/runtime";
 import type { handleUnaryCall } from "@grpc/grpc-js";
 import type { ClientPolicy, ClientState } from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
 import { riskNow } from "../domain/risk.js";
-import type { ClientStore } from "./client-store.js";
+import { type ClientStore, clientDigest } from "./client-store.js";
 
-/** Reading risk is for viewers; screening is for the inference path (ingest). */
+/** Reading risk is for viewers; screening is for the inference path (ingest); erasure for admins. */
 export const anomalyServiceRoles = {
   getClientRisk: "viewer",
   listRiskyClients: "viewer",
   screenInput: "ingest",
+  eraseClient: "admin",
 } as const;
 
 const maxIdLength = 256;
@@ -35,6 +44,7 @@ interface Deps {
   policy: ClientPolicy;
   scanEvent?: (event: InferenceEvent, observedAt: Date) => Finding[];
   clock: () => number;
+  audit: AuditLog;
 }
 
 export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration {
@@ -84,10 +94,14 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
       const candidates = await store.riskiest(index, wanted * 2);
       const states = await store.clients(candidates);
       const risks = candidates.map((clientId, i) => riskOf(clientId, states[i], tenant));
-      // Forgotten or fully decayed clients leave the index as they are met.
+      // Forgotten or fully decayed clients leave the index as they are met. Decided on the client's
+      // own risk, not on what this caller may see: another tenant's call must not drop them.
       await store.dropFromIndex(
         index,
-        candidates.filter((_, i) => states[i] === undefined || (risks[i]?.score ?? 0) < 0.001),
+        candidates.filter((_, i) => {
+          const state = states[i];
+          return state === undefined || riskNow(state.risk, clock(), policy.risk) < 0.001;
+        }),
       );
       return {
         clients: risks
@@ -137,10 +151,32 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
     });
   };
 
+  const eraseClient: handleUnaryCall<EraseClientRequest, EraseClientResponse> = (call, callback) => {
+    respondUnary(callback, "anomaly store", async () => {
+      const { clientId } = call.request;
+      if (!clientId || clientId.length > maxIdLength)
+        throw invalidArgument(`client_id must be 1-${maxIdLength} characters`);
+      const principal = principalOf(call);
+      const erased = await store.erase(clientId, principal.tenant);
+      // The audit log is kept (hash chain): it names the client by digest, never by its id.
+      await deps.audit.append({
+        actor: principal.id,
+        tenant: principal.tenant,
+        action: "anomaly.erase_client",
+        target: `client-sha256:${clientDigest(clientId)}`,
+        detail: {
+          keys_removed: String(erased.keysRemoved),
+          entries_removed: String(erased.entriesRemoved),
+        },
+      });
+      return { keysRemoved: erased.keysRemoved, entriesRemoved: erased.entriesRemoved };
+    });
+  };
+
   return {
     name: "argus.v1.AnomalyService",
     definition: AnomalyServiceService,
-    implementation: { getClientRisk, listRiskyClients, screenInput },
+    implementation: { getClientRisk, listRiskyClients, screenInput, eraseClient },
     methodRoles: anomalyServiceRoles,
   };
 }

@@ -1,6 +1,6 @@
 import type { Finding, InferenceEvent } from "@argus/proto";
 import {
-  applyFenced,
+  applyFencedWith,
   type FencedCommand,
   inSpan,
   type OffsetFence,
@@ -31,7 +31,8 @@ import {
 } from "../domain/outliers.js";
 import { observeResources, type ResourceBaseline, type ResourcePolicy } from "../domain/resources.js";
 import { riskNow } from "../domain/risk.js";
-import type { ClientStore } from "./client-store.js";
+import { type ClientStore, clientDigest } from "./client-store.js";
+import { type ClientWrites, writeFencedClients } from "./fenced-client-write.js";
 
 export interface InferenceHandlerDeps {
   schemas: ModelSchemas;
@@ -59,15 +60,24 @@ export interface InferenceHandlerDeps {
  * (one per partition, so one consumer owns each) and per-client ones (rate, resources, risk). All
  * state is read in one round trip and written in one fenced script with the offset; findings are
  * published before that write, with ids derived from the record, so a replay republishes the same
- * ids (ignored by the alerter) instead of losing them.
+ * ids (ignored by the alerter) instead of losing them. A client erased (EraseClient) after the batch
+ * read it is not written back (see fenced-client-write.ts).
  */
 export function createInferenceHandler(
   deps: InferenceHandlerDeps,
 ): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
   const { store } = deps;
   return async (batch) => {
-    await applyFenced(deps.fence, batch, async (records) => {
-      if (records.length === 0) return [];
+    const write = (expected: bigint | null, shared: FencedCommand[], clients: ClientWrites[]) =>
+      writeFencedClients(store.redis, {
+        fenceKey: deps.fence.keyFor(batch.topic, batch.partition),
+        expected: expected === null ? "" : expected.toString(),
+        next: batch.lastOffset,
+        shared,
+        clients,
+      });
+    await applyFencedWith(deps.fence, batch, async (records, expected) => {
+      if (records.length === 0) return write(expected, [], []);
       const clientIds = [
         ...new Set(records.map((record) => record.value.clientId).filter((id) => id !== "")),
       ];
@@ -77,7 +87,7 @@ export function createInferenceHandler(
       const outlierKeys = [
         ...new Set(records.map((record) => store.outliersKey(record.value.modelId, batch.partition))),
       ];
-      const [{ clients, resources }, outlierModels] = await Promise.all([
+      const [{ clients, marks, resources }, outlierModels] = await Promise.all([
         store.load(clientIds, resourceKeys),
         store.outlierModels(outlierKeys),
       ]);
@@ -137,7 +147,7 @@ export function createInferenceHandler(
             afterRequest = queried.state;
             signals.push(...queried.signals);
             if (queried.w !== undefined && delta === undefined) {
-              tracker.recordPradaW(event.clientId, queried.w, (values) =>
+              tracker.recordPradaW(clientDigest(event.clientId), queried.w, (values) =>
                 calibrateDelta(values, pradaCalibrationFpr),
               );
             }
@@ -171,20 +181,21 @@ export function createInferenceHandler(
         commands.push(store.saveResourcesCommand(key, baseline));
       for (const [key, tracker] of trackers) commands.push(["SET", key, JSON.stringify(tracker.toJSON())]);
       const now = Date.now();
-      for (const [clientId, { state, modelId, tenant }] of touchedClients) {
-        commands.push(...store.saveClientCommands(clientId, state));
-        if (state.risk.score > 0) {
-          commands.push(
-            ...store.indexRiskCommands(
-              clientId,
-              modelId,
-              tenant,
-              riskNow(state.risk, Math.max(now, state.risk.updatedAtMs), deps.clientPolicy.risk),
-            ),
-          );
-        }
-      }
-      return commands;
+      const clientWrites = [...touchedClients].map(([clientId, { state, modelId, tenant }]) =>
+        store.clientWrites(
+          clientId,
+          marks.get(clientId) ?? "",
+          state,
+          state.risk.score > 0
+            ? {
+                modelId,
+                tenant,
+                score: riskNow(state.risk, Math.max(now, state.risk.updatedAtMs), deps.clientPolicy.risk),
+              }
+            : undefined,
+        ),
+      );
+      return write(expected, commands, clientWrites);
     });
   };
 }

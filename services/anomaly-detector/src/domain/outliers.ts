@@ -26,7 +26,10 @@ export interface OutlierModel {
   categories: Record<string, string[]>;
   scores?: DDSketchJSON;
   threshold?: number;
-  /** Lowest PRADA W of each calibrating client so far (bounded to the calibration clients). */
+  /**
+   * Lowest PRADA W of each calibrating client so far (bounded to the calibration clients), by the
+   * client's digest (never its id); dropped once δ is calibrated.
+   */
   pradaMinW?: Record<string, number>;
   /** W values seen while calibrating. */
   pradaEmissions?: number;
@@ -151,24 +154,25 @@ export class OutlierTracker {
    * value is what δ must stay under, so the calibration keeps each client's minimum and waits for
    * many tests (40 per calibrating client) before it fixes δ just below the chosen quantile.
    */
-  recordPradaW(clientId: string, w: number, calibrate: (values: number[]) => number): void {
+  recordPradaW(client: string, w: number, calibrate: (values: number[]) => number): void {
     if (this.model.pradaDelta !== undefined) return;
     const minimums = { ...(this.model.pradaMinW ?? {}) };
-    const known = minimums[clientId];
+    const known = minimums[client];
     if (known === undefined && Object.keys(minimums).length >= this.policy.pradaCalibrationClients) return;
-    minimums[clientId] = Math.min(known ?? w, w);
+    minimums[client] = Math.min(known ?? w, w);
     const emissions = (this.model.pradaEmissions ?? 0) + 1;
     const values = Object.values(minimums);
     const ready =
       values.length >= this.policy.pradaCalibrationClients &&
       emissions >= 40 * this.policy.pradaCalibrationClients;
     // The minimums are of streams still running: a margin of 0.03 absorbs their later dips.
-    this.model = {
-      ...this.model,
-      pradaMinW: minimums,
-      pradaEmissions: emissions,
-      ...(ready ? { pradaDelta: calibrate(values) - 0.03 } : {}),
-    };
+    if (ready) {
+      // Calibrated: the per-client minimums have served their purpose and are not kept.
+      const { pradaMinW: _minimums, ...model } = this.model;
+      this.model = { ...model, pradaEmissions: emissions, pradaDelta: calibrate(values) - 0.03 };
+    } else {
+      this.model = { ...this.model, pradaMinW: minimums, pradaEmissions: emissions };
+    }
   }
 
   get pradaDelta(): number | undefined {
