@@ -15,7 +15,7 @@ import {
   type TestReceiverRequest,
   type TestReceiverResponse,
 } from "@argus/proto";
-import { createLogger, createRedis, type Redis } from "@argus/runtime";
+import { createEvidenceSealer, createLogger, createRedis, openFields, type Redis } from "@argus/runtime";
 import {
   freePorts,
   isolatedServiceEnv,
@@ -25,6 +25,7 @@ import {
   spawnService,
   startWebhookReceiver,
   stopService,
+  testEvidenceKeys,
   testProducer,
   uniqueNamespace,
   type WebhookReceiver,
@@ -344,12 +345,18 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
       const item = JSON.parse(stored as string) as {
         id: string;
         attempts: number;
-        body: string;
+        body?: string;
+        sealed: string;
         queue: string;
       };
       expect(item.id).toBe(hung.id);
       expect(item.attempts).toBe(0);
-      expect(JSON.parse(item.body)).toEqual(hung.body);
+      // The body quotes evidence: at rest it is sealed (AES-256-GCM, bound to this item's key).
+      expect(item.body).toBeUndefined();
+      expect(item.sealed).toMatch(/^v1\./);
+      const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
+      const opened = openFields<{ body: string }>(sealer, key("item", hung.id), item);
+      expect(JSON.parse(opened.body)).toEqual(hung.body);
       expect(await redis.zscore(key("due"), hung.id)).not.toBeNull();
       expect(await redis.zrange(key("queue", item.queue), 0, -1)).toEqual([hung.id]);
 

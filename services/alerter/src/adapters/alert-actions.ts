@@ -184,7 +184,7 @@ export class AlertActions {
   /** Back into its queue at its place (same id, same sequence), with a fresh retry budget. */
   async replay(tenant: string, actor: string, id: string): Promise<Notification> {
     const raw = await this.store.redis.get(this.store.itemKey(id));
-    const item = raw === null ? null : (JSON.parse(raw) as Notification);
+    const item = raw === null ? null : this.store.parseNotification(id, raw);
     if (!item && (await this.store.redis.get(this.store.deliveredKey(id))) === tenant)
       throw grpcError(
         status.FAILED_PRECONDITION,
@@ -203,7 +203,7 @@ export class AlertActions {
     const written = await runGuarded(this.store.redis, {
       key: this.store.itemKey(id),
       expected: raw as string,
-      next: JSON.stringify(replayed),
+      next: this.store.serializeNotification(replayed),
       commands: [
         ["ZREM", this.store.deadKey, id],
         ["ZADD", this.store.queueKey(item.queue), "NX", item.sequence, id],

@@ -1,6 +1,7 @@
 import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
 import type { GroupRef } from "../domain/grouping.js";
+import type { Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 
 const seenTtlMs = 7 * 24 * 3_600_000;
@@ -49,6 +50,18 @@ export class AlertStore {
     return JSON.stringify(
       sealFields(this.sealer, this.alertKey(alert.fingerprint), alert, sealedAlertFields),
     );
+  }
+
+  /** An outbox item as stored: its body (which quotes alerts' evidence) sealed with the item's key. */
+  serializeNotification(notification: Notification): string {
+    return JSON.stringify(
+      sealFields(this.sealer, this.itemKey(notification.id), notification, ["body"] as const),
+    );
+  }
+
+  /** An outbox item, its body opened. Metadata alone (tenant, queue, fingerprints) needs no opening. */
+  parseNotification(id: string, raw: string): Notification {
+    return openFields<Notification>(this.sealer, this.itemKey(id), JSON.parse(raw));
   }
 
   /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */

@@ -12,7 +12,7 @@ export function enqueueCommands(
   dueAt: number,
 ): GuardedCommand[] {
   return [
-    ["SET", store.itemKey(notification.id), JSON.stringify(notification)],
+    ["SET", store.itemKey(notification.id), store.serializeNotification(notification)],
     ["ZADD", store.queueKey(notification.queue), "NX", notification.sequence, notification.id],
     ["ZADD", store.dueKey, "NX", dueAt, notification.id],
   ];

@@ -80,7 +80,7 @@ export class OutboxDispatcher extends PollingWorker {
         await store.redis.zrem(store.dueKey, id);
         continue;
       }
-      const notification = JSON.parse(raw) as Notification;
+      const notification = store.parseNotification(id, raw);
       const lease = store.queueLeaseKey(notification.queue);
       const leaseMs = this.deps.http.timeoutMs * 2 + 5_000;
       if ((await store.redis.set(lease, this.owner, "PX", leaseMs, "NX")) !== "OK") continue;
@@ -195,7 +195,7 @@ export class OutboxDispatcher extends PollingWorker {
         const updated: Notification = { ...notification, attempts, lastError: decision.reason };
         if (decision.action === "retry") {
           await this.guarded(lease, [
-            ["SET", store.itemKey(notification.id), JSON.stringify(updated)],
+            ["SET", store.itemKey(notification.id), store.serializeNotification(updated)],
             ["ZADD", store.dueKey, answeredAt.getTime() + decision.delayMs, notification.id],
             ...this.history(notification, "notification_failed", status, now, decision.reason),
             ...healthCommands,
@@ -245,7 +245,13 @@ export class OutboxDispatcher extends PollingWorker {
     const dead: Notification = { ...notification, deadAt: now.toISOString(), deadReason: reason };
     await this.guarded(lease, [
       // Kept for ListDeadLetters and replay, then dropped (its body quotes alerts' evidence).
-      ["SET", store.itemKey(notification.id), JSON.stringify(dead), "PX", store.deadLetterRetentionMs],
+      [
+        "SET",
+        store.itemKey(notification.id),
+        store.serializeNotification(dead),
+        "PX",
+        store.deadLetterRetentionMs,
+      ],
       ["ZREM", store.dueKey, notification.id],
       ["ZREM", store.queueKey(notification.queue), notification.id],
       ["ZADD", store.deadKey, now.getTime(), notification.id],
