@@ -41,7 +41,7 @@ describe("AlertService.EraseClient: alerts, history, groups and notifications of
 route:
   receiver: oncall
   group_by: [model]
-  group_wait: 0s
+  group_wait: 3s
   group_interval: 1h
 receivers:
   - name: oncall
@@ -102,10 +102,12 @@ receivers:
     );
     const erasedFp = `fp-client-${erased.slice(3, 15)}`;
     const keptFp = `fp-client-${kept.slice(3, 15)}`;
+    // group_wait lets the three alerts (published together, on different partitions) meet in the
+    // group's first notification.
     await eventually(
       () => scanAll(redis, key("outbox", "item", "*")),
       (items) => items.length >= 1,
-      10_000,
+      20_000,
     );
     const [gid] = await redis.zrange(key("groups", "due"), 0, -1);
     await eventually(

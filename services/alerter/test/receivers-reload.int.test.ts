@@ -102,7 +102,9 @@ global:
 route:
   receiver: fallback
   group_by: [model]
-  group_wait: 1s
+  # Long enough that alerts published together (on different partitions) meet in the first flush
+  # even on a loaded machine.
+  group_wait: 2500ms
   group_interval: 1s
   repeat_interval: 1h
   routes:
