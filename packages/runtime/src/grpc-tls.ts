@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { createSecureContext, type PeerCertificate } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
 import { z } from "zod";
 import { type Principal, parseJsonList, principalEntry } from "./auth.js";
 import { ConfigError } from "./config.js";
+import { readPem } from "./transport-security.js";
 
 export type ClientCertificateMode = "none" | "optional" | "require";
 
@@ -63,17 +63,6 @@ class OptionalClientCertificateCredentials extends ServerCredentials {
   override _equals(other: ServerCredentials): boolean {
     return other === this;
   }
-}
-
-function readPem(variable: string, path: string): Buffer {
-  let contents: Buffer;
-  try {
-    contents = readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
-  }
-  if (!contents.includes("-----BEGIN ")) throw new ConfigError(`${variable}: ${path} is not PEM`);
-  return contents;
 }
 
 export interface GrpcTlsConfig {

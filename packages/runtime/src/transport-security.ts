@@ -22,7 +22,8 @@ export function readSecretFile(variable: string, path: string): string {
   return secret;
 }
 
-function readPem(variable: string, path: string): Buffer {
+/** A PEM file's bytes; a missing or non-PEM file stops start-up naming the variable. */
+export function readPem(variable: string, path: string): Buffer {
   let contents: Buffer;
   try {
     contents = readFileSync(path);
