@@ -22,7 +22,13 @@ import {
   Severity,
   SilenceState,
 } from "@argus/proto";
-import { auditServiceRoles, loadConfig, type Role, type RunningService } from "@argus/runtime";
+import {
+  auditServiceRoles,
+  loadConfig,
+  type MethodAccess,
+  type Role,
+  type RunningService,
+} from "@argus/runtime";
 import {
   bearer,
   grpcStatus,
@@ -56,8 +62,16 @@ type Tenant = "acme" | "globex";
 type CodeName = keyof typeof grpcStatus;
 type Metadata = ReturnType<typeof bearer>;
 
-/** The documented role hierarchy: viewer < operator < admin; ingest is separate; admin grants all. */
-function grants(held: Role, required: Role): boolean {
+/** The tenant whose principals run the deployment (ARGUS_PLATFORM_TENANT of every service here). */
+const platformTenant: Tenant = "acme";
+
+/**
+ * The documented role hierarchy: viewer < operator < admin; ingest is separate; admin grants all.
+ * `platform:<role>` methods act on the whole deployment: that role, in the platform tenant only.
+ */
+function grants(held: Role, tenant: Tenant, required: MethodAccess): boolean {
+  if (required.startsWith("platform:"))
+    return tenant === platformTenant && grants(held, tenant, required.slice("platform:".length) as Role);
   return held === "admin" || held === required || (held === "operator" && required === "viewer");
 }
 
@@ -164,7 +178,7 @@ interface Expectation<Res> {
 
 interface Example<Req, Res> {
   /** The role the method is documented to need (the service's role table must say the same). */
-  role: Role;
+  role: MethodAccess;
   /** The acme id the call names, if any; state-changing calls give each caller its own target. */
   target?: (scope: Scope) => string;
   /** An id of the same shape that exists nowhere: another tenant must get the same answer for both. */
@@ -183,7 +197,7 @@ type ExampleTable<D> = { [K in keyof D]: Example<PayloadOf<D[K]>, ResponseOf<D[K
 interface ServiceUnderTest {
   name: string;
   definition: Record<string, MethodSpec>;
-  roleTable: Readonly<Record<string, Role>>;
+  roleTable: Readonly<Record<string, MethodAccess>>;
   examples: Record<string, Example<unknown, unknown>>;
   client: () => AnyClient;
   /** acme's state after every other tenant's call: what changed that must not have. */
@@ -193,7 +207,7 @@ interface ServiceUnderTest {
 function serviceUnderTest<D extends Record<string, MethodSpec>>(
   name: string,
   definition: D,
-  roleTable: Readonly<Record<string, Role>>,
+  roleTable: Readonly<Record<string, MethodAccess>>,
   examples: ExampleTable<D>,
   client: () => AnyClient,
   afterOtherTenant: () => Promise<string[]>,
@@ -291,10 +305,10 @@ async function runMatrix(
     for (const method of methods) {
       const spec = service.definition[method] as MethodSpec;
       const example = service.examples[method] as Example<unknown, unknown>;
-      const required = service.roleTable[method] as Role;
+      const required = service.roleTable[method] as MethodAccess;
       for (const role of roles) {
         const scope: Scope = { tenant, role };
-        const granted = grants(role, required);
+        const granted = grants(role, tenant, required);
         const expectation = tenant === "acme" ? example.own : example.other;
         const id = example.target?.(scope) ?? "";
         const metadata = bearer(tokens[tenant][role]);
@@ -487,6 +501,7 @@ describe("authorization matrix of every gRPC method (JWT, roles, tenants)", () =
     ARGUS_JWT_CLOCK_SKEW_S: "5",
     GRPC_RATE_LIMIT_BURST: "100000",
     GRPC_RATE_LIMIT_PER_SECOND: "100000",
+    ARGUS_PLATFORM_TENANT: platformTenant,
   };
 
   beforeAll(async () => {
@@ -836,7 +851,8 @@ receivers:
     },
     // Receivers are the deployment's routing configuration, not a tenant's data.
     testReceiver: {
-      role: "operator",
+      // Receivers belong to the deployment: only the platform tenant's operators test them.
+      role: "platform:operator",
       request: () => ({ receiver: "oncall" }),
       own: {
         code: "OK",
@@ -849,7 +865,7 @@ receivers:
     },
     // The routing file is the deployment's: re-reading it is the same for every admin.
     reloadConfig: {
-      role: "admin",
+      role: "platform:admin",
       request: () => ({}),
       own: { code: "OK", check: (r) => (r.receivers === 2 ? [] : [`${r.receivers} receivers`]) },
       other: { code: "OK", check: (r) => (r.receivers === 2 ? [] : [`${r.receivers} receivers`]) },
@@ -915,7 +931,8 @@ receivers:
   const auditExamples: ExampleTable<typeof AuditServiceService> = {
     // The hash chain is the deployment's: any admin may check that it is intact.
     verify: {
-      role: "admin",
+      // Verifying reads every tenant's audit records.
+      role: "platform:admin",
       request: () => ({}),
       own: { code: "OK", check: (r) => (r.intact ? [] : [`chain broken: ${r.reason}`]) },
       other: { code: "OK", check: (r) => (r.intact ? [] : [`chain broken: ${r.reason}`]) },

@@ -113,6 +113,11 @@ export const baseConfigShape = {
         return z.NEVER;
       }
     }),
+  /**
+   * The tenant of the people who run this deployment: only its principals may call methods that
+   * act on the whole deployment (ReloadConfig, TestReceiver, AuditService.Verify). Unset: nobody.
+   */
+  ARGUS_PLATFORM_TENANT: z.string().min(1).max(128).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
 };
 

@@ -21,8 +21,24 @@ export function principalOf(call: object): Principal {
   return principal;
 }
 
-/** What a method needs: a role (with what it grants), or `any`: an authenticated principal with any role. */
-export type MethodAccess = Role | "any";
+/**
+ * What a method needs: a role (with what it grants), `any` (an authenticated principal with any
+ * role), or `platform:<role>`: that role in the platform tenant (`ARGUS_PLATFORM_TENANT`), for
+ * methods that act on the whole deployment (its routing configuration, its receivers, the audit
+ * chain of all tenants) and so must not be open to one tenant's admins.
+ */
+export type MethodAccess = Role | "any" | `platform:${Role}`;
+
+/** Who calls: how principals are found, and what admits their calls. */
+export interface CallAccess {
+  authenticator: Authenticator;
+  /** Client certificates mapped to principals (mTLS). */
+  certificates?: CertificateAuthenticator | undefined;
+  /** After authorization: rate limits, deadlines. */
+  admit?: Admission | undefined;
+  /** The tenant whose principals may call `platform:` methods; none: nobody may. */
+  platformTenant?: string | undefined;
+}
 
 /**
  * Wraps every method of a service so that it runs only for an authenticated principal holding the
@@ -38,10 +54,9 @@ export function secureService(
   definition: ServiceDefinition,
   implementation: UntypedServiceImplementation,
   methodRoles: Readonly<Record<string, MethodAccess>>,
-  authenticator: Authenticator,
-  certificates?: CertificateAuthenticator,
-  admit?: Admission,
+  access: CallAccess,
 ): UntypedServiceImplementation {
+  const { admit } = access;
   const secured: UntypedServiceImplementation = {};
   for (const [method, spec] of Object.entries(definition)) {
     const required = methodRoles[method];
@@ -54,7 +69,7 @@ export function secureService(
     const path = spec.path || `/${serviceName}/${method}`;
     const streaming = spec.requestStream || spec.responseStream;
     const authorize = async (call: AnyCall) => {
-      const denied = await authorizeCall(call, required, authenticator, certificates);
+      const denied = await authorizeCall(call, required, access);
       if (denied || !admit) return denied;
       return admit({ principal: principalOf(call), method: path, streaming, deadline: call.getDeadline() });
     };
@@ -97,21 +112,30 @@ async function callerOf(
 async function authorizeCall(
   call: AnyCall,
   required: MethodAccess,
-  authenticator: Authenticator,
-  certificates: CertificateAuthenticator | undefined,
+  access: CallAccess,
 ): Promise<ServerErrorResponse | null> {
   let principal: Principal | null;
   try {
-    principal = await callerOf(call, authenticator, certificates);
+    principal = await callerOf(call, access.authenticator, access.certificates);
   } catch {
     // A verifier that throws is a bug, not a credential problem: fail closed, without details.
     return grpcError(status.INTERNAL, "authentication failed");
   }
   if (!principal) return grpcError(status.UNAUTHENTICATED, "missing or invalid credentials");
-  const allowed = required === "any" ? principal.roles.length > 0 : hasRole(principal, required);
-  if (!allowed) {
-    const what = required === "any" ? "a role" : `role ${required}`;
-    return grpcError(status.PERMISSION_DENIED, `principal ${principal.id} lacks ${what}`);
+  if (required.startsWith("platform:")) {
+    const role = required.slice("platform:".length) as Role;
+    if (!access.platformTenant || principal.tenant !== access.platformTenant || !hasRole(principal, role)) {
+      return grpcError(
+        status.PERMISSION_DENIED,
+        `principal ${principal.id} lacks role ${role} in the platform tenant: this method acts on the whole deployment`,
+      );
+    }
+  } else {
+    const allowed = required === "any" ? principal.roles.length > 0 : hasRole(principal, required as Role);
+    if (!allowed) {
+      const what = required === "any" ? "a role" : `role ${required}`;
+      return grpcError(status.PERMISSION_DENIED, `principal ${principal.id} lacks ${what}`);
+    }
   }
   principals.set(call, principal);
   return null;

@@ -4,8 +4,8 @@ import { Server, type ServiceDefinition, type UntypedServiceImplementation } fro
 import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
-import type { Authenticator, Role } from "./auth.js";
-import { type Admission, type MethodAccess, secureService } from "./grpc-auth.js";
+import type { Authenticator } from "./auth.js";
+import { type Admission, type CallAccess, type MethodAccess, secureService } from "./grpc-auth.js";
 import { type GrpcTlsOptions, grpcServerCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
 
@@ -15,7 +15,7 @@ export interface GrpcServiceRegistration {
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
   /** The role each method needs: the single place where access to this service is decided. */
-  methodRoles: Readonly<Record<string, Role>>;
+  methodRoles: Readonly<Record<string, MethodAccess>>;
 }
 
 export interface GrpcServerOptions {
@@ -31,6 +31,8 @@ export interface GrpcServerOptions {
   anonymousHealth?: boolean | undefined;
   /** After authorization: rate limits and deadline rules (see grpc-admission.ts). */
   admit?: Admission | undefined;
+  /** The tenant whose principals may call methods that act on the whole deployment. */
+  platformTenant?: string | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -57,20 +59,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     "grpc.max_send_message_length": maxMessageBytes,
   });
   const credentials = grpcServerCredentials(options.tls);
-  const certificates = options.tls?.clientPrincipals;
+  const access: CallAccess = {
+    authenticator: options.authenticator,
+    certificates: options.tls?.clientPrincipals,
+    admit: options.admit,
+    platformTenant: options.platformTenant,
+  };
   const statusMap: Record<string, "SERVING"> = { "": "SERVING" };
   for (const service of options.services) {
     server.addService(
       service.definition,
-      secureService(
-        service.name,
-        service.definition,
-        service.implementation,
-        service.methodRoles,
-        options.authenticator,
-        certificates,
-        options.admit,
-      ),
+      secureService(service.name, service.definition, service.implementation, service.methodRoles, access),
     );
     statusMap[service.name] = "SERVING";
   }
@@ -89,8 +88,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
                 serviceDefinition,
                 implementation as UntypedServiceImplementation,
                 anyRole,
-                options.authenticator,
-                certificates,
+                access,
               ),
             );
           },

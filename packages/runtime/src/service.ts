@@ -182,6 +182,7 @@ export async function startService(
       tls,
       anonymousHealth: config.GRPC_ANONYMOUS_HEALTH,
       admit: admission(rateLimiterFromConfig(config, redis), logger),
+      platformTenant: config.ARGUS_PLATFORM_TENANT,
     });
     shutdown.add("grpc server", () => grpc.stop());
     const http = await startHttpServer({

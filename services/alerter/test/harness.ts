@@ -72,6 +72,8 @@ export async function startAlerterHarness(
     ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
     ALERTER_RETRY_INITIAL_MS: "100",
     ALERTER_POLL_MS: "50",
+    // acme's admins run the deployment (ReloadConfig, TestReceiver, AuditService.Verify).
+    ARGUS_PLATFORM_TENANT: "acme",
     ARGUS_API_KEYS: apiKeysJson([...Object.values(acme), ...Object.values(globex)]),
     ...options.env,
   });

@@ -5,8 +5,11 @@ import type { GrpcServiceRegistration } from "../grpc-server.js";
 import type { AuditLog } from "./audit-log.js";
 import { type AuditChainItem, decodeAuditEntry, type StoredAuditRecord } from "./chain.js";
 
-/** Who may call what: the audit log is for admins only. */
-export const auditServiceRoles = { verify: "admin", listAuditEntries: "admin" } as const;
+/**
+ * Who may call what: the audit log is for admins only; verifying reads every tenant's records, so it
+ * is for the platform's admins.
+ */
+export const auditServiceRoles = { verify: "platform:admin", listAuditEntries: "admin" } as const;
 
 const maxPageSize = 1000;
 

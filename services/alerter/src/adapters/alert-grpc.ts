@@ -45,8 +45,9 @@ export const alertServiceRoles = {
   expireSilence: "operator",
   listDeadLetters: "viewer",
   replayDeadLetter: "operator",
-  testReceiver: "operator",
-  reloadConfig: "admin",
+  // Receivers and the routing file belong to the deployment, not to a tenant.
+  testReceiver: "platform:operator",
+  reloadConfig: "platform:admin",
   eraseClient: "admin",
 } as const;
 
