@@ -464,3 +464,78 @@ describe("asynchronous authentication (a verifier that takes its time)", () => {
     expect(error.details).toBe("authentication failed");
   });
 });
+
+describe("deployment-wide methods (platform:<role>): only for the platform tenant's principals", () => {
+  const logger = createLogger("grpc-server-platform-test", "silent");
+  const authenticator: Authenticator = {
+    authenticate: async (metadata) => {
+      const token = String(metadata.get("authorization")[0] ?? "");
+      const [, tenant] = /^Bearer admin-of-(\w+)$/.exec(token) ?? [];
+      return tenant ? { id: `admin@${tenant}`, tenant, roles: ["admin"] } : null;
+    },
+  };
+  const implementation: UntypedServiceImplementation = Object.fromEntries(
+    Object.keys(AlertServiceService).map((name) => [
+      name,
+      (call: object, callback: (error: null, response: unknown) => void) =>
+        callback(null, { alerts: [], nextPageToken: principalOf(call).id }),
+    ]),
+  );
+  const servers: RunningGrpcServer[] = [];
+  const clients: Client[] = [];
+  let listAlerts: AnyMethod;
+
+  /** A server whose every AlertService method needs admin of the platform tenant `platformTenant`. */
+  async function serve(platformTenant: string | undefined): Promise<Client> {
+    const server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [
+        {
+          name: "argus.v1.AlertService",
+          definition: AlertServiceService,
+          implementation,
+          methodRoles: Object.fromEntries(
+            Object.keys(AlertServiceService).map((name) => [name, "platform:admin"] as const),
+          ),
+        },
+      ],
+      authenticator,
+      reflection: false,
+      logger,
+      platformTenant,
+    });
+    servers.push(server);
+    const client = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    const { descriptorSetPath } = await import("@argus/proto");
+    const { readFileSync } = await import("node:fs");
+    listAlerts = method(
+      loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), loaderOptions),
+      "argus.v1.AlertService",
+      "ListAlerts",
+    );
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  it("serves the platform tenant's admin, refuses another tenant's admin, and everyone when no platform tenant is set", async () => {
+    const withPlatform = await serve("ops");
+    expect((await unary(withPlatform, listAlerts, {}, "admin-of-ops")).next_page_token).toBe("admin@ops");
+    const tenantAdmin = await rejection(unary(withPlatform, listAlerts, {}, "admin-of-acme"));
+    expect(tenantAdmin.code).toBe(status.PERMISSION_DENIED);
+    expect(tenantAdmin.details).toMatch(/lacks role admin in the platform tenant/);
+
+    const withoutPlatform = await serve(undefined);
+    expect((await rejection(unary(withoutPlatform, listAlerts, {}, "admin-of-ops"))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+  });
+});
