@@ -66,6 +66,8 @@ async function runDemo(cleanup: (() => Promise<void>)[]): Promise<number> {
     REDIS_URL: stack.redisUrl,
     ARGUS_REDIS_PREFIX: `demo-${randomBytes(3).toString("hex")}`,
     GRPC_HOST: "127.0.0.1",
+    // The demo listens on loopback only; production serves gRPC over TLS (GRPC_TLS_CERT_FILE).
+    GRPC_PLAINTEXT: "true",
     HTTP_HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
     KAFKA_TOPIC_PARTITIONS: "3",

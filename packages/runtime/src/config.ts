@@ -87,6 +87,12 @@ export const baseConfigShape = {
   ARGUS_MTLS_PRINCIPALS: z.string().default("[]"),
   /** Health answers without credentials (probes); false: only to a principal with any role. */
   GRPC_ANONYMOUS_HEALTH: z.stringbool().default(true),
+  /**
+   * Serve gRPC without TLS. Only for development and tests on loopback: bearer tokens then travel
+   * unencrypted. Without it, a service with no GRPC_TLS_CERT_FILE refuses to start; with TLS
+   * configured it has no effect.
+   */
+  GRPC_PLAINTEXT: z.stringbool().default(false),
   ARGUS_TRACES_EXPORTER: z.enum(["none", "console"]).default("none"),
   /** Token bucket per principal and gRPC method, shared by replicas in Redis (0 turns it off). */
   GRPC_RATE_LIMIT_BURST: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
@@ -153,6 +159,12 @@ export function baseConfigIssues(config: BaseFields): ConfigIssue[] {
     issues.push({ variable: "GRPC_TLS_CERT_FILE", message: "is required when GRPC_TLS_KEY_FILE is set" });
   if (config.GRPC_TLS_KEY_FILE === undefined && tls)
     issues.push({ variable: "GRPC_TLS_KEY_FILE", message: "is required when GRPC_TLS_CERT_FILE is set" });
+  if (!tls && !config.GRPC_PLAINTEXT)
+    issues.push({
+      variable: "GRPC_TLS_CERT_FILE",
+      message:
+        "and GRPC_TLS_KEY_FILE are required: gRPC carries bearer tokens (GRPC_PLAINTEXT=true serves without TLS, for development only)",
+    });
   const clientCerts = config.GRPC_TLS_CLIENT_CERT !== "none";
   if (!tls && clientCerts)
     issues.push({

@@ -8,7 +8,7 @@ import {
   loadConfig,
 } from "../src/config.js";
 
-const minimal = { KAFKA_BROKERS: "kafka-0:9092", REDIS_URL: "redis://redis:6379" };
+const minimal = { KAFKA_BROKERS: "kafka-0:9092", REDIS_URL: "redis://redis:6379", GRPC_PLAINTEXT: "true" };
 
 /** The ConfigError's message for `env`; fails the test when the env is accepted. */
 function errorFor(env: NodeJS.ProcessEnv, schema: z.ZodType = baseConfigSchema): string {
@@ -101,6 +101,7 @@ describe("loadConfig", () => {
       GRPC_TLS_CLIENT_CERT: "none",
       ARGUS_MTLS_PRINCIPALS: "[]",
       GRPC_ANONYMOUS_HEALTH: true,
+      GRPC_PLAINTEXT: true,
       GRPC_RATE_LIMIT_BURST: 2_000,
       GRPC_RATE_LIMIT_PER_SECOND: 1_000,
       GRPC_RATE_LIMITS: {},
@@ -108,6 +109,19 @@ describe("loadConfig", () => {
       SHUTDOWN_TIMEOUT_MS: 25_000,
     });
     expect(config.KAFKA_CLIENT_ID).toBeUndefined();
+  });
+
+  it("refuses to serve gRPC without TLS unless GRPC_PLAINTEXT says so", () => {
+    const { GRPC_PLAINTEXT: _plaintext, ...withoutFlag } = minimal;
+    expect(lineFor(errorFor(withoutFlag), "GRPC_TLS_CERT_FILE")).toMatch(
+      /GRPC_PLAINTEXT=true serves without TLS/,
+    );
+    const withTls = {
+      ...withoutFlag,
+      GRPC_TLS_CERT_FILE: "/tls/server.crt",
+      GRPC_TLS_KEY_FILE: "/tls/server.key",
+    };
+    expect(loadConfig(baseConfigSchema, withTls).GRPC_PLAINTEXT).toBe(false);
   });
 
   it("reads per-method rate limits and names a bad table", () => {

@@ -10,6 +10,7 @@ const env = {
   KAFKA_BROKERS: "127.0.0.1:1",
   REDIS_URL: "redis://127.0.0.1:1",
   LOG_LEVEL: "silent",
+  GRPC_PLAINTEXT: "true",
 };
 const logger = createLogger("service-security-test", "silent");
 

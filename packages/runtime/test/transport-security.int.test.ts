@@ -98,6 +98,7 @@ function secureEnv(): Record<string, string> {
     ARGUS_TOPIC_PREFIX: `transport-${randomBytes(3).toString("hex")}.`,
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: "0",
+    GRPC_PLAINTEXT: "true",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: "0",
     SHUTDOWN_TIMEOUT_MS: "5000",

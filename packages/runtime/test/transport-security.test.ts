@@ -41,7 +41,7 @@ execFileSync(
 const caFile = file("client.crt");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const minimal = { KAFKA_BROKERS: "kafka-0:9093", REDIS_URL: "redis://redis:6379" };
+const minimal = { KAFKA_BROKERS: "kafka-0:9093", REDIS_URL: "redis://redis:6379", GRPC_PLAINTEXT: "true" };
 const silent = createLogger("transport-unit", "silent");
 
 function issuesOf(env: Record<string, string>): string {
@@ -128,6 +128,7 @@ describe("transport variables are checked together at start-up", () => {
     const config = loadConfig(z.object({ ...baseConfigShape }), {
       KAFKA_BROKERS: "127.0.0.1:1",
       REDIS_URL: "redis://127.0.0.1:1",
+      GRPC_PLAINTEXT: "true",
       KAFKA_SASL_MECHANISM: "scram-sha-512",
       KAFKA_SASL_USERNAME: "argus",
       KAFKA_SASL_PASSWORD_FILE: "/nonexistent/kafka-password",

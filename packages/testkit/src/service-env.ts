@@ -57,6 +57,8 @@ export function isolatedServiceEnv(
     KAFKA_TOPIC_PARTITIONS: "3",
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: "0",
+    // Loopback only, in tests: production refuses to serve gRPC without TLS.
+    GRPC_PLAINTEXT: "true",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: "0",
     LOG_LEVEL: process.env.ARGUS_TEST_LOG_LEVEL ?? "warn",
