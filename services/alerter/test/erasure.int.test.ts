@@ -167,6 +167,17 @@ receivers:
     expect(shared.alert).toMatchObject({ summary: redactedSummary, evidence: {} });
     expect((await getAlert(keptFp)).alert).toMatchObject({ evidence: { client: kept } });
 
+    // A finding about the erased client still on its way (a detector's in-flight batch) does not
+    // bring its alert back: once the alerter has consumed it (its id is marked seen, in the same
+    // write that would have stored the alert), the alert is still not found.
+    await h.publish(suspicious(erased, "f-erased-late"));
+    await eventually(
+      () => redis.exists(key("seen", "f-erased-late")),
+      (exists) => exists === 1,
+      15_000,
+    );
+    await expect(getAlert(erasedFp)).rejects.toMatchObject({ code: status.NOT_FOUND });
+
     // Nowhere in the alerter's keys, names or values, is the erased client, nor the name in its evidence.
     for (const k of await scanAll(redis, `${h.namespace}:alerter:*`)) {
       expect(k).not.toContain(erased);

@@ -27,6 +27,9 @@ return 0`;
 
 const notFound = (what: string) => grpcError(status.NOT_FOUND, what);
 
+/** How long findings about an erased client are dropped: longer than any detector's in-flight batch. */
+const erasureMarkMs = 10 * 60_000;
+
 /** What an erased client's evidence is replaced with in an alert about a model that stays. */
 export const redactedSummary = "(redacted: the client this evidence came from was erased)";
 
@@ -318,6 +321,8 @@ export class AlertActions {
    * finding, flush or delivery is never overwritten. Recorded in the audit log by the client's digest.
    */
   async eraseClient(tenant: string, actor: string, clientId: string): Promise<ClientErasure> {
+    // First the mark: findings about the client that arrive while (or just after) it is erased are dropped.
+    await this.store.redis.set(this.store.erasedKey({ tenant, clientId }), "1", "PX", erasureMarkMs);
     const about = (alert: StoredAlert) => alert.labels?.client === clientId;
     const from = (alert: StoredAlert) => alert.clientId === clientId || alert.evidence?.client === clientId;
     const found = await this.store.findStoredAlerts(tenant, (alert) => about(alert) || from(alert));

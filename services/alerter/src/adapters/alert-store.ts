@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
 import type { GroupRef } from "../domain/grouping.js";
@@ -6,6 +7,14 @@ import type { NotificationLogEntry } from "../domain/notification-log.js";
 
 const seenTtlMs = 7 * 24 * 3_600_000;
 const historyLength = 100;
+
+/** A client of a tenant, as erasure names it. */
+export interface ErasableClient {
+  tenant: string;
+  clientId: string;
+}
+
+export const erasableId = (client: ErasableClient): string => `${client.tenant}\u0000${client.clientId}`;
 
 /** How long an ended group's notification log (and so its notification numbering) is kept. */
 const notificationLogRetentionMs = 30 * 24 * 3_600_000;
@@ -105,23 +114,37 @@ export class AlertStore {
   async loadForBatch(
     fingerprints: string[],
     findingIds: string[],
-  ): Promise<{ alerts: Map<string, AlertRecord>; seen: Set<string> }> {
+    clients: ErasableClient[] = [],
+  ): Promise<{ alerts: Map<string, AlertRecord>; seen: Set<string>; erased: Set<string> }> {
     const pipeline = this.redis.pipeline();
     for (const fingerprint of fingerprints) pipeline.get(this.alertKey(fingerprint));
     for (const id of findingIds) pipeline.exists(this.key("seen", id));
+    for (const client of clients) pipeline.exists(this.erasedKey(client));
     const replies = (await pipeline.exec()) ?? [];
     const alerts = new Map<string, AlertRecord>();
     const seen = new Set<string>();
+    const erased = new Set<string>();
+    const seenEnd = fingerprints.length + findingIds.length;
     replies.forEach(([error, value], index) => {
       if (error) throw error;
       if (index < fingerprints.length) {
         const fingerprint = fingerprints[index] as string;
         if (typeof value === "string") alerts.set(fingerprint, this.parseAlert(fingerprint, value));
+      } else if (index < seenEnd) {
+        if (value === 1) seen.add(findingIds[index - fingerprints.length] as string);
       } else if (value === 1) {
-        seen.add(findingIds[index - fingerprints.length] as string);
+        erased.add(erasableId(clients[index - seenEnd] as ErasableClient));
       }
     });
-    return { alerts, seen };
+    return { alerts, seen, erased };
+  }
+
+  /**
+   * The mark an erasure leaves for a while (named by a digest, never the id): findings about the
+   * client that were already on their way are dropped instead of bringing its alerts back.
+   */
+  erasedKey(client: ErasableClient): string {
+    return this.key("erased", createHash("sha256").update(erasableId(client)).digest("hex"));
   }
 
   async getAlert(fingerprint: string): Promise<{ raw: string; alert: AlertRecord } | null> {

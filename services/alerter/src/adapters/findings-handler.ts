@@ -14,7 +14,7 @@ import { type AlertRecord, applyFinding, kindName } from "../domain/alert.js";
 import { firstFlushAt, groupsFor } from "../domain/grouping.js";
 import type { AlerterRoutingConfig } from "../domain/routing/config.js";
 import { findRoute } from "../domain/routing/route.js";
-import type { AlertStore } from "./alert-store.js";
+import { type AlertStore, type ErasableClient, erasableId } from "./alert-store.js";
 
 export function decodeFinding(value: Buffer | null): Decoded<Finding> {
   if (!value || value.length === 0) return { ok: false, reason: "empty record" };
@@ -50,9 +50,10 @@ export function createFindingsHandler(deps: {
     await applyFenced(fence, batch, async (records) => {
       grouped = 0;
       const fingerprints = [...new Set(records.map((record) => record.value.fingerprint))];
-      const { alerts, seen } = await store.loadForBatch(
+      const { alerts, seen, erased } = await store.loadForBatch(
         fingerprints,
         records.map((record) => record.value.findingId),
+        clientsOf(records.map((record) => record.value)),
       );
       const commands: FencedCommand[] = [];
       const changed = new Map<string, AlertRecord>();
@@ -63,6 +64,8 @@ export function createFindingsHandler(deps: {
         if (seen.has(finding.findingId)) continue;
         seen.add(finding.findingId);
         commands.push(store.markSeenCommand(finding.findingId));
+        // A finding about a client erased moments ago must not bring its alert back.
+        if (clientsOf([finding]).some((client) => erased.has(erasableId(client)))) continue;
         const applied = applyFinding(alerts.get(finding.fingerprint), finding, now);
         if (!applied) continue;
         alerts.set(finding.fingerprint, applied.alert);
@@ -91,6 +94,19 @@ export function createFindingsHandler(deps: {
     });
     if (grouped > 0) deps.onGrouped();
   };
+}
+
+/** The clients a finding is about (its `client` label) or comes from (its subject). */
+function clientsOf(findings: Finding[]): ErasableClient[] {
+  const clients = new Map<string, ErasableClient>();
+  for (const finding of findings) {
+    for (const clientId of [finding.labels.client, finding.subject?.clientId]) {
+      if (!clientId) continue;
+      const client = { tenant: finding.tenant, clientId };
+      clients.set(erasableId(client), client);
+    }
+  }
+  return [...clients.values()];
 }
 
 /** A span for the decision to notify, child of the finding's trace; its context travels with the notification. */
