@@ -6,12 +6,12 @@ import {
   keyspace,
   plaintextEvidence,
   type Redis,
+  runGuarded,
   SealedValueError,
 } from "@argus/runtime";
 import { testEvidenceKeys, uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ClientStore, clientDigest } from "../src/adapters/client-store.js";
-import { writeFencedClients } from "../src/adapters/fenced-client-write.js";
 import { type ClientState, emptyClientState } from "../src/domain/client-state.js";
 import { emptyOutlierModel } from "../src/domain/outliers.js";
 
@@ -67,12 +67,12 @@ describe("client store: sealed reasons, erasure, and no resurrection by an in-fl
   ): Promise<boolean> {
     const expected = fence === 0 ? "" : String(fence);
     fence++;
-    return writeFencedClients(redis, {
-      fenceKey: `${namespace}:anomaly-detector:fence:test:topic:0`,
+    return runGuarded(redis, {
+      key: `${namespace}:anomaly-detector:fence:test:topic:0`,
       expected,
       next: String(fence),
-      shared: shared.map(([key, value]) => ["SET", key, value]),
-      clients: [
+      commands: shared.map(([key, value]) => ["SET", key, value]),
+      conditional: [
         store.clientWrites(clientId, mark, state, { modelId: "chat", tenant: state.tenant, score: 0.6 }),
       ],
     });

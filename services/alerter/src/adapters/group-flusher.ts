@@ -16,7 +16,7 @@ import { notificationBody } from "../domain/payloads.js";
 import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
 import { findRoute, type Route } from "../domain/routing/route.js";
 import { isRouteMuted } from "../domain/routing/time-intervals.js";
-import { silencesMuting } from "../domain/silences.js";
+import { type Silence, silencesMuting } from "../domain/silences.js";
 import type { AlertStore } from "./alert-store.js";
 import { enqueueCommands, releaseLease } from "./outbox-commands.js";
 import { PollingWorker } from "./polling-loop.js";
@@ -63,15 +63,36 @@ export class GroupFlusher extends PollingWorker {
     const now = this.deps.clock().getTime();
     const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, 50);
     let queued = 0;
+    const mutes = this.passMutes();
     for (const gid of due) {
       if (!this.running) break;
-      queued += await this.flushGroup(gid);
+      queued += await this.flushGroup(gid, mutes);
     }
     if (queued > 0) this.deps.onQueued();
   }
 
   /** Flushes one group under its lease; returns the number of notifications queued. */
-  private async flushGroup(gid: string): Promise<number> {
+  /**
+   * What silences and inhibition need, read at most once per pass and shared by its groups: a pass
+   * flushes up to 50 groups, and each must not re-read every silence and every firing alert.
+   */
+  private passMutes(): PassMutes {
+    const silences = new Map<string, Promise<Silence[]>>();
+    let firing: Promise<AlertRecord[]> | undefined;
+    return {
+      silences: (tenant) => {
+        const found = silences.get(tenant) ?? this.deps.silences.list(tenant);
+        silences.set(tenant, found);
+        return found;
+      },
+      firing: () => {
+        firing ??= this.deps.store.firingAlerts(inhibitionSourceLimit);
+        return firing;
+      },
+    };
+  }
+
+  private async flushGroup(gid: string, mutes: PassMutes): Promise<number> {
     const { store } = this.deps;
     const lease = store.groupLeaseKey(gid);
     if ((await store.redis.set(lease, this.owner, "PX", 30_000, "NX")) !== "OK") return 0;
@@ -89,7 +110,7 @@ export class GroupFlusher extends PollingWorker {
         await runGuarded(store.redis, { key: lease, expected: this.owner, commands });
         return 0;
       }
-      const plan = await this.plan(gid, meta, route, members, log, config);
+      const plan = await this.plan(gid, meta, route, members, log, config, mutes);
       const written = await runGuarded(store.redis, {
         key: lease,
         expected: this.owner,
@@ -108,6 +129,7 @@ export class GroupFlusher extends PollingWorker {
     members: string[],
     log: Record<string, string>,
     config: AlerterRoutingConfig,
+    mutes: PassMutes,
   ): Promise<{ commands: GuardedCommand[]; queued: number }> {
     const { store } = this.deps;
     const now = this.deps.clock();
@@ -121,7 +143,7 @@ export class GroupFlusher extends PollingWorker {
     const acknowledged = new Set(
       alerts.filter((alert) => isAcknowledged(alert, acks.get(alert.fingerprint))).map((a) => a.fingerprint),
     );
-    const shown = await this.unmuted(alerts, tenant, config, now);
+    const shown = await unmuted(alerts, tenant, config, now, mutes);
     const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
     const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
     const commands: GuardedCommand[] = [];
@@ -197,28 +219,6 @@ export class GroupFlusher extends PollingWorker {
     return { commands, queued };
   }
 
-  /** The group's alerts minus those silenced or inhibited now. */
-  private async unmuted(
-    alerts: AlertRecord[],
-    tenant: string,
-    config: AlerterRoutingConfig,
-    now: Date,
-  ): Promise<AlertRecord[]> {
-    const silences = await this.deps.silences.list(tenant);
-    let sources: InhibitionCandidate[] = [];
-    if (config.inhibitRules.length > 0) {
-      sources = (await this.deps.store.firingAlerts(inhibitionSourceLimit)).filter(
-        (a) => a.tenant === tenant,
-      );
-    }
-    return alerts.filter(
-      (alert) =>
-        silencesMuting(silences, alert, now).length === 0 &&
-        (config.inhibitRules.length === 0 ||
-          inhibitingAlert(config.inhibitRules, alert, sources) === undefined),
-    );
-  }
-
   /** A span for the flush, child of the last finding that changed the group. */
   private traceFlush(meta: Record<string, string>, gid: string): Promise<string | undefined> {
     const parent = extractTraceContext(meta.traceparent ? { traceparent: meta.traceparent } : {});
@@ -235,6 +235,31 @@ export class GroupFlusher extends PollingWorker {
 /** A notification log field: receiver, integration type and index (Alertmanager's receiver key). */
 function logField(receiver: string, integration: Integration, index: number): string {
   return `${encodeURIComponent(receiver)}/${integration.type}/${index}`;
+}
+
+/** Per-pass readers of silences (by tenant) and of the firing alerts that may inhibit. */
+interface PassMutes {
+  silences(tenant: string): Promise<Silence[]>;
+  firing(): Promise<AlertRecord[]>;
+}
+
+/** The group's alerts minus those silenced or inhibited now. */
+async function unmuted(
+  alerts: AlertRecord[],
+  tenant: string,
+  config: AlerterRoutingConfig,
+  now: Date,
+  mutes: PassMutes,
+): Promise<AlertRecord[]> {
+  const silences = await mutes.silences(tenant);
+  const sources: InhibitionCandidate[] =
+    config.inhibitRules.length > 0 ? (await mutes.firing()).filter((a) => a.tenant === tenant) : [];
+  return alerts.filter(
+    (alert) =>
+      silencesMuting(silences, alert, now).length === 0 &&
+      (config.inhibitRules.length === 0 ||
+        inhibitingAlert(config.inhibitRules, alert, sources) === undefined),
+  );
 }
 
 function parseLog(log: Record<string, string>): Map<string, NotificationLogEntry> {

@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type EvidenceSealer, type FencedCommand, type Redis, runGuarded } from "@argus/runtime";
+import {
+  type ConditionalWrites,
+  type EvidenceSealer,
+  type FencedCommand,
+  type Redis,
+  runGuarded,
+} from "@argus/runtime";
 import { type ClientState, emptyClientState } from "../domain/client-state.js";
 import { emptyOutlierModel, type OutlierModel } from "../domain/outliers.js";
 import { emptyResources, type ResourceBaseline } from "../domain/resources.js";
 import type { RiskReason } from "../domain/risk.js";
-import type { ClientWrites } from "./fenced-client-write.js";
 
 /** How long an erasure mark outlives the erasure: longer than any batch takes from read to write. */
 const erasureMarkTtlMs = 10 * 60_000;
@@ -151,7 +156,7 @@ export class ClientStore {
     mark: string,
     state: ClientState,
     index?: { modelId: string; tenant: string; score: number },
-  ): ClientWrites {
+  ): ConditionalWrites {
     const commands: FencedCommand[] = [
       ["SET", this.clientKey(clientId), this.encode(clientId, state), "PX", this.clientTtlMs],
     ];
@@ -159,7 +164,8 @@ export class ClientStore {
       commands.push(["ZADD", this.riskyByModelKey(index.modelId), index.score, clientId]);
       commands.push(["ZADD", this.riskyByTenantKey(index.tenant), index.score, clientId]);
     }
-    return { mark: { key: this.erasureMarkKey(clientId), seen: mark }, commands };
+    // Skipped when an EraseClient landed between the batch's read and its write (a new mark).
+    return { when: { key: this.erasureMarkKey(clientId), equals: mark }, commands };
   }
 
   saveResourcesCommand(key: string, baseline: ResourceBaseline): FencedCommand {

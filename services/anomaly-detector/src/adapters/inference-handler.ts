@@ -1,12 +1,14 @@
 import type { Finding, InferenceEvent } from "@argus/proto";
 import {
   applyFencedWith,
+  type ConditionalWrites,
   type FencedCommand,
   inSpan,
   type OffsetFence,
   type OutgoingFinding,
   type PublishFindings,
   type RecordBatch,
+  runGuarded,
   type Tracer,
 } from "@argus/runtime";
 import {
@@ -32,7 +34,6 @@ import {
 import { observeResources, type ResourceBaseline, type ResourcePolicy } from "../domain/resources.js";
 import { riskNow } from "../domain/risk.js";
 import { type ClientStore, clientDigest } from "./client-store.js";
-import { type ClientWrites, writeFencedClients } from "./fenced-client-write.js";
 
 export interface InferenceHandlerDeps {
   schemas: ModelSchemas;
@@ -61,20 +62,22 @@ export interface InferenceHandlerDeps {
  * state is read in one round trip and written in one fenced script with the offset; findings are
  * published before that write, with ids derived from the record, so a replay republishes the same
  * ids (ignored by the alerter) instead of losing them. A client erased (EraseClient) after the batch
- * read it is not written back (see fenced-client-write.ts).
+ * read it is not written back (the erasure mark is a condition of the guarded write).
  */
 export function createInferenceHandler(
   deps: InferenceHandlerDeps,
 ): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
   const { store } = deps;
   return async (batch) => {
-    const write = (expected: bigint | null, shared: FencedCommand[], clients: ClientWrites[]) =>
-      writeFencedClients(store.redis, {
-        fenceKey: deps.fence.keyFor(batch.topic, batch.partition),
+    // The offset fence, the batch's shared writes, and each client's writes unless the client was
+    // erased since the batch read it (its erasure mark changed): one atomic script.
+    const write = (expected: bigint | null, shared: FencedCommand[], clients: ConditionalWrites[]) =>
+      runGuarded(store.redis, {
+        key: deps.fence.keyFor(batch.topic, batch.partition),
         expected: expected === null ? "" : expected.toString(),
         next: batch.lastOffset,
-        shared,
-        clients,
+        commands: shared,
+        conditional: clients,
       });
     await applyFencedWith(deps.fence, batch, async (records, expected) => {
       if (records.length === 0) return write(expected, [], []);
