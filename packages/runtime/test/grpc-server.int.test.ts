@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { AlertServiceService } from "@argus/proto";
-import { makePrincipals } from "@argus/testkit";
+import { makePrincipals, rejection } from "@argus/testkit";
 import {
   type CallOptions,
   Client,
@@ -116,15 +116,6 @@ function fileDescriptorSet(files: Buffer[]): Buffer {
     parts.push(Buffer.from([0x0a, ...length]), file);
   }
   return Buffer.concat(parts);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("gRPC server with auth, health and reflection (raw grpc-js client)", () => {

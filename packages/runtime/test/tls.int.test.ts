@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
+import { rejection } from "@argus/testkit";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -185,15 +186,6 @@ function healthWatch(client: Client, token?: string): Promise<Record<string, unk
       if (error.code !== status.CANCELLED) reject(error);
     });
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("gRPC over TLS with client certificates (raw grpc-js clients, certificates made by openssl)", () => {

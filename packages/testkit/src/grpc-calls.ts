@@ -31,3 +31,13 @@ export function unary<T>(
     call((error, response) => (error ? reject(error) : resolve(response))),
   );
 }
+
+/** The error of a call expected to fail; fails the test when the call succeeds. */
+export async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error("the call succeeded, expected it to fail");
+}

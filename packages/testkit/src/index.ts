@@ -1,5 +1,5 @@
 export { freePort, freePorts } from "./free-port.js";
-export { bearer, grpcStatus, localClient, noCredentials, unary } from "./grpc-calls.js";
+export { bearer, grpcStatus, localClient, noCredentials, rejection, unary } from "./grpc-calls.js";
 export { collectTopic, type TopicCollector, testProducer } from "./kafka-collector.js";
 export {
   type LocalKafka,

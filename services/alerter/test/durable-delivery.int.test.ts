@@ -21,6 +21,7 @@ import {
   isolatedServiceEnv,
   killService,
   type ReceivedWebhook,
+  rejection,
   type ServiceProcess,
   spawnService,
   startWebhookReceiver,
@@ -31,7 +32,7 @@ import {
   type WebhookReceiver,
   waitReady,
 } from "@argus/testkit";
-import { type ServiceError, status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type AlerterHarness,
@@ -64,15 +65,6 @@ ${extra.routes ?? ""}receivers:
 ${extra.receivers ?? ""}`;
 
 const stack = () => ({ kafkaBrokers: inject("kafkaBrokers"), redisUrl: inject("redisUrl") });
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error("the call succeeded, expected it to fail");
-}
 
 /** The generated client's methods are overloaded, so request and response types are spelled out. */
 function apiOf(h: AlerterHarness) {

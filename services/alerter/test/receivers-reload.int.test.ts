@@ -13,8 +13,8 @@ import {
   type TestReceiverRequest,
   type TestReceiverResponse,
 } from "@argus/proto";
-import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "@argus/testkit";
-import { type ServiceError, status } from "@grpc/grpc-js";
+import { type ReceivedWebhook, rejection, startWebhookReceiver, type WebhookReceiver } from "@argus/testkit";
+import { status } from "@grpc/grpc-js";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -214,14 +214,6 @@ ${state.spare ? "  - name: spare\n" : ""}`;
     );
   const argusFingerprints = (w: ReceivedWebhook) =>
     (w.body as ArgusBody).data.alerts.map((a) => a.fingerprint).sort();
-  const rejection = async (promise: Promise<unknown>): Promise<ServiceError> => {
-    try {
-      await promise;
-    } catch (error) {
-      return error as ServiceError;
-    }
-    throw new Error("the call succeeded, expected it to fail");
-  };
   // The generated client's methods are overloaded, so their request and response types are spelled out.
   const api = {
     acknowledge: (req: AcknowledgeRequest, token: string) =>

@@ -16,7 +16,7 @@ import {
   type UnacknowledgeRequest,
   type UnacknowledgeResponse,
 } from "@argus/proto";
-import type { ServiceError } from "@grpc/grpc-js";
+import { rejection } from "@argus/testkit";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -96,14 +96,6 @@ inhibit_rules:
       (d) => `${count} notifications for model ${model}, have ${JSON.stringify(d.map((x) => x.body.data))}`,
     );
   const labels = (model: string, severity: string) => ({ alertname: "Drift", model, severity });
-  const rejection = async (promise: Promise<unknown>): Promise<ServiceError> => {
-    try {
-      await promise;
-    } catch (error) {
-      return error as ServiceError;
-    }
-    throw new Error("the call succeeded, expected it to fail");
-  };
   // The generated client's methods are overloaded, so their request and response types are spelled out.
   const api = {
     getAlert: (req: GetAlertRequest, token: string) =>
