@@ -17,7 +17,7 @@ import {
 } from "@argus/runtime";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
 import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
-import type { Notification } from "../domain/notification.js";
+import { integrationName, type Notification } from "../domain/notification.js";
 import {
   formatMatcher,
   type Matcher,
@@ -338,7 +338,7 @@ function deadToProto(item: Notification): DeadNotification {
   return {
     id: item.id,
     receiver: item.receiver,
-    integration: `${item.receiver}/${item.integrationType}[${item.integration}]`,
+    integration: integrationName(item.receiver, { type: item.integrationType }, item.integration),
     groupKey: item.groupKey,
     reason: item.deadReason ?? "",
     attempts: item.attempts,

@@ -52,6 +52,10 @@ export function queueId(gid: string, receiver: string, integration: number): str
 }
 
 /** How an integration is named in dead letters and test results: `receiver/type[index]`. */
-export function integrationName(receiver: string, integration: Integration, index: number): string {
+export function integrationName(
+  receiver: string,
+  integration: Pick<Integration, "type">,
+  index: number,
+): string {
   return `${receiver}/${integration.type}[${index}]`;
 }
