@@ -1,10 +1,26 @@
 // Runs the text-scanner pipeline over the checked-in corpora and prints detection and
 // false-positive rates. Usage (from the repository root):
 //   node_modules/.bin/tsx services/anomaly-detector/src/tools/scanner-eval.ts
+//   ... scanner-eval.ts --show-heldout-misses   also lists the held-out misses and false alarms
 // Always exits 0: it measures, the corpus unit test enforces.
+//
+// The held-out texts are not listed by default: tuning is done on the tuning corpora's misses
+// only, and reading held-out misses while tuning would quietly turn them into tuning data.
 
 import { join } from "node:path";
-import { ATTACK_CORPUS, BENIGN_CORPUS, CORPORA_DIR, evaluate, loadCorpus } from "./text-corpus.js";
+import {
+  ATTACK_CORPUS,
+  BENIGN_CORPUS,
+  CORPORA_DIR,
+  type CategorizedEntry,
+  evaluate,
+  evaluateInjection,
+  HELDOUT_ATTACKS,
+  HELDOUT_BENIGN,
+  loadCategorized,
+  loadCorpus,
+  loadTuningSets,
+} from "./text-corpus.js";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
@@ -84,7 +100,51 @@ const n = benign.length + attacks.length;
 console.log(
   `time: ${n} texts in ${elapsed.toFixed(0)} ms (${((1000 * elapsed) / n).toFixed(0)} µs per text, both pipelines)`,
 );
+function injectionReport(
+  title: string,
+  attacks: CategorizedEntry[],
+  benignTexts: CategorizedEntry[],
+  showErrors: boolean,
+) {
+  const r = evaluateInjection(attacks, benignTexts);
+  console.log(`\n=== ${title}: prompt-injection findings (scanInput → findingKind) ===`);
+  console.log(`${pad("attack category", 28)}${lpad("n", 5)}${lpad("caught", 8)}${lpad("recall", 9)}`);
+  for (const c of r.attacks)
+    console.log(`${pad(c.category, 28)}${lpad(c.n, 5)}${lpad(c.hits, 8)}${lpad(pct(c.hits / c.n), 9)}`);
+  console.log(`${pad("benign category", 28)}${lpad("n", 5)}${lpad("FP", 8)}${lpad("FP rate", 9)}`);
+  for (const c of r.benign)
+    console.log(`${pad(c.category, 28)}${lpad(c.n, 5)}${lpad(c.hits, 8)}${lpad(pct(c.hits / c.n), 9)}`);
+  console.log(
+    `${title}: precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} ` +
+      `(TP ${r.truePositives}, FP ${r.falsePositives}, FN ${r.falseNegatives}); ` +
+      `${r.benignLeakage} benign texts reported as data leakage (PII in requests, not counted); ` +
+      `${r.microsPerKB.toFixed(0)} µs/KB`,
+  );
+  if (showErrors) {
+    for (const e of r.missed) console.log(`  missed [${e.category}] ${oneLine(e.text, 140)}`);
+    for (const f of r.falseAlarms) {
+      const why = f.result.reasons.map((x) => `${x.scanner} ${x.weighted.toFixed(2)}`).join(", ");
+      console.log(`  false alarm [${f.entry.category}] ${why}  ${oneLine(f.entry.text, 120)}`);
+    }
+  }
+  return r;
+}
+
+const tuning = loadTuningSets();
+const t = injectionReport("tuning", tuning.attacks, tuning.benign, true);
+const ho = injectionReport(
+  "held-out",
+  loadCategorized(HELDOUT_ATTACKS),
+  loadCategorized(HELDOUT_BENIGN),
+  process.argv.includes("--show-heldout-misses"),
+);
+
 console.log(
   `\nsummary: detection ${pct(e.detectionRate)} (${detected}/${total}), false positives ${pct(e.falsePositiveRate)} ` +
     `(${e.falsePositives.length}/${benign.length}), benign blocked ${pct(e.benignBlockRate)}`,
+);
+console.log(
+  `injection: tuning precision ${t.precision.toFixed(3)} recall ${t.recall.toFixed(3)}; ` +
+    `held-out precision ${ho.precision.toFixed(3)} recall ${ho.recall.toFixed(3)}; ` +
+    `${ho.microsPerKB.toFixed(0)} µs/KB on the held-out set`,
 );

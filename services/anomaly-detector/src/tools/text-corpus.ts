@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type PipelineResult, scanInput, scanOutput } from "../domain/text/index.js";
+import { findingKind, type PipelineResult, scanInput, scanOutput } from "../domain/text/index.js";
 
 export const CORPUS_LABELS = [
   "benign",
@@ -120,5 +120,117 @@ export function evaluate(benign: readonly CorpusEntry[], attacks: readonly Corpu
       benignN: benign.length,
       benignFlagged: benign.filter((e) => scanOutput(e.text).verdict !== "allow").length,
     },
+  };
+}
+
+// ---------------------------------------------------------------- injection precision / recall
+// Measured the way users see it: an attack counts as caught when scanInput yields a
+// prompt_injection finding (findingKind), a benign text is a false positive when it does.
+
+/** Held-out corpora (written by build-heldout-corpus.ts before tuning; never tuned on). */
+export const HELDOUT_ATTACKS = join(CORPORA_DIR, "heldout-attacks.jsonl");
+export const HELDOUT_BENIGN = join(CORPORA_DIR, "heldout-benign.jsonl");
+
+export interface CategorizedEntry {
+  text: string;
+  category: string;
+}
+
+/** Reads a {"text", "category"} JSONL file. */
+export function loadCategorized(path: string): CategorizedEntry[] {
+  const out: CategorizedEntry[] = [];
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (line.trim() === "") return;
+      const row = JSON.parse(line) as Partial<CategorizedEntry>;
+      if (typeof row.text !== "string" || typeof row.category !== "string" || row.category === "") {
+        throw new Error(`${path}:${i + 1}: expected {"text": string, "category": non-empty string}`);
+      }
+      out.push({ text: row.text, category: row.category });
+    });
+  return out;
+}
+
+/** Attack labels of the tuning corpora that are injections (secret and pii are leakage). */
+const INJECTION_LABELS: ReadonlySet<CorpusLabel> = new Set(["injection", "sqli", "smuggling", "unicode"]);
+
+/** The tuning corpora (main and the older small hold-out, both tuned on) as categorized sets. */
+export function loadTuningSets(): { attacks: CategorizedEntry[]; benign: CategorizedEntry[] } {
+  const attacks = [ATTACK_CORPUS, join(CORPORA_DIR, "text-attacks-holdout.jsonl")]
+    .flatMap(loadCorpus)
+    .filter((e) => INJECTION_LABELS.has(e.label))
+    .map((e) => ({ text: e.text, category: e.label }));
+  const benign = [BENIGN_CORPUS, join(CORPORA_DIR, "text-benign-holdout.jsonl")]
+    .flatMap(loadCorpus)
+    .filter((e) => e.label === "benign")
+    .map((e) => ({ text: e.text, category: e.note ?? "benign" }));
+  return { attacks, benign };
+}
+
+export interface CategoryStats {
+  category: string;
+  n: number;
+  /** Attacks: caught as prompt injection. Benign: wrongly reported as prompt injection. */
+  hits: number;
+}
+
+export interface InjectionEvaluation {
+  attacks: CategoryStats[];
+  benign: CategoryStats[];
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  precision: number;
+  recall: number;
+  missed: CategorizedEntry[];
+  falseAlarms: { entry: CategorizedEntry; result: PipelineResult }[];
+  /** Benign texts reported as data leakage (PII in an ordinary request): not injection errors. */
+  benignLeakage: number;
+  /** scanInput cost over all texts, microseconds per KB (UTF-16 units / 1024). */
+  microsPerKB: number;
+}
+
+function byCategory(rows: { entry: CategorizedEntry; hit: boolean }[]): CategoryStats[] {
+  const m = new Map<string, CategoryStats>();
+  for (const r of rows) {
+    const s = m.get(r.entry.category) ?? { category: r.entry.category, n: 0, hits: 0 };
+    s.n++;
+    if (r.hit) s.hits++;
+    m.set(r.entry.category, s);
+  }
+  return [...m.values()];
+}
+
+export function evaluateInjection(
+  attacks: readonly CategorizedEntry[],
+  benign: readonly CategorizedEntry[],
+): InjectionEvaluation {
+  let chars = 0;
+  const started = performance.now();
+  const run = (entry: CategorizedEntry) => {
+    chars += entry.text.length;
+    const result = scanInput(entry.text);
+    return { entry, result, kind: findingKind(result, "input") };
+  };
+  const a = attacks.map(run);
+  const b = benign.map(run);
+  const elapsedMs = performance.now() - started;
+  const caught = a.filter((r) => r.kind === "prompt_injection");
+  const wrong = b.filter((r) => r.kind === "prompt_injection");
+  const tp = caught.length;
+  const fp = wrong.length;
+  return {
+    attacks: byCategory(a.map((r) => ({ entry: r.entry, hit: r.kind === "prompt_injection" }))),
+    benign: byCategory(b.map((r) => ({ entry: r.entry, hit: r.kind === "prompt_injection" }))),
+    truePositives: tp,
+    falsePositives: fp,
+    falseNegatives: a.length - tp,
+    precision: tp + fp === 0 ? 1 : tp / (tp + fp),
+    recall: a.length === 0 ? 1 : tp / a.length,
+    missed: a.filter((r) => r.kind !== "prompt_injection").map((r) => r.entry),
+    falseAlarms: wrong.map((r) => ({ entry: r.entry, result: r.result })),
+    benignLeakage: b.filter((r) => r.kind === "data_leakage").length,
+    microsPerKB: (1000 * elapsedMs) / Math.max(1, chars / 1024),
   };
 }

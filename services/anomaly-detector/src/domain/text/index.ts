@@ -30,3 +30,10 @@ export { maskDigits, maskEmail, redactSecret } from "./redact.js";
 export { SECRETS, type SecretsOptions, scanSecrets, shannonEntropy } from "./secrets.js";
 export { SQL_INJECTION, scanSqlInjection } from "./sql-injection.js";
 export type { ScanMatch, ScanResult } from "./types.js";
+export {
+  findingKind,
+  matchedCategories,
+  TEXT_CATEGORIES,
+  type TextCategory,
+  type TextFindingKind,
+} from "./classify.js";
