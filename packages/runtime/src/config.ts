@@ -25,6 +25,13 @@ export const baseConfigShape = {
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   /** How long the group waits for a silent consumer before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** Bound of one dead-letter record (unset: 900 KiB); keep it under the dead-letter topic's max.message.bytes. */
+  KAFKA_DEAD_LETTER_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(100 * 1024 * 1024)
+    .optional(),
   /** SASL towards Kafka (unset: none); the user, and its password given directly or in a file. */
   KAFKA_SASL_MECHANISM: z.enum(["scram-sha-512", "scram-sha-256", "plain"]).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),

@@ -3,6 +3,7 @@ import type { DeadLetterPublisher, RejectedRecord } from "./dead-letter.js";
 import type { Logger } from "./logger.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { type Context, extractTraceContext, headersToRecord } from "./tracing.js";
+import { errorChain } from "./transport-security.js";
 
 /** What a decoder says of one record: the decoded value, or why it belongs in the dead-letter topic. */
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -13,10 +14,18 @@ export interface ConsumedRecord<T> {
   offset: string;
   key: Buffer | null;
   value: T;
+  /** The record's value as Kafka delivered it: what a dead letter of this record carries. */
+  raw: Buffer | null;
   headers: Record<string, string>;
   timestamp: string;
   /** The producer's trace context from the `traceparent` header (ROOT when absent). */
   traceContext: Context;
+}
+
+/** A record a handler could not process, and why (e.g. `detector "prada" failed: RangeError: …`). */
+export interface RecordFailure<T> {
+  record: ConsumedRecord<T>;
+  reason: string;
 }
 
 export interface RecordBatch<T> {
@@ -26,6 +35,21 @@ export interface RecordBatch<T> {
   records: ConsumedRecord<T>[];
   /** Offset of the last record of this chunk, decoded or not: the position the effects cover. */
   lastOffset: string;
+  /**
+   * Publishes records this handler could not process to the dead-letter topic (original bytes and
+   * reason, acks=all) and resolves once they are there. Call it BEFORE storing the batch's effects:
+   * once the effects are stored the offsets may be committed (decision 5). The records count as
+   * dead_lettered, not accepted. A failed publish throws: let it propagate, the chunk is retried.
+   */
+  deadLetter(failures: RecordFailure<T>[]): Promise<void>;
+}
+
+/** How the loop retries a chunk whose handler throws, before looking for the records that break it. */
+export interface HandlerRetry {
+  /** Attempts of the whole chunk (and of one suspect record) before giving up on it; default 3. */
+  attempts: number;
+  /** Wait before the second attempt, doubled for each further one; default 500 ms. */
+  backoffMs: number;
 }
 
 export interface BatchConsumerOptions<T> {
@@ -36,7 +60,8 @@ export interface BatchConsumerOptions<T> {
   /**
    * Stores the effects of a batch. It must be idempotent for records at or below an offset it has
    * already applied: the loop commits offsets only after it returns, so after a crash or a
-   * rebalance the same records arrive again.
+   * rebalance the same records arrive again. It may be called with a part of a chunk (see
+   * `handleChunk`): parts come in offset order, each with the offset of its own last record.
    */
   handle: (batch: RecordBatch<T>) => Promise<void>;
   deadLetters: DeadLetterPublisher;
@@ -50,16 +75,40 @@ export interface BatchConsumerOptions<T> {
    * and Kafka round trips overlap another's work; ordering within a partition is kept.
    */
   partitionsConcurrently?: number;
+  handlerRetry?: Partial<HandlerRetry>;
+  /**
+   * kafkajs' own handling of a batch that still fails (infrastructure errors): `retries` with
+   * backoff from `initialRetryTime` ms (default 10 from 300 ms), then the consumer crashes and
+   * restarts, at most `restarts` times in a row without a chunk committed in between (default 5);
+   * after that it stays stopped and `onStoppedForGood` is called.
+   */
+  kafkaRetry?: { retries?: number; initialRetryTime?: number; restarts?: number };
+  /**
+   * Whether the service's dependencies (Redis, Kafka) answer right now. A chunk that keeps failing
+   * while they do not is an outage, never a bad record: it is not searched nor dead-lettered.
+   */
+  dependenciesAnswer?: () => Promise<boolean>;
+  /**
+   * Called once when the consumer stopped for good without `stop()` (crashed without restart, or
+   * stopped from elsewhere), with the reason. The service then fails liveness and exits.
+   */
+  onStoppedForGood?: (reason: string) => void;
   clock?: () => Date;
 }
 
 export interface RunningConsumer {
   consumer: Consumer;
-  /** False once the consumer crashed without restarting: the service must not report ready. */
+  /** False once the consumer stopped for good without stop(): the service must not report ready. */
   healthy(): boolean;
+  /** Why the consumer stopped for good without stop() (undefined while it runs). */
+  failure(): string | undefined;
   /** Finishes the batch in hand, commits it, and leaves the group. */
   stop(): Promise<void>;
 }
+
+// kafkajs stops the consumer before it reports a crash (and whether it restarts): a stop that no
+// crash report follows within this time was not a crash, but a stop from outside the loop.
+const CRASH_REPORT_GRACE_MS = 5_000;
 
 /**
  * The consume loop of every Argus service: at-least-once delivery with effects stored before the
@@ -69,6 +118,12 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
   const { kafka, groupId, topics, decode, handle, deadLetters, logger, metrics } = options;
   const maxChunk = options.maxChunk ?? 1000;
   const clock = options.clock ?? (() => new Date());
+  const handlerRetry: HandlerRetry = {
+    attempts: Math.max(1, options.handlerRetry?.attempts ?? 3),
+    backoffMs: options.handlerRetry?.backoffMs ?? 500,
+  };
+  const maxRestarts = options.kafkaRetry?.restarts ?? 5;
+  let crashesInARow = 0;
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -77,12 +132,41 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
     // A fetch returns as soon as records arrive; this only bounds how long an idle fetch (and so
     // a graceful shutdown) waits.
     maxWaitTimeInMs: 1_000,
-    retry: { retries: 10, initialRetryTime: 300 },
+    retry: {
+      retries: options.kafkaRetry?.retries ?? 10,
+      initialRetryTime: options.kafkaRetry?.initialRetryTime ?? 300,
+      // An outage longer than a few restarts is better handled by restarting the process (which
+      // Kubernetes does, with its own backoff, and on-call sees) than by looping here unseen.
+      restartOnFailure: async () => ++crashesInARow <= maxRestarts,
+    },
   });
-  let crashedForGood = false;
+
+  let stopRequested = false;
+  let failure: string | undefined;
+  let crashReportTimer: NodeJS.Timeout | undefined;
+  const stoppedForGood = (reason: string) => {
+    clearTimeout(crashReportTimer);
+    if (stopRequested || failure !== undefined) return;
+    failure = reason;
+    logger.error({ groupId, reason }, "consumer stopped for good");
+    options.onStoppedForGood?.(reason);
+  };
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    logger.error({ err: payload.error.message, groupId, restart: payload.restart }, "consumer crashed");
-    if (!payload.restart) crashedForGood = true;
+    clearTimeout(crashReportTimer);
+    logger.error(
+      { err: describeError(payload.error), groupId, restart: payload.restart },
+      "consumer crashed",
+    );
+    if (!payload.restart) stoppedForGood(`crashed without restart: ${describeError(payload.error)}`);
+  });
+  consumer.on(consumer.events.STOP, () => {
+    if (stopRequested) return;
+    clearTimeout(crashReportTimer);
+    crashReportTimer = setTimeout(
+      () => stoppedForGood("the consumer stopped although stop() was not called"),
+      CRASH_REPORT_GRACE_MS,
+    );
+    crashReportTimer.unref();
   });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
@@ -106,7 +190,25 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
         // Dead letters first: once the effects below are stored the offset may be committed,
         // and a rejected record must already be safe on its topic by then.
         await deadLetters.publish(rejected, clock());
-        await handle({ topic: batch.topic, partition: batch.partition, records: accepted, lastOffset });
+        const deadLettered = new Map<string, string>();
+        await handleChunk({
+          records: accepted,
+          lastOffset,
+          handle,
+          deadLetter: async (failures) => {
+            await deadLetters.publish(
+              failures.map(({ record, reason }) => rejectedRecord(record, reason)),
+              clock(),
+            );
+            for (const { record, reason } of failures) deadLettered.set(record.offset, reason);
+          },
+          retry: handlerRetry,
+          isInfrastructureError,
+          dependenciesAnswer: options.dependenciesAnswer ?? (async () => true),
+          stillOurs: () => isRunning() && !isStale(),
+          heartbeat,
+          logger: logger.child({ topic: batch.topic, partition: batch.partition, groupId }),
+        });
         resolveOffset(lastOffset);
         // Through the batch's own commit, not consumer.commitOffsets: once stop() has begun the
         // latter returns without committing, and the batch stop() waits for would be delivered again.
@@ -118,21 +220,26 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
             },
           ],
         });
+        crashesInARow = 0;
         await heartbeat();
-        metrics.recordsConsumed.inc({ topic: batch.topic, result: "accepted" }, accepted.length);
-        metrics.recordsConsumed.inc({ topic: batch.topic, result: "dead_lettered" }, rejected.length);
+        const deadLetteredCount = rejected.length + deadLettered.size;
+        metrics.recordsConsumed.inc(
+          { topic: batch.topic, result: "accepted" },
+          accepted.length - deadLettered.size,
+        );
+        metrics.recordsConsumed.inc({ topic: batch.topic, result: "dead_lettered" }, deadLetteredCount);
         metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - startedAt) / 1000);
         metrics.consumerLag.set(
           { topic: batch.topic, partition: String(batch.partition) },
           Number(batch.offsetLag()),
         );
-        if (rejected.length > 0) {
+        if (deadLetteredCount > 0) {
           logger.warn(
             {
               topic: batch.topic,
               partition: batch.partition,
-              count: rejected.length,
-              reason: rejected[0]?.reason,
+              count: deadLetteredCount,
+              reason: rejected[0]?.reason ?? deadLettered.values().next().value,
             },
             "records dead-lettered",
           );
@@ -143,10 +250,188 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
 
   return {
     consumer,
-    healthy: () => !crashedForGood,
+    healthy: () => failure === undefined,
+    failure: () => failure,
     stop: async () => {
+      stopRequested = true;
+      clearTimeout(crashReportTimer);
       await consumer.disconnect();
     },
+  };
+}
+
+export interface ChunkHandling<T> {
+  records: ConsumedRecord<T>[];
+  lastOffset: string;
+  handle: (batch: RecordBatch<T>) => Promise<void>;
+  deadLetter: (failures: RecordFailure<T>[]) => Promise<void>;
+  retry: HandlerRetry;
+  isInfrastructureError: (error: unknown) => boolean;
+  dependenciesAnswer: () => Promise<boolean>;
+  /** False once the consumer is stopping or lost the partition: nothing may be dead-lettered then. */
+  stillOurs: () => boolean;
+  heartbeat: () => Promise<void>;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Hands a chunk to the handler and makes sure that one record the handler cannot process does not
+ * stop its partition, while an outage never costs a record:
+ *
+ * 1. The chunk is retried `retry.attempts` times with backoff: most failures are passing.
+ * 2. If it still fails with an infrastructure error (connection, timeout, Redis or Kafka not
+ *    answering, offset fence contention), or `dependenciesAnswer()` says no, or the consumer is
+ *    stopping or lost the partition, the error is thrown: nothing is committed, kafkajs retries and
+ *    in the end crashes, which ends the process. Infrastructure errors are never dead-lettered.
+ * 3. Otherwise the failure is deterministic and lies in the records: the chunk is bisected, halves
+ *    in offset order (a half that succeeds stores its effects), down to single records whose own
+ *    batch fails (after the same retries); those are dead-lettered with reason
+ *    `handler failed: <error>` and the chunk goes on. A chunk of k bad records among n costs about
+ *    2·k·log2(n) extra handler calls.
+ *
+ * Parts are handed over with the offset of their own last record (the last part with the chunk's
+ * `lastOffset`), so an offset fence moves forward part by part and a replay skips what is stored.
+ */
+export async function handleChunk<T>(options: ChunkHandling<T>): Promise<void> {
+  const { records, lastOffset, handle, retry, logger } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const batchOf = (part: ConsumedRecord<T>[], partLastOffset: string): RecordBatch<T> => ({
+    topic: part[0]?.topic ?? records[0]?.topic ?? "",
+    partition: part[0]?.partition ?? records[0]?.partition ?? 0,
+    records: part,
+    lastOffset: partLastOffset,
+    deadLetter: options.deadLetter,
+  });
+
+  /** The handler's last error after `attempts` tries, or undefined once it succeeded. */
+  const attempt = async (part: ConsumedRecord<T>[], partLastOffset: string, attempts: number) => {
+    let lastError: unknown;
+    for (let tried = 1; tried <= attempts; tried++) {
+      try {
+        await handle(batchOf(part, partLastOffset));
+        return undefined;
+      } catch (error) {
+        lastError = error;
+      }
+      if (tried < attempts) {
+        if (!options.stillOurs()) break;
+        logger.warn(
+          { err: describeError(lastError), records: part.length, attempt: tried },
+          "handler failed, retrying the chunk",
+        );
+        await sleep(retry.backoffMs * 2 ** (tried - 1));
+        await options.heartbeat();
+      }
+    }
+    return { error: lastError };
+  };
+
+  /** Throws `error` unless it is a record's fault (see the rule above). */
+  const throwUnlessRecordFault = async (error: unknown) => {
+    if (!options.stillOurs() || options.isInfrastructureError(error)) throw error;
+    if (!(await options.dependenciesAnswer().catch(() => false))) throw error;
+  };
+
+  const first = await attempt(records, lastOffset, retry.attempts);
+  if (first === undefined) return;
+  await throwUnlessRecordFault(first.error);
+  if (records.length === 0) throw first.error;
+  logger.error(
+    { err: describeError(first.error), records: records.length },
+    "handler keeps failing on this chunk while its dependencies answer: looking for the records that break it",
+  );
+
+  const settle = async (part: ConsumedRecord<T>[], partLastOffset: string, knownError?: unknown) => {
+    let error = knownError;
+    if (error === undefined) {
+      const outcome = await attempt(part, partLastOffset, part.length === 1 ? retry.attempts : 1);
+      if (outcome === undefined) return;
+      error = outcome.error;
+      if (part.length === 1) await throwUnlessRecordFault(error);
+      else if (!options.stillOurs() || options.isInfrastructureError(error)) throw error;
+    }
+    if (part.length === 1) {
+      const record = part[0] as ConsumedRecord<T>;
+      const reason = `handler failed: ${describeError(error)}`;
+      logger.error({ offset: record.offset, reason }, "record breaks the handler: dead-lettering it");
+      await options.deadLetter([{ record, reason }]);
+      return;
+    }
+    const middle = Math.ceil(part.length / 2);
+    const left = part.slice(0, middle);
+    await settle(left, (left[left.length - 1] as ConsumedRecord<T>).offset);
+    await options.heartbeat();
+    await settle(part.slice(middle), partLastOffset);
+  };
+  await settle(records, lastOffset, first.error);
+}
+
+const infrastructureErrorNames = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSNumberOfRetriesExceeded",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSNoBrokerAvailableError",
+  "KafkaJSLockTimeout",
+  "KafkaJSNotImplemented",
+  "MaxRetriesPerRequestError",
+  "TimeoutError",
+  "AbortError",
+]);
+
+const infrastructureErrorCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
+
+// ioredis' and Redis' own words for "not now": connection gone, server loading or failing over,
+// a script running too long; and the offset fence moving under another replica.
+const infrastructureMessages =
+  /connection is closed|stream isn't writeable|socket (hang up|closed)|connect(ion)? (refused|reset|timed? ?out)|timed? ?out|timeout|^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY)\b|offset fence .* kept moving/i;
+
+/**
+ * Whether `error` (or an error it wraps) says a dependency did not answer: a connection refused or
+ * closed, a timeout, a retriable Kafka error, Redis loading or failing over. Such a failure is
+ * retried, never blamed on a record.
+ */
+export function isInfrastructureError(error: unknown): boolean {
+  return errorChain(error).some((failure) => {
+    const detail = failure as Error & { code?: unknown; retriable?: unknown };
+    return (
+      infrastructureErrorNames.has(failure.name) ||
+      detail.retriable === true ||
+      (typeof detail.code === "string" && infrastructureErrorCodes.has(detail.code)) ||
+      infrastructureMessages.test(failure.message)
+    );
+  });
+}
+
+/** `RangeError: offset out of bounds`, for reasons and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function rejectedRecord<T>(record: ConsumedRecord<T>, reason: string): RejectedRecord {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    value: record.raw,
+    headers: record.headers,
+    reason,
   };
 }
 
@@ -172,6 +457,7 @@ function sortRecord<T>(
       offset: message.offset,
       key: message.key,
       value: decoded.value,
+      raw: message.value,
       headers,
       timestamp: message.timestamp,
       traceContext: extractTraceContext(headers),

@@ -9,6 +9,12 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Each dependency's reachability; the service is ready only when all are true. */
   readiness: () => Promise<Record<string, boolean>>;
+  /**
+   * What makes the process useless however long it waits (e.g. a consumer that stopped for good),
+   * by name, with the reason; empty while it works. Anything here fails `/healthz`, so Kubernetes
+   * restarts the process.
+   */
+  liveness?: () => Record<string, string>;
   logger: Logger;
 }
 
@@ -17,7 +23,10 @@ export interface RunningHttpServer {
   stop(): Promise<void>;
 }
 
-/** `/healthz` (the process runs), `/readyz` (its dependencies answer) and `/metrics` (Prometheus). */
+/**
+ * `/healthz` (the process does its work: 503 naming what stopped for good), `/readyz` (its
+ * dependencies answer) and `/metrics` (Prometheus).
+ */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
@@ -26,7 +35,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     if (path === "/healthz") {
-      response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      const failures = options.liveness?.() ?? {};
+      if (Object.keys(failures).length === 0)
+        response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      else
+        response
+          .writeHead(503, { "content-type": "application/json" })
+          .end(`${JSON.stringify({ live: false, failures })}\n`);
     } else if (path === "/readyz") {
       options.readiness().then(
         (checks) => {

@@ -9,7 +9,7 @@ import { DeadLetterPublisher } from "./dead-letter.js";
 import { admission } from "./grpc-admission.js";
 import { type GrpcServiceRegistration, startGrpcServer } from "./grpc-server.js";
 import { grpcTlsFromConfig } from "./grpc-tls.js";
-import { startHttpServer } from "./http-server.js";
+import { type RunningHttpServer, startHttpServer } from "./http-server.js";
 import { jwtVerifierFromConfig } from "./jwt.js";
 import {
   checkKafkaAccess,
@@ -48,8 +48,9 @@ export interface ServiceContext {
   /** The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service. */
   offsetFence(groupId: string): OffsetFence;
   /**
-   * Starts the batch consumer loop for `groupId` on `topics`, dead-lettering what `decode` rejects;
-   * it is drained on stop and reported in /readyz.
+   * Starts the batch consumer loop for `groupId` on `topics`, dead-lettering what `decode` rejects
+   * and the records the handler cannot process; it is drained on stop and reported in /readyz.
+   * When it stops for good on its own, /healthz fails and the process shuts down and exits non-zero.
    */
   consume<T>(options: ConsumeOptions<T>): Promise<RunningConsumer>;
   /** Adds a condition to /readyz (e.g. "this consumer has not crashed"). */
@@ -60,8 +61,21 @@ export interface ServiceContext {
 
 export type ConsumeOptions<T> = Pick<
   BatchConsumerOptions<T>,
-  "groupId" | "topics" | "decode" | "handle" | "maxChunk" | "partitionsConcurrently"
+  | "groupId"
+  | "topics"
+  | "decode"
+  | "handle"
+  | "maxChunk"
+  | "partitionsConcurrently"
+  | "handlerRetry"
+  | "kafkaRetry"
 >;
+
+export interface ServiceOverrides {
+  logger?: Logger;
+  /** Ends the process (default process.exit); tests pass their own. */
+  exit?: (code: number) => void;
+}
 
 export interface ServiceWiring {
   grpcServices?: GrpcServiceRegistration[];
@@ -76,16 +90,37 @@ export interface RunningService {
 
 /**
  * Starts a service: logger, metrics, tracing, Kafka topics and producer, Redis, then the service's
- * own wiring (consumers, stores), then the gRPC and HTTP servers. `stop()` undoes it in reverse.
+ * own wiring (consumers, stores), then the gRPC and HTTP servers. `stop()` undoes it in reverse,
+ * except the HTTP server, which stops last so that probes and /metrics see the shutdown through.
+ *
+ * A consumer that stops for good on its own (kafkajs crashed without restart, or it was stopped
+ * from elsewhere) would leave a process that runs and consumes nothing: the kit logs the reason at
+ * error level, answers /healthz with 503 naming the consumer, shuts down (bounded by
+ * SHUTDOWN_TIMEOUT_MS) and exits with code 1, so that Kubernetes restarts it.
  */
 export async function startService(
   name: string,
   config: BaseConfig,
   wire: (context: ServiceContext) => Promise<ServiceWiring>,
-  overrides: { logger?: Logger } = {},
+  overrides: ServiceOverrides = {},
 ): Promise<RunningService> {
   const logger = overrides.logger ?? createLogger(name, config.LOG_LEVEL);
+  const exit = overrides.exit ?? ((code: number) => process.exit(code));
   const shutdown = new Shutdown(logger);
+  // Registered first, so it stops last.
+  let http: RunningHttpServer | undefined;
+  shutdown.add("http server", async () => {
+    await http?.stop();
+  });
+  const livenessFailures = new Map<string, string>();
+  let failing = false;
+  const cannotGoOn = (component: string, reason: string) => {
+    livenessFailures.set(component, reason);
+    if (failing) return;
+    failing = true;
+    logger.error({ component, reason }, `${name} cannot go on: shutting down to be restarted`);
+    void shutdown.run(config.SHUTDOWN_TIMEOUT_MS).finally(() => exit(1));
+  };
   try {
     // Credentials and TLS first: a wrong key file or setting stops start-up before anything connects.
     assertBaseConfig(config);
@@ -128,6 +163,8 @@ export async function startService(
     });
 
     const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
+    const kafkaAnswers = () => admin.describeCluster().then(() => true);
+    const redisAnswers = () => redis.ping().then((reply) => reply === "PONG");
     const audit = new AuditLog({
       redis,
       key: auditStreamKey(config.ARGUS_REDIS_PREFIX),
@@ -161,9 +198,14 @@ export async function startService(
           groupId,
           kafka,
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, groupId),
+          deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, groupId, {
+            maxRecordBytes: config.KAFKA_DEAD_LETTER_MAX_BYTES,
+          }),
           logger,
           metrics,
+          dependenciesAnswer: async () =>
+            (await withinTimeout(redisAnswers)) && (await withinTimeout(kafkaAnswers)),
+          onStoppedForGood: (reason) => cannotGoOn(`consumer ${groupId}`, reason),
         });
         shutdown.add(`consumer ${groupId}`, () => consumer.stop());
         readinessChecks.set(`consumer ${groupId}`, consumer.healthy);
@@ -185,15 +227,16 @@ export async function startService(
       platformTenant: config.ARGUS_PLATFORM_TENANT,
     });
     shutdown.add("grpc server", () => grpc.stop());
-    const http = await startHttpServer({
+    http = await startHttpServer({
       host: config.HTTP_HOST,
       port: config.HTTP_PORT,
       registry: metrics.registry,
       logger,
+      liveness: () => Object.fromEntries(livenessFailures),
       readiness: async () => {
         const checks: [string, () => boolean | Promise<boolean>][] = [
-          ["kafka", () => admin.describeCluster().then(() => true)],
-          ["redis", () => redis.ping().then((reply) => reply === "PONG")],
+          ["kafka", kafkaAnswers],
+          ["redis", redisAnswers],
           ...readinessChecks,
         ];
         const results = await Promise.all(
@@ -202,7 +245,6 @@ export async function startService(
         return Object.fromEntries(results);
       },
     });
-    shutdown.add("http server", () => http.stop());
     logger.info({ grpcPort: grpc.port, httpPort: http.port }, `${name} started`);
     return {
       context,
