@@ -1,82 +1,111 @@
 import { createHash } from "node:crypto";
 import { type Finding, FindingKind, type InferenceEvent, Severity } from "@argus/proto";
-import { type PipelineResult, scanInput, scanOutput } from "./text/index.js";
+import {
+  findingKind,
+  matchedCategories,
+  type PipelineResult,
+  scanInput,
+  scanOutput,
+  type TextFindingKind,
+} from "./text/index.js";
 
-const leakageScanners = new Set(["secrets", "pii"]);
+type Side = "input" | "output";
+
+const OUTPUT_FEATURE = "__output__";
 
 /**
  * The text scanners on an event: every text feature through the input pipeline (prompt
- * injection and its smuggling tricks; secrets or PII typed into a prompt count as leakage), the
- * generated output through the output pipeline (secrets, PII, exfiltration markup: data leakage).
- * Only the scanners' redacted evidence goes into a finding, never the text.
+ * injection and its smuggling tricks; a request whose only signal is a secret or personal data is
+ * leakage, findingKind), the generated output through the output pipeline (secrets, PII,
+ * exfiltration markup: data leakage). Only the scanners' redacted evidence goes into a finding,
+ * never the text.
  */
 export function scanEventTexts(event: InferenceEvent, observedAt: Date): Finding[] {
   const findings: Finding[] = [];
   for (const [feature, value] of Object.entries(event.features)) {
     if (value.kind?.$case !== "text") continue;
     const result = scanInput(value.kind.value);
-    if (result.verdict === "allow") continue;
-    const top = result.reasons[0]?.scanner ?? "";
-    const kind = leakageScanners.has(top)
-      ? FindingKind.FINDING_KIND_DATA_LEAKAGE
-      : FindingKind.FINDING_KIND_PROMPT_INJECTION;
-    findings.push(textFinding(event, feature, "input", kind, result, observedAt));
+    const kind = findingKind(result, "input");
+    if (kind) findings.push(textFinding(event, feature, "input", kind, result, observedAt));
   }
   const output = event.output?.kind;
   if (output?.$case === "generatedText") {
     const result = scanOutput(output.value);
-    if (result.verdict !== "allow") {
-      findings.push(
-        textFinding(event, "__output__", "output", FindingKind.FINDING_KIND_DATA_LEAKAGE, result, observedAt),
-      );
-    }
+    const kind = findingKind(result, "output");
+    if (kind) findings.push(textFinding(event, OUTPUT_FEATURE, "output", kind, result, observedAt));
   }
   return findings;
+}
+
+/**
+ * One alert per attacker: the fingerprint is (tenant, kind, model, client), not the side or the
+ * event, so a client sending hundreds of injections is one episode that the alerter counts.
+ * Events without a client share the model's anonymous alert.
+ */
+export function textFindingFingerprint(
+  tenant: string,
+  kind: TextFindingKind,
+  modelId: string,
+  clientId: string,
+): string {
+  return sha256(["text", tenant, kind, modelId, clientId]);
 }
 
 function textFinding(
   event: InferenceEvent,
   feature: string,
-  side: "input" | "output",
-  kind: FindingKind,
+  side: Side,
+  kind: TextFindingKind,
   result: PipelineResult,
   observedAt: Date,
 ): Finding {
-  const kindName = kind === FindingKind.FINDING_KIND_DATA_LEAKAGE ? "data_leakage" : "prompt_injection";
   const block = result.verdict === "block";
   const matches = result.results.flatMap((scan) =>
     scan.matches.map((match) => `${scan.scanner}:${match.kind}:${match.evidence}`),
   );
+  const client = event.clientId;
+  const where = side === "output" ? "model output" : `input "${feature}"`;
+  const who = client === "" ? "" : ` from client ${client.slice(0, 12)}…`;
   return {
-    findingId: createHash("sha256").update(`${kindName}|${event.eventId}|${feature}`).digest("hex"),
-    kind,
+    // Unchanged since before fingerprints were per client: a replayed event yields the same id.
+    findingId: createHash("sha256").update(`${kind}|${event.eventId}|${feature}`).digest("hex"),
+    kind:
+      kind === "data_leakage"
+        ? FindingKind.FINDING_KIND_DATA_LEAKAGE
+        : FindingKind.FINDING_KIND_PROMPT_INJECTION,
     severity: block ? Severity.SEVERITY_CRITICAL : Severity.SEVERITY_WARNING,
     modelId: event.modelId,
     tenant: event.tenant,
-    subject: { feature, clientId: event.clientId, source: "" },
+    subject: { feature, clientId: client, source: "" },
     score: result.score,
     threshold: 0,
-    summary: `${event.modelId}: ${side === "output" ? "model output" : `input "${feature}"`} ${block ? "blocked" : "flagged"} by ${result.reasons.map((r) => r.scanner).join(", ")}`,
+    summary: `${event.modelId}: ${where}${who} ${block ? "blocked" : "flagged"} by ${result.reasons.map((r) => r.scanner).join(", ")}`,
     evidence: {
       verdict: result.verdict,
+      categories: matchedCategories(result).join(","),
       scanners: result.reasons.map((r) => `${r.scanner}=${r.weighted}`).join(","),
       matches: matches.slice(0, 8).join(" | "),
       side,
       event_id: event.eventId,
+      ...(client === "" ? {} : { client }),
     },
     labels: {
-      alertname: kind === FindingKind.FINDING_KIND_DATA_LEAKAGE ? "DataLeakage" : "PromptInjection",
-      kind: kindName,
+      alertname: kind === "data_leakage" ? "DataLeakage" : "PromptInjection",
+      kind,
       model: event.modelId,
       severity: block ? "critical" : "warning",
       tenant: event.tenant,
+      ...(client === "" ? {} : { client }),
     },
-    fingerprint: createHash("sha256")
-      .update(`${kindName}|${event.tenant}|${event.modelId}|${side}`)
-      .digest("hex"),
+    fingerprint: textFindingFingerprint(event.tenant, kind, event.modelId, client),
     observedAt,
     detector: "text-scanners",
     sampleEventIds: [event.eventId],
     resolved: false,
   };
+}
+
+/** Parts joined with a separator no tenant, model or pseudonym contains, so they cannot run together. */
+function sha256(parts: string[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex");
 }
