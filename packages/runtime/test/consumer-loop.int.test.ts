@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { DeadLetter } from "@argus/proto";
 import { collectTopic, type TopicCollector, uniqueNamespace } from "@argus/testkit";
 import { Redis } from "ioredis";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
+  type BatchConsumerOptions,
   type Decoded,
   type RecordBatch,
   type RunningConsumer,
@@ -85,10 +86,14 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
   });
 
   /** A fresh single-partition topic and consumer group for one test. */
-  async function freshTopic(): Promise<{ topic: string; groupId: string }> {
+  async function freshTopic(
+    configEntries?: { name: string; value: string }[],
+  ): Promise<{ topic: string; groupId: string }> {
     const n = ++testIndex;
     const topic = `${namespace}.in-${n}`;
-    await ensureTopics(kafka, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1, replicationFactor: 1, ...(configEntries ? { configEntries } : {}) },
+    ]);
     return { topic, groupId: `${namespace}-group-${n}` };
   }
 
@@ -97,6 +102,7 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     groupId: string,
     handle: (batch: RecordBatch<Reading>) => Promise<void>,
     metrics = createMetrics("consumer-loop-test"),
+    extra: Partial<BatchConsumerOptions<Reading>> = {},
   ): Promise<RunningConsumer> {
     const consumer = await startBatchConsumer<Reading>({
       kafka,
@@ -107,6 +113,7 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
       deadLetters: new DeadLetterPublisher(producer, deadLetterTopic, groupId),
       logger,
       metrics,
+      ...extra,
     });
     running.push(consumer);
     return consumer;
@@ -289,5 +296,208 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     await waitFor("the record after the batch", () => seen.includes("4") || undefined);
     expect(seen).toEqual(["4"]);
     await stopConsumer(second);
+  });
+
+  /** Effects stored as a detector stores them: with the offset fence, in one Redis script. */
+  function fencedCounter(topic: string) {
+    const counts = `${namespace}:counts:{${topic}}`;
+    const fence = new OffsetFence(redis, (t, p) => `${namespace}:fence:{${t}}:${p}`);
+    return {
+      store: (batch: RecordBatch<Reading>, records = batch.records) =>
+        applyFenced(fence, { ...batch, records }, async (fresh) =>
+          fresh.map((record): FencedCommand => ["HINCRBY", counts, String(record.value.value), 1]),
+        ),
+      stored: async () =>
+        Object.keys(await redis.hgetall(counts))
+          .map(Number)
+          .sort((a, b) => a - b),
+    };
+  }
+
+  it("dead-letters the record that breaks the handler, stores every other record's effects and goes on", async () => {
+    const { topic, groupId } = await freshTopic();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 20 }, (_, i) => ({
+        key: `s-${i % 3}`,
+        value: reading(`s-${i % 3}`, i),
+      })),
+    });
+    const counter = fencedCounter(topic);
+    const metrics = createMetrics("consumer-loop-test");
+    await start(
+      topic,
+      groupId,
+      async (batch) => {
+        // A detector that cannot cope with one reading's shape, whatever batch it comes in.
+        if (batch.records.some((record) => record.value.value === 13))
+          throw new RangeError("reading 13 is out of range");
+        await counter.store(batch);
+      },
+      metrics,
+      { handlerRetry: { attempts: 2, backoffMs: 10 } },
+    );
+
+    await deadLetters.waitUntil(() => deadLettersFrom(topic).length >= 1, 60_000, "the dead letter");
+    const [letter] = deadLettersFrom(topic);
+    expect(letter?.sourceOffset).toBe(13);
+    expect(letter?.reason).toBe("handler failed: RangeError: reading 13 is out of range");
+    expect(Buffer.from(letter?.originalValue ?? []).toString()).toBe(reading("s-1", 13).toString());
+    await waitFor("the commit of the chunk", async () =>
+      (await committed(groupId, topic)) === "20" ? true : undefined,
+    );
+    expect(await counter.stored()).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 13));
+
+    // The partition is not stuck: later records are consumed as usual.
+    await producer.send({ topic, messages: [20, 21].map((i) => ({ key: "s-0", value: reading("s-0", i) })) });
+    await waitFor("the later records", async () =>
+      (await counter.stored()).includes(21) ? true : undefined,
+    );
+    expect(deadLettersFrom(topic)).toHaveLength(1);
+    const consumed = await metrics.registry.getSingleMetricAsString("argus_records_consumed_total");
+    expect(consumed).toContain(
+      `argus_records_consumed_total{topic="${topic}",result="dead_lettered",service="consumer-loop-test"} 1`,
+    );
+    expect(consumed).toContain(
+      `argus_records_consumed_total{topic="${topic}",result="accepted",service="consumer-loop-test"} 21`,
+    );
+  });
+
+  it("publishes what the handler dead-letters with batch.deadLetter before the others' effects are stored", async () => {
+    const { topic, groupId } = await freshTopic();
+    await producer.send({
+      topic,
+      messages: [1, 2, -3, 4].map((i) => ({ key: "s", value: reading("s", i), headers: { n: String(i) } })),
+    });
+    const counter = fencedCounter(topic);
+    const metrics = createMetrics("consumer-loop-test");
+    let lettersWhenStored = -1;
+    await start(
+      topic,
+      groupId,
+      async (batch) => {
+        const negative = batch.records.filter((record) => record.value.value < 0);
+        await batch.deadLetter(
+          negative.map((record) => ({ record, reason: 'detector "resources" failed: negative reading' })),
+        );
+        lettersWhenStored = (await admin.fetchTopicOffsets(deadLetterTopic)).reduce(
+          (sum, partition) => sum + Number(partition.high),
+          0,
+        );
+        await counter.store(
+          batch,
+          batch.records.filter((record) => !negative.includes(record)),
+        );
+      },
+      metrics,
+    );
+
+    await deadLetters.waitUntil(() => deadLettersFrom(topic).length >= 1, 30_000, "the dead letter");
+    const [letter] = deadLettersFrom(topic);
+    expect(letter).toEqual(
+      expect.objectContaining({
+        sourceOffset: 2,
+        reason: 'detector "resources" failed: negative reading',
+        consumerGroup: groupId,
+        originalHeaders: { n: "-3" },
+        truncated: false,
+      }),
+    );
+    expect(Buffer.from(letter?.originalValue ?? []).equals(reading("s", -3))).toBe(true);
+    await waitFor("the commit", async () => ((await committed(groupId, topic)) === "4" ? true : undefined));
+    expect(await counter.stored()).toEqual([1, 2, 4]);
+    // The dead letter was on its topic (acks=all) before the handler stored anything.
+    expect(lettersWhenStored).toBeGreaterThan(0);
+    const consumed = await metrics.registry.getSingleMetricAsString("argus_records_consumed_total");
+    expect(consumed).toContain(
+      `argus_records_consumed_total{topic="${topic}",result="dead_lettered",service="consumer-loop-test"} 1`,
+    );
+    expect(consumed).toContain(
+      `argus_records_consumed_total{topic="${topic}",result="accepted",service="consumer-loop-test"} 3`,
+    );
+  });
+
+  it("reports a consumer that crashed for good, and never dead-letters records during an outage", async () => {
+    const { topic, groupId } = await freshTopic();
+    await producer.send({ topic, messages: [{ key: "s", value: reading("s", 1) }] });
+    const reasons: string[] = [];
+    const consumer = await start(
+      topic,
+      groupId,
+      async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" });
+      },
+      createMetrics("consumer-loop-test"),
+      {
+        handlerRetry: { attempts: 2, backoffMs: 10 },
+        kafkaRetry: { retries: 1, initialRetryTime: 50, restarts: 1 },
+        onStoppedForGood: (reason) => reasons.push(reason),
+      },
+    );
+
+    await waitFor("the consumer to give up", () => (reasons.length > 0 ? true : undefined), 60_000);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^crashed without restart: .*ECONNREFUSED/);
+    expect(consumer.healthy()).toBe(false);
+    expect(consumer.failure()).toBe(reasons[0]);
+    expect(await committed(groupId, topic)).toBe("-1");
+    expect(deadLettersFrom(topic)).toEqual([]);
+  });
+
+  it("reports a consumer stopped from outside the loop", async () => {
+    const { topic, groupId } = await freshTopic();
+    const seen: string[] = [];
+    const reasons: string[] = [];
+    const consumer = await start(
+      topic,
+      groupId,
+      async (batch) => {
+        seen.push(...batch.records.map((record) => record.offset));
+      },
+      createMetrics("consumer-loop-test"),
+      { onStoppedForGood: (reason) => reasons.push(reason) },
+    );
+    await producer.send({ topic, messages: [{ key: "s", value: reading("s", 1) }] });
+    await waitFor("the first record", () => (seen.length > 0 ? true : undefined));
+    expect(consumer.healthy()).toBe(true);
+
+    await consumer.consumer.stop();
+    await waitFor("the stop to be noticed", () => (reasons.length > 0 ? true : undefined));
+    expect(reasons).toEqual(["the consumer stopped although stop() was not called"]);
+    expect(consumer.healthy()).toBe(false);
+  });
+
+  it("dead-letters a ~1 MB undecodable record within the dead-letter topic's limits", async () => {
+    // The source topic takes records up to 2 MiB; the dead-letter topic has the broker's default.
+    const { topic, groupId } = await freshTopic([
+      { name: "max.message.bytes", value: String(2 * 1024 * 1024) },
+    ]);
+    const huge = randomBytes(1024 * 1024 - 512);
+    huge[0] = 0x00; // not "{"
+    await producer.send({
+      topic,
+      messages: [
+        { key: "big", value: huge },
+        { key: "s", value: reading("s", 7) },
+      ],
+    });
+    const handled: number[] = [];
+    await start(topic, groupId, async (batch) => {
+      handled.push(...batch.records.map((record) => record.value.value));
+    });
+
+    await deadLetters.waitUntil(() => deadLettersFrom(topic).length >= 1, 60_000, "the dead letter");
+    const [letter] = deadLettersFrom(topic);
+    expect(letter?.truncated).toBe(true);
+    expect(letter?.originalSize).toBe(huge.length);
+    expect(Buffer.from(letter?.originalSha256 ?? []).equals(createHash("sha256").update(huge).digest())).toBe(
+      true,
+    );
+    const kept = Buffer.from(letter?.originalValue ?? []);
+    expect(kept.length).toBeGreaterThan(800 * 1024);
+    expect(kept.equals(huge.subarray(0, kept.length))).toBe(true);
+    expect(letter?.reason).toMatch(/^not JSON: /);
+    await waitFor("the commit", async () => ((await committed(groupId, topic)) === "2" ? true : undefined));
+    expect(handled).toEqual([7]);
   });
 });
