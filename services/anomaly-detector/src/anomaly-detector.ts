@@ -7,15 +7,16 @@ import {
   startService,
 } from "@argus/runtime";
 import { anomalyServiceRegistration } from "./adapters/anomaly-grpc.js";
-import { ClientStore } from "./adapters/client-store.js";
+import { AnomalyStore } from "./adapters/anomaly-store.js";
 import { confidentKey, createFeedbackHandler } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
 import {
   type AnomalyConfig,
   clientPolicyOf,
-  outlierPolicyOf,
   poisoningPolicyOf,
+  populationPolicyOf,
+  profilePolicyOf,
   resourcePolicyOf,
 } from "./config.js";
 import { scanEventTexts } from "./domain/text-findings.js";
@@ -47,7 +48,7 @@ export function startAnomalyDetector(
       if (!sealer.sealing) {
         context.logger.warn("ARGUS_EVIDENCE_PLAINTEXT=true: client risk reasons are stored unsealed");
       }
-      const store = new ClientStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS, sealer);
+      const store = new AnomalyStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS, sealer);
       // Index entries of forgotten clients go too (ListRiskyClients prunes only what it reads).
       const sweep = setInterval(() => {
         store.pruneIndexes().then(
@@ -66,21 +67,25 @@ export function startAnomalyDetector(
         maxChunk: 5_000,
         partitionsConcurrently: 3,
         handle: createInferenceHandler({
-          schemas,
           store,
           fence: context.offsetFence(group),
           publish: context.publishFindings,
           tracer: context.tracer,
-          clientPolicy,
-          resourcePolicy: resourcePolicyOf(config),
-          outlierPolicy: outlierPolicyOf(config),
-          fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
-          scanEvent: scanEventTexts,
+          policies: {
+            schemas,
+            client: clientPolicy,
+            profile: profilePolicyOf(config),
+            resources: resourcePolicyOf(config),
+            population: populationPolicyOf(config),
+            fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
+            confidentScore: config.ANOMALY_CONFIDENT_SCORE,
+            scanText: scanEventTexts,
+          },
           confidentPrediction: {
             keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
-            minScore: config.ANOMALY_CONFIDENT_SCORE,
             ttlMs: config.ANOMALY_LABEL_TTL_MS,
           },
+          clock: Date.now,
         }),
       });
       const feedbackGroup = `${group}-feedback`;

@@ -2,8 +2,10 @@ import { FindingKind } from "@argus/proto";
 import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
 import { z } from "zod";
 import type { ClientPolicy } from "./domain/client-state.js";
-import type { OutlierPolicy } from "./domain/outliers.js";
+import type { ProfilePolicy } from "./domain/model-profile.js";
 import type { PoisoningPolicy } from "./domain/poisoning.js";
+import { DEFAULT_POPULATION_POLICY, type PopulationPolicy } from "./domain/population/index.js";
+import { DEFAULT_RELATIVE_RATE_POLICY } from "./domain/rate.js";
 import type { ResourcePolicy } from "./domain/resources.js";
 
 const ms = z.coerce.number().int().positive();
@@ -18,8 +20,17 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_INPUT_SCHEMAS_FILE: z.string().min(1, "must name the input schema YAML file"),
   /** A client's state (risk, reasons and evidence, query fingerprints) is forgotten after this much silence. */
   ANOMALY_CLIENT_TTL_MS: ms.default(24 * 3_600_000),
-  ANOMALY_RATE_WINDOW_MS: ms.default(60_000),
-  ANOMALY_RATE_MAX_REQUESTS: z.coerce.number().int().min(1).default(600),
+  /** A client's recent rate is its requests over this window (6 buckets); a burst shows within it. */
+  ANOMALY_RATE_WINDOW_MS: ms.min(6_000).default(30_000),
+  /** A client's recent rate above this many times the model's median client rate (and above its own usual rate times ANOMALY_RATE_SELF_FACTOR) is abuse. */
+  ANOMALY_RATE_MEDIAN_FACTOR: z.coerce.number().gt(1).default(8),
+  ANOMALY_RATE_SELF_FACTOR: z.coerce.number().gt(1).default(5),
+  /** Nobody is rate-abusive below this (requests per minute), whatever the population. */
+  ANOMALY_RATE_FLOOR_PER_MIN: z.coerce.number().positive().default(6),
+  /** Everybody above this (requests per minute) is rate-abusive, whatever the population. */
+  ANOMALY_RATE_CAP_PER_MIN: z.coerce.number().positive().default(6_000),
+  /** The limit (requests per minute) while a model has too few clients to judge against. */
+  ANOMALY_RATE_FALLBACK_PER_MIN: z.coerce.number().positive().default(600),
   ANOMALY_RISK_HALF_LIFE_MS: ms.default(3_600_000),
   ANOMALY_REALERT_MS: ms.default(10 * 60_000),
   ANOMALY_RESOURCE_Z: z.coerce.number().positive().default(6),
@@ -30,13 +41,25 @@ export const anomalyConfigSchema = z.object({
   ANOMALY_CONFIDENT_SCORE: z.coerce.number().gt(0).lte(1).default(0.9),
   /** How long a confident prediction (and a request's first label) waits for other labels. */
   ANOMALY_LABEL_TTL_MS: ms.default(7 * 24 * 3_600_000),
-  /** Events per model and partition that fit the outlier model, then that calibrate its threshold. */
+  /**
+   * Events of a model (all partitions together) that fit its profile, then that calibrate its
+   * outlier threshold; warm-up does not depend on how many partitions or replicas there are.
+   */
   ANOMALY_OUTLIER_WARMUP: z.coerce.number().int().min(50).default(1_000),
   ANOMALY_OUTLIER_CALIBRATION: z.coerce.number().int().min(50).default(1_000),
   /** Share of benign events that the calibrated threshold flags. */
   ANOMALY_OUTLIER_FPR: z.coerce.number().gt(0).lt(0.5).default(0.001),
-  /** Clients (per model and partition) whose PRADA statistic calibrates δ before PRADA accuses anyone. */
-  ANOMALY_PRADA_CALIBRATION_CLIENTS: z.coerce.number().int().min(10).default(50),
+  /**
+   * Quantile of a model's benign Mahalanobis scores above which a query counts as "out of
+   * distribution" in a client's share (extraction by synthetic or random queries).
+   */
+  ANOMALY_OOD_QUANTILE: z.coerce.number().gt(0.5).lt(1).default(0.99),
+  /**
+   * Clients of a model (all partitions together) sampled before per-client signals are judged against
+   * the model's population (PRADA δ, out-of-distribution and near-copy shares, rates); until then
+   * conservative fixed values apply.
+   */
+  ANOMALY_POPULATION_MIN_CLIENTS: z.coerce.number().int().min(5).default(20),
   /**
    * Secret salt of the query fingerprints, the same on every replica. Without it a fixed
    * development salt is used and the service says so at start: set it in production.
@@ -63,12 +86,17 @@ const riskWeights: Partial<Record<FindingKind, number>> = {
 };
 
 export function clientPolicyOf(config: AnomalyConfig): ClientPolicy {
-  const buckets = 6;
+  const recentBuckets = 6;
   return {
     rate: {
-      bucketMs: Math.ceil(config.ANOMALY_RATE_WINDOW_MS / buckets),
-      buckets,
-      maxRequests: config.ANOMALY_RATE_MAX_REQUESTS,
+      ...DEFAULT_RELATIVE_RATE_POLICY,
+      bucketMs: Math.ceil(config.ANOMALY_RATE_WINDOW_MS / recentBuckets),
+      recentBuckets,
+      kMedian: config.ANOMALY_RATE_MEDIAN_FACTOR,
+      kSelf: config.ANOMALY_RATE_SELF_FACTOR,
+      floorPerMin: config.ANOMALY_RATE_FLOOR_PER_MIN,
+      capPerMin: config.ANOMALY_RATE_CAP_PER_MIN,
+      fallbackLimitPerMin: config.ANOMALY_RATE_FALLBACK_PER_MIN,
     },
     risk: {
       halfLifeMs: config.ANOMALY_RISK_HALF_LIFE_MS,
@@ -81,13 +109,13 @@ export function clientPolicyOf(config: AnomalyConfig): ClientPolicy {
   };
 }
 
-export function outlierPolicyOf(config: AnomalyConfig): OutlierPolicy {
+export function profilePolicyOf(config: AnomalyConfig): ProfilePolicy {
   return {
     warmupEvents: config.ANOMALY_OUTLIER_WARMUP,
     calibrationEvents: config.ANOMALY_OUTLIER_CALIBRATION,
     falsePositiveRate: config.ANOMALY_OUTLIER_FPR,
+    oodQuantile: config.ANOMALY_OOD_QUANTILE,
     maxCategories: 50,
-    pradaCalibrationClients: config.ANOMALY_PRADA_CALIBRATION_CLIENTS,
   };
 }
 
@@ -101,9 +129,17 @@ export function poisoningPolicyOf(config: AnomalyConfig): PoisoningPolicy {
 
 export function resourcePolicyOf(config: AnomalyConfig): ResourcePolicy {
   return {
-    alpha: 0.01,
     warmup: config.ANOMALY_RESOURCE_WARMUP,
     zThreshold: config.ANOMALY_RESOURCE_Z,
     minRatio: config.ANOMALY_RESOURCE_MIN_RATIO,
+    tailQuantile: 0.999,
+  };
+}
+
+export function populationPolicyOf(config: AnomalyConfig): PopulationPolicy {
+  return {
+    ...DEFAULT_POPULATION_POLICY,
+    minClients: config.ANOMALY_POPULATION_MIN_CLIENTS,
+    pradaMinClients: config.ANOMALY_POPULATION_MIN_CLIENTS,
   };
 }

@@ -22,10 +22,10 @@ import {
   respondUnary,
 } from "@argus/runtime";
 import type { handleUnaryCall } from "@grpc/grpc-js";
-import type { ClientPolicy, ClientState } from "../domain/client-state.js";
+import { type ClientPolicy, type ClientState, clientQueries } from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
 import { riskNow } from "../domain/risk.js";
-import { type ClientStore, clientDigest } from "./client-store.js";
+import { type AnomalyStore, clientDigest } from "./anomaly-store.js";
 
 /** Reading risk is for viewers; screening is for the inference path (ingest); erasure for admins. */
 export const anomalyServiceRoles = {
@@ -39,7 +39,7 @@ const maxIdLength = 256;
 const blockRisk = 0.8;
 
 interface Deps {
-  store: ClientStore;
+  store: AnomalyStore;
   schemas: ModelSchemas;
   policy: ClientPolicy;
   scanEvent?: (event: InferenceEvent, observedAt: Date) => Finding[];
@@ -67,7 +67,7 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
         evidence: reason.evidence,
       })),
       updatedAt: state.risk.updatedAtMs > 0 ? new Date(state.risk.updatedAtMs) : undefined,
-      queries: state.queries,
+      queries: clientQueries(state),
     };
   };
 
@@ -76,7 +76,8 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
       const { clientId } = call.request;
       if (!clientId || clientId.length > maxIdLength)
         throw invalidArgument(`client_id must be 1-${maxIdLength} characters`);
-      return { risk: riskOf(clientId, await store.client(clientId), principalOf(call).tenant) };
+      const tenant = principalOf(call).tenant;
+      return { risk: riskOf(clientId, await store.client(tenant, clientId), tenant) };
     });
   };
 
@@ -89,15 +90,15 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
       if (limit < 0 || limit > 1000) throw invalidArgument("limit must be between 0 and 1000");
       if (modelId.length > 128) throw invalidArgument("model_id must be at most 128 characters");
       const tenant = principalOf(call).tenant;
-      const index = modelId ? store.riskyByModelKey(modelId) : store.riskyByTenantKey(tenant);
       const wanted = limit || 50;
-      const candidates = await store.riskiest(index, wanted * 2);
-      const states = await store.clients(candidates);
+      const candidates = await store.riskiest(tenant, modelId, wanted * 2);
+      const states = await store.clients(tenant, candidates);
       const risks = candidates.map((clientId, i) => riskOf(clientId, states[i], tenant));
       // Forgotten or fully decayed clients leave the index as they are met. Decided on the client's
       // own risk, not on what this caller may see: another tenant's call must not drop them.
       await store.dropFromIndex(
-        index,
+        tenant,
+        modelId,
         candidates.filter((_, i) => {
           const state = states[i];
           return state === undefined || riskNow(state.risk, clock(), policy.risk) < 0.001;
@@ -125,7 +126,11 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
         ...(deps.scanEvent?.(event, now) ?? []),
       ];
       const clientRisk = event.clientId
-        ? riskOf(event.clientId, await store.client(event.clientId), principalOf(call).tenant).score
+        ? riskOf(
+            event.clientId,
+            await store.client(principalOf(call).tenant, event.clientId),
+            principalOf(call).tenant,
+          ).score
         : 0;
       const severityScore = (severity: Severity) =>
         severity === Severity.SEVERITY_CRITICAL ? 1 : severity === Severity.SEVERITY_WARNING ? 0.6 : 0.3;
@@ -163,7 +168,7 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
         actor: principal.id,
         tenant: principal.tenant,
         action: "anomaly.erase_client",
-        target: `client-sha256:${clientDigest(clientId)}`,
+        target: `client-sha256:${clientDigest(clientId, principal.tenant)}`,
         detail: {
           keys_removed: String(erased.keysRemoved),
           entries_removed: String(erased.entriesRemoved),

@@ -6,41 +6,76 @@ import {
   observeClientQuery,
   pradaCompanions,
   type ClientState as QueryDetectorState,
+  type QuerySignalsEvidence,
 } from "./clients/index.js";
-import { emptyRate, observeRequest, type RatePolicy, type RateState } from "./rate.js";
+import type { PopulationCalibration } from "./population/index.js";
+import {
+  emptyRelativeRate,
+  observeRelativeRate,
+  type RelativeRatePolicy,
+  type RelativeRateState,
+} from "./rate.js";
 import type { ResourceVerdict } from "./resources.js";
 import { addRisk, emptyRisk, type RiskPolicy, type RiskState } from "./risk.js";
 
-/** Everything Argus keeps about one client: small, bounded, and expiring with the client's silence. */
+/**
+ * Everything Argus keeps about one client of one tenant: small, bounded, and expiring with the
+ * client's silence. Detectors that learn a model's traffic keep their state per model the client
+ * called; the risk joins them (a client attacking one model is risky for the whole tenant).
+ */
 export interface ClientState {
-  /** Tenant of the client's first request: other tenants' principals never see this state. */
   tenant: string;
+  risk: RiskState;
+  models: Record<string, ClientModelState>;
+}
+
+/** What the per-client detectors keep about a client's use of one model. */
+export interface ClientModelState {
   queries: number;
-  rate: RateState;
+  /** Event time of the client's latest request to the model (the least recently used model goes first). */
+  lastAtMs: number;
+  rate: RelativeRateState;
   /** Resource outliers among the client's last 32 requests, as a bit mask (newest in bit 0). */
   resourceOutlierBits: number;
-  risk: RiskState;
   /** When a kind last produced a finding for this client: repeats are suppressed for a while. */
   alarmedAtMs: Partial<Record<string, number>>;
-  /** Consecutive PRADA tests with W below δ (an alarm needs a run of them, see below). */
-  pradaBelow?: number;
-  /** PRADA, fingerprint and membership state (absent until the model's features are normalized). */
+  /** PRADA, fingerprint and membership state (absent until the model's profile is fitted). */
   detectors?: QueryDetectorState;
 }
 
-export function emptyClientState(): ClientState {
-  return {
-    tenant: "",
-    queries: 0,
-    rate: emptyRate(),
-    resourceOutlierBits: 0,
-    risk: emptyRisk(),
-    alarmedAtMs: {},
-  };
+/** Models whose state a client keeps at most; a client calling more is not followed on the oldest. */
+export const maxModelsPerClient = 16;
+
+export function emptyClientState(tenant = ""): ClientState {
+  return { tenant, risk: emptyRisk(), models: {} };
+}
+
+export function emptyClientModelState(): ClientModelState {
+  return { queries: 0, lastAtMs: 0, rate: emptyRelativeRate(), resourceOutlierBits: 0, alarmedAtMs: {} };
+}
+
+/** Total requests of the client over the models it is followed on. */
+export function clientQueries(state: ClientState): number {
+  return Object.values(state.models).reduce((total, model) => total + model.queries, 0);
+}
+
+/** The client with `model`'s state replaced; beyond `maxModelsPerClient` the least recently used goes. */
+export function withModelState(state: ClientState, modelId: string, model: ClientModelState): ClientState {
+  const models = { ...state.models, [modelId]: model };
+  const names = Object.keys(models);
+  if (names.length > maxModelsPerClient) {
+    const oldest = names
+      .filter((name) => name !== modelId)
+      .reduce((a, b) =>
+        (models[a] as ClientModelState).lastAtMs <= (models[b] as ClientModelState).lastAtMs ? a : b,
+      );
+    delete models[oldest];
+  }
+  return { ...state, models };
 }
 
 export interface ClientPolicy {
-  rate: RatePolicy;
+  rate: RelativeRatePolicy;
   risk: RiskPolicy;
   /** Resource outliers among the last 32 requests that make a client a resource abuser. */
   resourceOutliersToAlarm: number;
@@ -61,28 +96,38 @@ export interface ClientSignal {
 
 /** Rate and resource signals of one request of a client; the state comes back updated. */
 export function observeClientRequest(
-  state: ClientState,
+  state: ClientModelState,
   event: InferenceEvent,
   resources: ResourceVerdict,
+  population: PopulationCalibration,
   policy: ClientPolicy,
-): { state: ClientState; signals: ClientSignal[] } {
+): { state: ClientModelState; signals: ClientSignal[] } {
   const atMs = (event.eventTime as Date).getTime();
   const signals: ClientSignal[] = [];
-  const { state: rate, inWindow } = observeRequest(state.rate, atMs, policy.rate);
-  if (inWindow > policy.rate.maxRequests) {
+  // States written before rates were population-relative have another shape: start over.
+  const before = Array.isArray(state.rate?.c) ? state.rate : emptyRelativeRate();
+  const rated = observeRelativeRate(before, atMs, population.rate, policy.rate);
+  if (rated.abusive) {
+    const windowMs = policy.rate.recentBuckets * policy.rate.bucketMs;
     signals.push({
       kind: FindingKind.FINDING_KIND_RATE_ABUSE,
       detector: "request-rate",
       severity: Severity.SEVERITY_WARNING,
-      score: inWindow,
-      threshold: policy.rate.maxRequests,
-      summary: `${inWindow} requests in ${(policy.rate.buckets * policy.rate.bucketMs) / 1000} s (limit ${policy.rate.maxRequests})`,
+      score: rated.recentPerMin,
+      threshold: rated.thresholdPerMin,
+      summary: `${rated.recentPerMin.toFixed(1)} requests/min over the last ${windowMs / 1000} s, above ${rated.thresholdPerMin.toFixed(1)}/min (${rateReason(rated.reason)}; model median ${population.rate.medianPerMin.toFixed(2)}/min, the client's usual ${rated.longRunPerMin.toFixed(2)}/min)`,
       evidence: {
-        requests_in_window: String(inWindow),
-        window_ms: String(policy.rate.buckets * policy.rate.bucketMs),
+        recent_per_min: rated.recentPerMin.toFixed(2),
+        threshold_per_min: rated.thresholdPerMin.toFixed(2),
+        reason: rated.reason ?? "",
+        population_median_per_min: population.rate.medianPerMin.toFixed(3),
+        population_high_per_min: population.rate.highPerMin.toFixed(3),
+        client_long_run_per_min: rated.longRunPerMin.toFixed(3),
+        window_ms: String(windowMs),
       },
     });
   }
+  const rate = rated.state;
   const outlier = resources.latencyOutlier || resources.tokensOutlier;
   const bits = ((state.resourceOutlierBits << 1) | (outlier ? 1 : 0)) >>> 0;
   const recentOutliers = popcount(bits);
@@ -105,8 +150,8 @@ export function observeClientRequest(
   return {
     state: {
       ...state,
-      tenant: state.tenant || event.tenant,
       queries: state.queries + 1,
+      lastAtMs: Math.max(state.lastAtMs, atMs),
       rate,
       resourceOutlierBits: bits,
     },
@@ -119,22 +164,24 @@ export function observeClientRequest(
  * re-alert interval) and raises the client's risk for every finding about it, wherever it came from.
  */
 export function concludeForClient(
-  state: ClientState,
+  client: ClientState,
+  model: ClientModelState,
   event: InferenceEvent,
   signals: ClientSignal[],
   eventFindings: Finding[],
   policy: ClientPolicy,
 ): { state: ClientState; findings: Finding[] } {
   const atMs = (event.eventTime as Date).getTime();
-  let next = state;
+  let alarmedAtMs = model.alarmedAtMs;
   const findings: Finding[] = [];
   for (const signal of signals) {
     const kindName = FindingKind[signal.kind] ?? String(signal.kind);
-    const last = next.alarmedAtMs[kindName];
+    const last = alarmedAtMs[kindName];
     if (last !== undefined && atMs - last < policy.realertMs) continue;
-    next = { ...next, alarmedAtMs: { ...next.alarmedAtMs, [kindName]: atMs } };
+    alarmedAtMs = { ...alarmedAtMs, [kindName]: atMs };
     findings.push(clientFinding(event, signal));
   }
+  let next = withModelState(client, event.modelId, { ...model, alarmedAtMs });
   for (const finding of [...findings, ...eventFindings]) {
     next = {
       ...next,
@@ -185,6 +232,12 @@ function clientFinding(event: InferenceEvent, signal: ClientSignal): Finding {
   };
 }
 
+function rateReason(reason: "cap" | "population" | "fallback" | undefined): string {
+  if (reason === "cap") return "absolute cap";
+  if (reason === "fallback") return "fixed limit: too few clients to judge against yet";
+  return "far above the model's clients and the client's own usual rate";
+}
+
 function popcount(bits: number): number {
   let count = 0;
   for (let value = bits; value !== 0; value &= value - 1) count++;
@@ -198,88 +251,107 @@ function sha256(parts: string[]): string {
 }
 
 /**
- * The query-pattern detectors (PRADA extraction, fingerprinted probing, membership probing) on one
- * query, given as z-scores. Extraction is only reported once the model's δ is calibrated.
+ * The query-pattern detectors on one query (features as z-scores): PRADA and the population-judged
+ * signals (out-of-distribution share, near copies) for extraction, fingerprints and boundary search for
+ * adversarial probing, record copies for membership probing. `ood` is the model profile's verdict on
+ * this query; `population` the model's calibration from all its partitions.
  */
-/** Consecutive PRADA tests below δ before an extraction alarm. */
-export const pradaPersistence = 10;
-
 export function observeClientQueries(
-  state: ClientState,
+  state: ClientModelState,
   vector: number[],
   label: string,
   config: ClientDetectorsConfig,
-  deltaCalibrated: boolean,
-): { state: ClientState; signals: ClientSignal[]; w?: number } {
+  context: { ood?: boolean; population: PopulationCalibration },
+): { state: ClientModelState; signals: ClientSignal[]; w?: number } {
   const detectors = state.detectors ?? newQueryDetectorState();
-  const observed = observeClientQuery(detectors, vector, label, config);
+  const observed = observeClientQuery(detectors, vector, label, config, {
+    calibration: context.population,
+    ...(context.ood !== undefined ? { ood: context.ood } : {}),
+  });
   const signals: ClientSignal[] = [];
-  const companions = pradaCompanions(observed.state.p, config.prada);
-  // An honest client's W wanders and dips now and then; an extracting client's stays low. So
-  // PRADA accuses only after `pradaPersistence` consecutive tests below δ (the paper alarms on one).
-  const below =
-    observed.prada.w === undefined
-      ? (state.pradaBelow ?? 0)
-      : observed.prada.w < config.prada.delta
-        ? (state.pradaBelow ?? 0) + 1
-        : 0;
-  if (
-    deltaCalibrated &&
-    below >= pradaPersistence &&
-    observed.prada.w !== undefined &&
-    observed.prada.w < config.prada.delta
-  ) {
+  const judged = observed.signals;
+  const evidence = judged?.evidence;
+  const population = context.population;
+  if (observed.verdict.extraction && judged) {
+    const companions = pradaCompanions(observed.state.p, config.prada);
+    const byPrada = judged.verdict.pradaExtraction;
     signals.push({
       kind: FindingKind.FINDING_KIND_EXTRACTION,
-      detector: "prada",
+      detector: byPrada ? "prada" : "ood-share",
       severity: Severity.SEVERITY_CRITICAL,
-      score: observed.prada.w ?? 0,
-      threshold: config.prada.delta,
-      summary: `query distances no longer look natural (Shapiro-Wilk W ${observed.prada.w?.toFixed(3)} < δ ${config.prada.delta.toFixed(3)}, ${companions.queries} queries, ${companions.coverageCells} feature-space cells)`,
+      score: byPrada ? (observed.prada.w ?? 0) : (evidence?.oodShare ?? 0),
+      threshold: byPrada ? population.pradaDelta : population.ood.baseline,
+      summary: byPrada
+        ? `query distances no longer look natural (Shapiro-Wilk W ${observed.prada.w?.toFixed(3)} < δ ${population.pradaDelta.toFixed(3)} for ${evidence?.pradaBelow} tests, ${companions.queries} queries, ${companions.coverageCells} feature-space cells)`
+        : `${pct(evidence?.oodShare)} of the client's queries lie outside the model's data (its clients: ${pct(population.ood.baseline)} at most), ${companions.coverageCells} feature-space cells covered`,
       evidence: {
-        shapiro_w: String(observed.prada.w),
-        delta: String(config.prada.delta),
-        delta_source: deltaCalibrated ? "calibrated_on_model_traffic" : "paper_default",
-        consecutive_tests_below_delta: String(below),
-        distances: String(observed.prada.distances),
+        ...signalEvidence(evidence),
+        prada_delta: population.pradaDelta.toFixed(3),
+        prada_delta_source: population.pradaDeltaSource,
+        ood_baseline: population.ood.baseline.toFixed(4),
         coverage_cells: String(companions.coverageCells),
         label_entropy_bits: companions.labelEntropyBits.toFixed(3),
+        queries: String(companions.queries),
       },
     });
   }
   if (observed.verdict.adversarialProbe) {
+    const boundary = judged?.verdict.boundarySearch === true;
     signals.push({
       kind: FindingKind.FINDING_KIND_ADVERSARIAL_PROBE,
-      detector: "query-fingerprints",
+      detector: boundary ? "boundary-search" : "query-fingerprints",
       severity: Severity.SEVERITY_WARNING,
-      score: observed.fingerprint.flagged,
-      threshold: config.fingerprint.alarmCount,
-      summary: `${observed.fingerprint.flagged} recent queries are near-duplicates of earlier ones (boundary search: ${observed.membership.boundarySearch})`,
+      score: boundary ? (evidence?.nearShare ?? 0) : observed.fingerprint.flagged,
+      threshold: boundary ? population.near.baseline : config.fingerprint.alarmCount,
+      summary: boundary
+        ? `${pct(evidence?.nearShare)} of the client's queries are small perturbations of its own recent ones and their labels flip (${pct(evidence?.nearFlipRate)}): searching the decision boundary`
+        : `${observed.fingerprint.flagged} recent queries are near-duplicates of earlier ones`,
       evidence: {
+        ...signalEvidence(evidence),
+        near_baseline: population.near.baseline.toFixed(4),
         near_duplicates: String(observed.fingerprint.nearDuplicates),
         flagged_recent: String(observed.fingerprint.flagged),
-        boundary_search: String(observed.membership.boundarySearch),
       },
     });
   }
   if (observed.verdict.membershipProbe) {
+    const copies = judged?.verdict.membershipCopies === true;
     signals.push({
       kind: FindingKind.FINDING_KIND_MEMBERSHIP_PROBE,
-      detector: "query-fingerprints",
+      detector: copies ? "record-copies" : "query-fingerprints",
       severity: Severity.SEVERITY_WARNING,
-      score: observed.membership.clusteredShare,
-      threshold: config.membership.coverage,
-      summary: `${(observed.membership.clusteredShare * 100).toFixed(0)}% of recent queries are noisy copies of ${observed.membership.clusters} records`,
+      score: copies ? (evidence?.nearShare ?? 0) : observed.membership.clusteredShare,
+      threshold: copies ? population.near.baseline : config.membership.coverage,
+      summary: copies
+        ? `${pct(evidence?.nearShare)} of the client's queries are noisy copies of its own recent ones with the same label: probing whether records were in the training data`
+        : `${pct(observed.membership.clusteredShare)} of recent queries are noisy copies of ${observed.membership.clusters} records`,
       evidence: {
+        ...signalEvidence(evidence),
+        near_baseline: population.near.baseline.toFixed(4),
         clustered_share: observed.membership.clusteredShare.toFixed(3),
         clusters: String(observed.membership.clusters),
-        stationary_share: observed.membership.stationaryShare.toFixed(3),
       },
     });
   }
   return {
-    state: { ...state, detectors: observed.state, pradaBelow: below },
+    state: { ...state, detectors: observed.state },
     signals,
     ...(observed.prada.w !== undefined ? { w: observed.prada.w } : {}),
   };
+}
+
+function pct(share: number | undefined): string {
+  return `${((share ?? 0) * 100).toFixed(0)} %`;
+}
+
+function signalEvidence(evidence: QuerySignalsEvidence | undefined): Record<string, string> {
+  if (!evidence) return {};
+  const out: Record<string, string> = {
+    ood_share: evidence.oodShare.toFixed(4),
+    near_share: evidence.nearShare.toFixed(4),
+    near_flip_rate: evidence.nearFlipRate.toFixed(3),
+    prada_tests_below_delta: String(evidence.pradaBelow),
+  };
+  if (evidence.spread !== undefined) out.spread = evidence.spread.toFixed(3);
+  return out;
 }

@@ -1,6 +1,15 @@
 export { emptyClientState, observeClientQueries, observeClientRequest } from "./client-state.js";
 export { clientDetectorsConfig } from "./clients/index.js";
 export {
+  applyPlan,
+  type BatchPlan,
+  type BatchState,
+  type DetectPolicies,
+  detectBatch,
+  type ModelPartition,
+  type ModelView,
+} from "./detect-batch.js";
+export {
   detectInputViolations,
   INPUT_VALIDATION_DETECTOR,
   inputViolationFingerprint,
@@ -24,6 +33,8 @@ export {
   type ViolationRule,
   validateInput,
 } from "./input-validation.js";
-export { emptyOutlierModel, OutlierTracker } from "./outliers.js";
-export { emptyResources, observeResources } from "./resources.js";
+export type { ModelProfile, ProfilePolicy, ScoreCalibration } from "./model-profile.js";
+export { DEFAULT_POPULATION_POLICY, type PopulationPolicy } from "./population/index.js";
+export { DEFAULT_RELATIVE_RATE_POLICY, type RelativeRatePolicy } from "./rate.js";
+export { LiveResources, type ResourcePolicy, resourceLimits } from "./resources.js";
 export { scanInput, scanOutput } from "./text/index.js";

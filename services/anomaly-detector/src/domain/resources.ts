@@ -1,32 +1,26 @@
-/**
- * Resource-abuse baseline of one model (per partition, so one consumer owns it): exponentially
- * weighted mean and variance of latency and output tokens. A request far above it is a sponge
- * candidate (Shumailov et al. 2021: inputs crafted to maximise energy and latency).
- */
-export interface ResourceBaseline {
-  n: number;
-  latency: Moments;
-  tokens: Moments;
-}
+import { DDSketch, type DDSketchJSON } from "@argus/stats";
 
-interface Moments {
-  mean: number;
-  variance: number;
+/**
+ * Resource-abuse baseline of one model: the distribution of latency and output tokens of its
+ * traffic. A request far above it is a sponge candidate (Shumailov et al. 2021: inputs crafted to
+ * maximise energy and latency). Each partition keeps its part as quantile sketches, which merge
+ * exactly, so the baseline is the model's whole traffic whatever the partition count; robust
+ * quantiles (median, IQR, a high quantile) are what one extreme value cannot move.
+ */
+export interface ResourcePart {
+  latency?: DDSketchJSON;
+  tokens?: DDSketchJSON;
 }
 
 export interface ResourcePolicy {
-  /** Weight of one new observation in the EWMA. */
-  alpha: number;
-  /** Observations before the baseline is trusted. */
+  /** Observations (model-wide) before the baseline is trusted. */
   warmup: number;
-  /** Standard deviations above the mean that make an outlier. */
+  /** Robust standard deviations (IQR / 1.349) above the median that make an outlier. */
   zThreshold: number;
-  /** And at least this multiple of the mean, so tight baselines do not flag trivial excess. */
+  /** And at least this multiple of the median, so tight baselines do not flag trivial excess. */
   minRatio: number;
-}
-
-export function emptyResources(): ResourceBaseline {
-  return { n: 0, latency: { mean: 0, variance: 0 }, tokens: { mean: 0, variance: 0 } };
+  /** And above this quantile of the model's traffic (a heavy but normal tail is not abuse). */
+  tailQuantile: number;
 }
 
 export interface ResourceVerdict {
@@ -36,46 +30,103 @@ export interface ResourceVerdict {
   tokensZ: number;
 }
 
-/**
- * Judges one request against the baseline as it was before it, then folds the request in. An
- * outlier is folded in too, but the EWMA keeps one request's weight small.
- */
-export function observeResources(
-  baseline: ResourceBaseline,
-  latencyMs: number,
-  outputTokens: number,
-  policy: ResourcePolicy,
-): { baseline: ResourceBaseline; verdict: ResourceVerdict } {
-  const judge = (moments: Moments, value: number) => {
-    const sd = Math.sqrt(moments.variance);
-    const z = sd > 0 ? (value - moments.mean) / sd : 0;
-    return {
-      z,
-      outlier: baseline.n >= policy.warmup && z > policy.zThreshold && value > policy.minRatio * moments.mean,
-    };
-  };
-  const latency = judge(baseline.latency, latencyMs);
-  const tokens = judge(baseline.tokens, outputTokens);
-  const n = baseline.n + 1;
-  // Until warm, a plain running mean/variance; after, the EWMA.
-  const weight = n <= policy.warmup ? 1 / n : policy.alpha;
+const noVerdict: ResourceVerdict = { latencyOutlier: false, tokensOutlier: false, latencyZ: 0, tokensZ: 0 };
+
+/** Values Argus believes: finite, not negative, and not absurd (a day of latency, a billion tokens). */
+const maxLatencyMs = 86_400_000;
+const maxTokens = 1e9;
+
+function plausible(value: number, max: number): boolean {
+  return Number.isFinite(value) && value >= 0 && value <= max;
+}
+
+/** The limits a value is judged against, fixed from the merged sketches for a batch. */
+export interface ResourceLimits {
+  n: number;
+  latency: Limit;
+  tokens: Limit;
+}
+
+interface Limit {
+  median: number;
+  spread: number;
+  bound: number;
+}
+
+function limitOf(sketch: DDSketch | undefined, policy: ResourcePolicy): Limit {
+  if (!sketch || sketch.count === 0) return { median: 0, spread: 0, bound: Number.POSITIVE_INFINITY };
+  const median = sketch.quantile(0.5);
+  const spread = (sketch.quantile(0.75) - sketch.quantile(0.25)) / 1.349;
+  // A model that does not report this resource (all zeros) has no baseline to exceed.
+  if (median <= 0 && spread <= 0) return { median, spread, bound: Number.POSITIVE_INFINITY };
+  const bound = Math.max(
+    median + policy.zThreshold * spread,
+    policy.minRatio * median,
+    sketch.quantile(policy.tailQuantile),
+  );
+  return { median, spread, bound };
+}
+
+/** Merges the partitions' parts into the limits a batch judges with. */
+export function resourceLimits(parts: ResourcePart[], policy: ResourcePolicy): ResourceLimits {
+  let latency: DDSketch | undefined;
+  let tokens: DDSketch | undefined;
+  for (const part of parts) {
+    if (part.latency) latency = merged(latency, DDSketch.fromJSON(part.latency));
+    if (part.tokens) tokens = merged(tokens, DDSketch.fromJSON(part.tokens));
+  }
   return {
-    baseline: {
-      n,
-      latency: update(baseline.latency, latencyMs, weight),
-      tokens: update(baseline.tokens, outputTokens, weight),
-    },
-    verdict: {
-      latencyOutlier: latency.outlier,
-      tokensOutlier: tokens.outlier,
-      latencyZ: latency.z,
-      tokensZ: tokens.z,
-    },
+    n: latency?.count ?? 0,
+    latency: limitOf(latency, policy),
+    tokens: limitOf(tokens, policy),
   };
 }
 
-function update(moments: Moments, value: number, weight: number): Moments {
-  const delta = value - moments.mean;
-  const mean = moments.mean + weight * delta;
-  return { mean, variance: (1 - weight) * (moments.variance + weight * delta * delta) };
+function merged(into: DDSketch | undefined, sketch: DDSketch): DDSketch {
+  return into ? into.mergeFrom(sketch) : sketch;
+}
+
+/** This partition's part while a batch is planned (sketches as objects, serialized once). */
+export class LiveResources {
+  private latency: DDSketch | undefined;
+  private tokens: DDSketch | undefined;
+
+  constructor(part: ResourcePart) {
+    if (part.latency) this.latency = DDSketch.fromJSON(part.latency);
+    if (part.tokens) this.tokens = DDSketch.fromJSON(part.tokens);
+  }
+
+  /** Judges one request against the limits, then folds it into this partition's part. */
+  observe(
+    limits: ResourceLimits,
+    latencyMs: number,
+    outputTokens: number,
+    policy: ResourcePolicy,
+  ): ResourceVerdict {
+    const latencyOk = plausible(latencyMs, maxLatencyMs);
+    const tokensOk = plausible(outputTokens, maxTokens);
+    if (latencyOk) {
+      this.latency ??= new DDSketch();
+      this.latency.add(latencyMs);
+    }
+    if (tokensOk) {
+      this.tokens ??= new DDSketch();
+      this.tokens.add(outputTokens);
+    }
+    if (limits.n < policy.warmup) return noVerdict;
+    const z = (limit: Limit, value: number) => (limit.spread > 0 ? (value - limit.median) / limit.spread : 0);
+    return {
+      latencyOutlier: latencyOk && latencyMs > limits.latency.bound,
+      tokensOutlier: tokensOk && outputTokens > 0 && outputTokens > limits.tokens.bound,
+      latencyZ: latencyOk ? z(limits.latency, latencyMs) : 0,
+      tokensZ: tokensOk ? z(limits.tokens, outputTokens) : 0,
+    };
+  }
+
+  toJSON(): ResourcePart {
+    return {
+      ...(this.latency ? { latency: this.latency.toJSON() } : {}),
+      ...(this.tokens ? { tokens: this.tokens.toJSON() } : {}),
+    };
+  }
 }

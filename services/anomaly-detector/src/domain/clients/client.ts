@@ -1,5 +1,7 @@
 // The per-client detectors 2-4 together: one JSON state per client (stored in Redis with a TTL), one
 // call per query. See prada.ts, fingerprint.ts and membership.ts for the methods and their bounds.
+
+import type { PopulationCalibration } from "../population/calibration.js";
 import { serializedBytes } from "./codec.js";
 import {
   DEFAULT_FINGERPRINT_CONFIG,
@@ -24,11 +26,22 @@ import {
   type PradaState,
   pradaObserve,
 } from "./prada.js";
+import {
+  DEFAULT_QUERY_SIGNALS_CONFIG,
+  newQuerySignalsState,
+  observeQuerySignals,
+  type QuerySignalsConfig,
+  type QuerySignalsEvidence,
+  type QuerySignalsState,
+  type QuerySignalsVerdict,
+} from "./signals.js";
 
 export interface ClientDetectorsConfig {
   prada: PradaConfig;
   fingerprint: FingerprintConfig;
   membership: MembershipConfig;
+  /** Population-judged signals (signals.ts); the defaults when absent. */
+  signals?: QuerySignalsConfig;
 }
 
 /** The defaults of the three detectors with the model's calibrated δ (if any) and the secret salt. */
@@ -38,6 +51,7 @@ export function clientDetectorsConfig(
     prada?: Partial<PradaConfig>;
     fingerprint?: Partial<FingerprintConfig>;
     membership?: Partial<MembershipConfig>;
+    signals?: Partial<QuerySignalsConfig>;
   } = {},
 ): ClientDetectorsConfig {
   if (salt.length === 0) throw new RangeError("client detectors: the fingerprint salt must not be empty");
@@ -45,6 +59,7 @@ export function clientDetectorsConfig(
     prada: { ...DEFAULT_PRADA_CONFIG, ...overrides.prada },
     fingerprint: { ...DEFAULT_FINGERPRINT_CONFIG, salt, ...overrides.fingerprint },
     membership: { ...DEFAULT_MEMBERSHIP_CONFIG, ...overrides.membership },
+    signals: { ...DEFAULT_QUERY_SIGNALS_CONFIG, ...overrides.signals },
   };
 }
 
@@ -53,10 +68,23 @@ export interface ClientState {
   p: PradaState;
   f: FingerprintState;
   m: MembershipState;
+  /** Population-judged signals (absent in states written before they existed: started on first use). */
+  s?: QuerySignalsState;
 }
 
 export function newClientState(): ClientState {
-  return { p: newPradaState(), f: newFingerprintState(), m: newMembershipState() };
+  return { p: newPradaState(), f: newFingerprintState(), m: newMembershipState(), s: newQuerySignalsState() };
+}
+
+/**
+ * What the caller knows about a query beyond the query itself: the model profile's OOD verdict and
+ * the model's population calibration (`calibratePopulation` of the merged summary). With a
+ * calibration the verdicts are population-relative (see `ClientObservation.verdict`).
+ */
+export interface QueryContext {
+  /** Mahalanobis score of this query above the profile's OOD threshold; undefined before the profile exists. */
+  ood?: boolean;
+  calibration?: PopulationCalibration;
 }
 
 export interface ClientObservation {
@@ -64,11 +92,17 @@ export interface ClientObservation {
   prada: { w?: number; alarm: boolean; distances: number };
   fingerprint: { nearDuplicates: number; alarm: boolean; flagged: number; cluster: number };
   membership: Omit<MembershipObservation, "state">;
+  /** The population-judged signals (only with a calibration in the context). */
+  signals?: { verdict: QuerySignalsVerdict; evidence: QuerySignalsEvidence };
   /**
    * The verdicts to report, one per finding kind: extraction = PRADA's alarm; adversarial_probe =
    * the fingerprint alarm unless at least half of the window is identical repeats (retries and
    * polling re-send the same input: near-duplicates, but no search); membership_probe = the
    * membership alarm. Several can be true at once.
+   * With a calibration in the context: extraction = PRADA's W below the population δ for a run of
+   * tests, or an OOD share far above the population's; adversarial_probe = the fingerprint verdict
+   * above, or near copies far above the population's share whose labels flip (boundary search);
+   * membership_probe = the membership alarm, or such near copies that keep their labels.
    */
   verdict: { extraction: boolean; adversarialProbe: boolean; membershipProbe: boolean };
 }
@@ -82,6 +116,7 @@ export function observeClientQuery(
   vector: ArrayLike<number>,
   label: string | number,
   config: ClientDetectorsConfig,
+  context: QueryContext = {},
 ): ClientObservation {
   const prada = pradaObserve(state.p, vector, label, config.prada);
   const fp = fingerprintObserve(state.f, fingerprint(vector, config.fingerprint), config.fingerprint);
@@ -93,18 +128,67 @@ export function observeClientQuery(
   const { state: pradaState, ...pradaResult } = prada;
   const { state: fpState, ...fpResult } = fp;
   const { state: membershipState, ...membershipResult } = membership;
+  const fingerprintProbe = fp.alarm && membership.replayShare < REPLAY_SHARE_EXCUSED;
+  const signalsInput = {
+    vector,
+    label,
+    ...(context.ood !== undefined ? { ood: context.ood } : {}),
+    ...(prada.w !== undefined ? { pradaW: prada.w } : {}),
+  };
+  const calibration = context.calibration;
+  if (calibration === undefined) {
+    // Without a population the signals still count (so they are ready once it exists), but judge nothing.
+    const counted = observeQuerySignals(
+      state.s ?? newQuerySignalsState(),
+      signalsInput,
+      NO_CALIBRATION,
+      config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG,
+    );
+    return {
+      state: { p: pradaState, f: fpState, m: membershipState, s: counted.state },
+      prada: pradaResult,
+      fingerprint: fpResult,
+      membership: membershipResult,
+      verdict: {
+        extraction: prada.alarm,
+        adversarialProbe: fingerprintProbe,
+        membershipProbe: membership.alarm,
+      },
+    };
+  }
+  const signals = observeQuerySignals(
+    state.s ?? newQuerySignalsState(),
+    signalsInput,
+    calibration,
+    config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG,
+  );
+  const v = signals.verdict;
   return {
-    state: { p: pradaState, f: fpState, m: membershipState },
+    state: { p: pradaState, f: fpState, m: membershipState, s: signals.state },
     prada: pradaResult,
     fingerprint: fpResult,
     membership: membershipResult,
+    signals: { verdict: v, evidence: signals.evidence },
     verdict: {
-      extraction: prada.alarm,
-      adversarialProbe: fp.alarm && membership.replayShare < REPLAY_SHARE_EXCUSED,
-      membershipProbe: membership.alarm,
+      extraction: v.pradaExtraction || v.oodExtraction,
+      adversarialProbe: fingerprintProbe || v.boundarySearch,
+      membershipProbe: membership.alarm || v.membershipCopies,
     },
   };
 }
+
+/** A calibration that judges nothing (no population): only used to count. */
+const NO_CALIBRATION: PopulationCalibration = {
+  calibrated: false,
+  clients: 0,
+  qualifiedClients: 0,
+  rate: { calibrated: false, medianPerMin: 0, highPerMin: 0 },
+  ood: { baseline: 1, median: 0, high: 0 },
+  near: { baseline: 1, median: 0, high: 0 },
+  spreadMedian: 0,
+  pradaDelta: 0,
+  pradaDeltaSource: "fallback",
+};
 
 /** Bytes of the client's state as stored (UTF-8 JSON). */
 export function clientStateBytes(state: ClientState): number {

@@ -6,6 +6,7 @@ export {
   clientStateBytes,
   newClientState,
   observeClientQuery,
+  type QueryContext,
   REPLAY_SHARE_EXCUSED,
 } from "./client.js";
 export { labelKey, MAX_LABEL_KEY_CHARS, serializedBytes } from "./codec.js";
@@ -51,3 +52,16 @@ export {
   testDistances,
   testValues,
 } from "./prada.js";
+export {
+  DEFAULT_QUERY_SIGNALS_CONFIG,
+  judgeSignals,
+  newQuerySignalsState,
+  observeQuerySignals,
+  projectCodes,
+  type QuerySignalsConfig,
+  type QuerySignalsEvidence,
+  type QuerySignalsInput,
+  type QuerySignalsObservation,
+  type QuerySignalsState,
+  type QuerySignalsVerdict,
+} from "./signals.js";
