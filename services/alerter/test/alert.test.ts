@@ -47,6 +47,14 @@ describe("applyFinding: the first finding", () => {
       updatedAt: t(3).toISOString(),
       findingCount: 1,
       lastFindingId: "f1",
+      episode: {
+        firstSeenAt: t(3).toISOString(),
+        lastSeenAt: t(3).toISOString(),
+        categories: [],
+        categoriesTruncated: false,
+        firstEventIds: [],
+        latestEventIds: [],
+      },
       notificationSeq: 1,
     });
     expect(applied?.alert).not.toHaveProperty("endsAt");

@@ -213,6 +213,11 @@ describe("notificationBody: webhook with the Argus payload", () => {
         endsAt: null,
         findingCount: warning.findingCount,
         lastFindingId: warning.lastFindingId,
+        firstSeenAt: warning.episode.firstSeenAt,
+        lastSeenAt: warning.episode.lastSeenAt,
+        categories: [],
+        categoriesTruncated: false,
+        sampleEventIds: ["ev-1", "ev-2"],
       },
       expect.objectContaining({ fingerprint: "fp-b", acknowledged: false, severity: "critical" }),
       expect.objectContaining({

@@ -8,6 +8,7 @@ import {
   resolveWithout,
   Severity,
 } from "../domain/alert.js";
+import { episodeWithoutSamples } from "../domain/episode.js";
 import { groupsFor } from "../domain/grouping.js";
 import { integrationName, type Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
@@ -395,7 +396,9 @@ export class AlertActions {
       const alert = store.parseAlert(fingerprint, current);
       if (alert.clientId !== clientId && alert.evidence.client !== clientId) return false;
       const { clientId: _client, ...rest } = alert;
-      const redacted: AlertRecord = { ...rest, summary: redactedSummary, evidence: {} };
+      // The sample may hold the client's event ids too; which ones is not known, so none stay.
+      const episode = { ...alert.episode, firstEventIds: [], latestEventIds: [] };
+      const redacted: AlertRecord = { ...rest, summary: redactedSummary, evidence: {}, episode };
       const written = await runGuarded(store.redis, {
         key: store.alertKey(fingerprint),
         expected: current,
@@ -561,6 +564,7 @@ function testAlert(tenant: string, now: Date): AlertRecord {
     updatedAt: now.toISOString(),
     findingCount: 0,
     lastFindingId: "",
+    episode: episodeWithoutSamples(now.toISOString(), now.toISOString()),
     notificationSeq: 0,
   };
 }

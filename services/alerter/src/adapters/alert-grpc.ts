@@ -17,6 +17,7 @@ import {
 } from "@argus/runtime";
 import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
 import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
+import { sampleEventIds } from "../domain/episode.js";
 import { integrationName, type Notification } from "../domain/notification.js";
 import {
   formatMatcher,
@@ -300,6 +301,12 @@ function toProto(alert: AlertRecord, ack: Parameters<typeof isAcknowledged>[1]):
       : undefined,
     evidence: alert.evidence,
     resolvedBy: alert.resolvedBy ?? "",
+    firstSeenAt: new Date(alert.episode.firstSeenAt),
+    lastSeenAt: new Date(alert.episode.lastSeenAt),
+    categories: alert.episode.categories,
+    categoriesTruncated: alert.episode.categoriesTruncated,
+    sampleEventIds: sampleEventIds(alert.episode),
+    clientId: alert.clientId ?? "",
   };
 }
 

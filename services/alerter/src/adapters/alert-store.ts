@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
+import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
 import type { Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
@@ -19,12 +20,15 @@ export const erasableId = (client: ErasableClient): string => `${client.tenant}\
 /** How long an ended group's notification log (and so its notification numbering) is kept. */
 const notificationLogRetentionMs = 30 * 24 * 3_600_000;
 
-/** The fields of an alert that quote findings (matched text, observed values): sealed at rest. */
-const sealedAlertFields = ["summary", "evidence"] as const;
+/**
+ * The fields of an alert that quote findings (matched text, observed values, and the episode's
+ * categories and sample event ids, which come from the same evidence): sealed at rest.
+ */
+const sealedAlertFields = ["summary", "evidence", "episode"] as const;
 
-/** An alert as its key holds it: summary and evidence in `sealed` unless sealing is off. */
-export type StoredAlert = Omit<AlertRecord, "summary" | "evidence"> &
-  Partial<Pick<AlertRecord, "summary" | "evidence">> & { sealed?: string };
+/** An alert as its key holds it: summary, evidence and episode in `sealed` unless sealing is off. */
+export type StoredAlert = Omit<AlertRecord, "summary" | "evidence" | "episode"> &
+  Partial<Pick<AlertRecord, "summary" | "evidence" | "episode">> & { sealed?: string };
 
 /** One line of an alert's history: who did what, when (findings, hands, notifications). */
 export interface AlertEventRecord {
@@ -75,7 +79,14 @@ export class AlertStore {
 
   /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */
   parseAlert(fingerprint: string, raw: string): AlertRecord {
-    return openFields<AlertRecord>(this.sealer, this.alertKey(fingerprint), JSON.parse(raw));
+    const alert = openFields<AlertRecord & { episode?: AlertRecord["episode"] }>(
+      this.sealer,
+      this.alertKey(fingerprint),
+      JSON.parse(raw),
+    );
+    // Stored before episodes were summarized: its times are known, its samples were never kept.
+    alert.episode ??= episodeWithoutSamples(alert.startsAt, alert.updatedAt);
+    return alert;
   }
 
   alertKey = (fingerprint: string) => this.key("alert", fingerprint);

@@ -1,4 +1,5 @@
 import { type Finding, FindingKind, findingKindToJSON, Severity, severityToJSON } from "@argus/proto";
+import { addToEpisode, type EpisodeSummary, startEpisode } from "./episode.js";
 
 /** An alert as the alerter stores it: one per fingerprint, fed by every finding that carries it. */
 export interface AlertRecord {
@@ -21,6 +22,8 @@ export interface AlertRecord {
   endsAt?: string;
   findingCount: number;
   lastFindingId: string;
+  /** The current (or last) episode in sum: first and last seen, categories, sample event ids. */
+  episode: EpisodeSummary;
   /** Notifications made for this alert so far; the next one gets `notificationSeq + 1`. */
   notificationSeq: number;
   /** Who ended the episode when no detector did: a principal, or "alerter:resolve_timeout". */
@@ -109,6 +112,7 @@ export function applyFinding(
         updatedAt: latest(current.updatedAt, at),
         findingCount: current.findingCount + 1,
         lastFindingId: finding.findingId,
+        episode: addToEpisode(current.episode, finding, at),
       }),
       transition: null,
     };
@@ -135,6 +139,8 @@ export function applyFinding(
       updatedAt: at,
       findingCount: 1,
       lastFindingId: finding.findingId,
+      // A new episode starts its summary afresh: the last one's samples are not this one's.
+      episode: startEpisode(finding, at),
       notificationSeq: (current?.notificationSeq ?? 0) + 1,
     }),
     transition: "firing",

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AlertRecord, kindName, severityName } from "./alert.js";
+import { sampleEventIds } from "./episode.js";
 import type { NotifyReason } from "./notification-log.js";
 import { alertmanagerPayload } from "./receivers/alertmanager.js";
 import { type PagerDutyAction, pagerDutyEvent } from "./receivers/pagerduty.js";
@@ -122,6 +123,11 @@ function argusPayload(notice: GroupNotice, alerts: readonly AlertRecord[], maxAl
         endsAt: alert.endsAt ?? null,
         findingCount: alert.findingCount,
         lastFindingId: alert.lastFindingId,
+        firstSeenAt: alert.episode.firstSeenAt,
+        lastSeenAt: alert.episode.lastSeenAt,
+        categories: alert.episode.categories,
+        categoriesTruncated: alert.episode.categoriesTruncated,
+        sampleEventIds: sampleEventIds(alert.episode),
         ...(alert.resolvedBy ? { resolvedBy: alert.resolvedBy } : {}),
       })),
     },

@@ -99,6 +99,10 @@ describe("alertmanagerPayload", () => {
     expect(p.commonAnnotations).toEqual({
       summary: "same",
       evidence: JSON.stringify({ feature: "age", rule: "max" }),
+      event_count: "2",
+      first_seen: "2025-03-04T05:00:00.000Z",
+      last_seen: "2025-03-04T05:03:00.000Z",
+      sample_event_ids: "ev-1,ev-2",
     });
     const differing = alertmanagerPayload({
       ...base,
@@ -113,7 +117,39 @@ describe("alertmanagerPayload", () => {
     expect(f?.annotations.summary).toBe(firing.summary);
     expect(JSON.parse(f?.annotations.evidence ?? "")).toEqual(firing.evidence);
     const [r] = p.alerts.filter((a) => a.fingerprint === resolved.fingerprint);
-    expect(r?.annotations).toEqual({ summary: "income back to normal" });
+    expect(r?.annotations).not.toHaveProperty("evidence");
+    expect(r?.annotations.summary).toBe("income back to normal");
+  });
+
+  it("says how many findings the episode had, when it was first and last seen, its categories and sample events", () => {
+    const attack = alertRecord({
+      labels: { alertname: "PromptInjection", kind: "prompt_injection", model: "chat", client: "c-7f3a" },
+      findingCount: 150,
+      episode: {
+        firstSeenAt: "2025-03-04T05:00:00.000Z",
+        lastSeenAt: "2025-03-04T05:24:00.000Z",
+        categories: ["jailbreak", "system_prompt"],
+        categoriesTruncated: false,
+        firstEventIds: ["ev-1", "ev-2"],
+        latestEventIds: ["ev-149", "ev-150"],
+      },
+    });
+    const [alert] = alertmanagerPayload({ ...base, alerts: [attack] }).alerts;
+    expect(alert?.labels.client).toBe("c-7f3a");
+    expect(alert?.annotations).toMatchObject({
+      event_count: "150",
+      first_seen: "2025-03-04T05:00:00.000Z",
+      last_seen: "2025-03-04T05:24:00.000Z",
+      categories: "jailbreak,system_prompt",
+      sample_event_ids: "ev-1,ev-2,ev-149,ev-150",
+    });
+    // Nothing to list, nothing said: no empty annotations.
+    const quiet = alertRecord({
+      episode: { ...attack.episode, categories: [], firstEventIds: [], latestEventIds: [] },
+    });
+    const [plain] = alertmanagerPayload({ ...base, alerts: [quiet] }).alerts;
+    expect(plain?.annotations).not.toHaveProperty("categories");
+    expect(plain?.annotations).not.toHaveProperty("sample_event_ids");
   });
 
   it("orders alerts deterministically whatever the input order", () => {

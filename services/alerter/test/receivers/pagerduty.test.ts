@@ -9,7 +9,7 @@ import {
   pagerDutySeverity,
   validatePagerDutyEvent,
 } from "../../src/domain/receivers/pagerduty.js";
-import { alertRecord } from "./helpers.js";
+import { alertRecord, attackAlert } from "./helpers.js";
 
 const routingKey = "R0123456789abcdef0123456789abcde"; // 32 characters, like an integration key
 const source = "acme/credit-risk";
@@ -46,6 +46,28 @@ describe("pagerDutyEvent", () => {
       evidence: alert.evidence,
     });
     expect(e.payload?.custom_details).not.toHaveProperty("truncated");
+  });
+
+  it("names the client and sums up the episode in custom_details", () => {
+    const e = trigger({ alert: attackAlert() });
+    expect(validatePagerDutyEvent(e)).toEqual([]);
+    expect(e.payload?.custom_details).toMatchObject({
+      client: "c-7f3a",
+      finding_count: 150,
+      first_seen: "2025-03-04T05:00:00.000Z",
+      last_seen: "2025-03-04T05:24:00.000Z",
+      categories: ["jailbreak", "system_prompt"],
+      sample_event_ids: ["ev-1", "ev-2", "ev-149", "ev-150"],
+    });
+    // Kept when the evidence has to go to fit PagerDuty's limit: it is what on-call acts on.
+    const huge = trigger({
+      alert: attackAlert({ evidence: { matches: "x".repeat(PAGERDUTY_MAX_BODY_BYTES) } }),
+    });
+    expect(huge.payload?.custom_details).toMatchObject({
+      client: "c-7f3a",
+      sample_event_ids: ["ev-1", "ev-2", "ev-149", "ev-150"],
+    });
+    expect(huge.payload?.custom_details).not.toHaveProperty("evidence");
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Severity } from "../../src/domain/alert.js";
 import { SLACK_MAX_LISTED, slackMessage } from "../../src/domain/receivers/slack.js";
-import { alertRecord } from "./helpers.js";
+import { alertRecord, attackAlert } from "./helpers.js";
 
 describe("slackMessage", () => {
   it("gives a fallback text and a header plus one section per alert", () => {
@@ -24,6 +24,24 @@ describe("slackMessage", () => {
     for (const s of sections) expect(s.type === "section" && s.text.type).toBe("mrkdwn");
     expect(JSON.stringify(sections)).toContain("*critical*");
     expect(JSON.stringify(sections)).toContain("resolved 2025-03-04T06:00:00.000Z");
+  });
+
+  it("names the client and sums up the episode: findings, first and last seen, categories, sample events", () => {
+    const m = slackMessage([attackAlert()], { title: "t" });
+    const section = m.blocks[1];
+    const text = section?.type === "section" ? section.text.text : "";
+    expect(text).toContain("client `c-7f3a`");
+    expect(text).toContain(
+      "150 findings, first seen 2025-03-04T05:00:00.000Z, last seen 2025-03-04T05:24:00.000Z · categories: jailbreak, system_prompt",
+    );
+    expect(text).toContain("sample events: `ev-1`, `ev-2`, `ev-149`, `ev-150`");
+
+    const crowded = attackAlert();
+    crowded.episode = { ...crowded.episode, categoriesTruncated: true };
+    const more = slackMessage([crowded], { title: "t" }).blocks[1];
+    expect(more?.type === "section" ? more.text.text : "").toContain(
+      "categories: jailbreak, system_prompt, and more",
+    );
   });
 
   it("says RESOLVED when nothing fires", () => {

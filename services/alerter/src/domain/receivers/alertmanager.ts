@@ -1,4 +1,5 @@
 import type { AlertRecord } from "../alert.js";
+import { sampleEventIds } from "../episode.js";
 
 /**
  * Alertmanager's webhook payload (webhook_config, version "4"), so anything that consumes Alertmanager
@@ -14,7 +15,9 @@ import type { AlertRecord } from "../alert.js";
  * Argus-specific choice: each alert's annotations are `summary` and, when the alert has evidence,
  * `evidence` holding the evidence map as a JSON string with sorted keys. Annotations are a flat
  * string map, and flattening (`evidence_rule`, ...) could collide with `summary` or other keys; one
- * JSON string keeps the evidence intact and is a single `JSON.parse` away.
+ * JSON string keeps the evidence intact and is a single `JSON.parse` away. The episode in sum rides
+ * along: `event_count` (findings of the episode), `first_seen`, `last_seen` and, when there are
+ * any, `categories` and `sample_event_ids` (comma-separated).
  */
 export interface AlertmanagerAlert {
   status: "firing" | "resolved";
@@ -93,9 +96,17 @@ function toAlertmanagerAlert(
   alert: AlertRecord,
   generatorURL: ((alert: AlertRecord) => string) | undefined,
 ): AlertmanagerAlert {
-  const annotations: Record<string, string> = { summary: alert.summary };
+  const annotations: Record<string, string> = {
+    summary: alert.summary,
+    event_count: String(alert.findingCount),
+    first_seen: alert.episode.firstSeenAt,
+    last_seen: alert.episode.lastSeenAt,
+  };
   if (Object.keys(alert.evidence).length > 0)
     annotations.evidence = JSON.stringify(sortedRecord(alert.evidence));
+  if (alert.episode.categories.length > 0) annotations.categories = alert.episode.categories.join(",");
+  const samples = sampleEventIds(alert.episode);
+  if (samples.length > 0) annotations.sample_event_ids = samples.join(",");
   const firing = alert.state === "firing";
   return {
     status: alert.state,

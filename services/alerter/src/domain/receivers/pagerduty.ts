@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AlertRecord, kindName, Severity } from "../alert.js";
+import { sampleEventIds } from "../episode.js";
 
 /**
  * PagerDuty Events API v2 alert events (POST https://events.pagerduty.com/v2/enqueue).
@@ -96,8 +97,13 @@ export function pagerDutyEvent(input: PagerDutyEventInput): PagerDutyEvent {
     kind: kindName(alert.kind),
     state: alert.state,
     starts_at: alert.startsAt,
+    ...(alert.labels.client ? { client: alert.labels.client } : {}),
     finding_count: alert.findingCount,
     last_finding_id: alert.lastFindingId,
+    first_seen: alert.episode.firstSeenAt,
+    last_seen: alert.episode.lastSeenAt,
+    categories: alert.episode.categories,
+    sample_event_ids: sampleEventIds(alert.episode),
   };
   // Shrinking steps, tried in order until the body fits: all details, no evidence, no labels either.
   const attempts: Record<string, unknown>[] = [
