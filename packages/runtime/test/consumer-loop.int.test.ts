@@ -11,7 +11,7 @@ import {
   type RunningConsumer,
   startBatchConsumer,
 } from "../src/consumer-loop.js";
-import { DeadLetterPublisher } from "../src/dead-letter.js";
+import { DeadLetterPublisher, MIN_DEAD_LETTER_MAX_BYTES } from "../src/dead-letter.js";
 import { connectProducer, createKafka, ensureTopics } from "../src/kafka.js";
 import { createLogger } from "../src/logger.js";
 import { createMetrics } from "../src/metrics.js";
@@ -499,5 +499,64 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     expect(letter?.reason).toMatch(/^not JSON: /);
     await waitFor("the commit", async () => ((await committed(groupId, topic)) === "2" ? true : undefined));
     expect(handled).toEqual([7]);
+  });
+
+  it("dead-letters an oversized record at the smallest bound when the dead-letter topic takes less than the default", async () => {
+    const { topic, groupId } = await freshTopic([
+      { name: "max.message.bytes", value: String(2 * 1024 * 1024) },
+    ]);
+    // An operator lowered the dead-letter topic's limit below the publisher's 900 KiB bound.
+    const smallDeadLetterTopic = `${namespace}.small-deadletter-${testIndex}`;
+    await ensureTopics(kafka, [
+      {
+        topic: smallDeadLetterTopic,
+        numPartitions: 1,
+        replicationFactor: 1,
+        configEntries: [{ name: "max.message.bytes", value: String(64 * 1024) }],
+      },
+    ]);
+    const smallDeadLetters = await collectTopic(brokers, smallDeadLetterTopic);
+    try {
+      const big = randomBytes(512 * 1024);
+      big[0] = 0x00; // not "{"
+      await producer.send({
+        topic,
+        messages: [
+          { key: "big", value: big },
+          { key: "s", value: reading("s", 8) },
+        ],
+      });
+      const handled: number[] = [];
+      await start(
+        topic,
+        groupId,
+        async (batch) => {
+          handled.push(...batch.records.map((record) => record.value.value));
+        },
+        createMetrics("consumer-loop-test"),
+        { deadLetters: new DeadLetterPublisher(producer, smallDeadLetterTopic, groupId) },
+      );
+
+      const [message] = await smallDeadLetters.waitUntil(
+        (messages) => messages.length >= 1,
+        60_000,
+        "the dead letter",
+      );
+      const letter = DeadLetter.decode(message?.value ?? Buffer.alloc(0));
+      expect(letter.sourceTopic).toBe(topic);
+      expect(letter.sourceOffset).toBe(0);
+      expect(letter.truncated).toBe(true);
+      expect(letter.originalSize).toBe(big.length);
+      expect(Buffer.from(letter.originalSha256).equals(createHash("sha256").update(big).digest())).toBe(true);
+      const kept = Buffer.from(letter.originalValue);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(MIN_DEAD_LETTER_MAX_BYTES);
+      expect(kept.equals(big.subarray(0, kept.length))).toBe(true);
+      expect(letter.reason).toMatch(/^not JSON: /);
+      await waitFor("the commit", async () => ((await committed(groupId, topic)) === "2" ? true : undefined));
+      expect(handled).toEqual([8]);
+    } finally {
+      await smallDeadLetters.stop();
+    }
   });
 });
