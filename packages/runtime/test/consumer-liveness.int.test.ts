@@ -60,7 +60,7 @@ describe("a service whose consumer stops for good (real Kafka, its own Redis tak
     redis = new Redis(redisServer.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     await redis.connect();
     const brokers = inject("kafkaBrokers");
-    const [httpPort, grpcPort] = await freePorts(2);
+    const [httpPort = 0, grpcPort = 0] = await freePorts(2);
     const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: redisServer.url }, namespace, {
       HTTP_PORT: String(httpPort),
       GRPC_PORT: String(grpcPort),
