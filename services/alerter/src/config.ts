@@ -27,10 +27,15 @@ export const alerterConfigSchema = z
       .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
       .optional(),
     ALERTER_WEBHOOK_SECRET: whsecSecret.optional(),
-    /** Grouping of the one-webhook configuration: every alert its own group. */
+    /**
+     * Grouping of the one-webhook configuration: every alert its own group, except alerts about a
+     * client (one group per kind, model and client) and info alerts (no one is told).
+     */
     ALERTER_GROUP_WAIT: duration.default("0s"),
     ALERTER_GROUP_INTERVAL: duration.default("30s"),
     ALERTER_REPEAT_INTERVAL: duration.default("4h"),
+    /** group_wait of a client's group: an attack comes in bursts, and the first notification counts it. */
+    ALERTER_CLIENT_GROUP_WAIT: duration.default("30s"),
     /**
      * CIDR ranges the alerter may send to although they are loopback, private or link-local
      * (comma-separated, e.g. "10.20.0.0/16,127.0.0.1/32"). Empty: public addresses only.

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ConfigError } from "@argus/runtime";
-import { stringify } from "yaml";
 import type { AlerterConfig } from "../config.js";
 import {
   type AlerterRoutingConfig,
   parseRoutingConfig,
   RoutingConfigError,
 } from "../domain/routing/config.js";
+import { singleWebhookRoutingYaml } from "../domain/routing/default-config.js";
 
 export interface LoadedRouting {
   config: AlerterRoutingConfig;
@@ -74,27 +74,14 @@ function countRoutes(route: AlerterRoutingConfig["route"]): number {
   return 1 + route.routes.reduce((sum, child) => sum + countRoutes(child), 0);
 }
 
-/** The configuration the environment-only setup means: one route, one signed Argus webhook. */
+/** The configuration the environment-only setup means (see singleWebhookRoutingYaml). */
 function singleWebhookConfig(settings: AlerterConfig): string {
-  return stringify({
-    route: {
-      receiver: "default",
-      group_by: ["..."],
-      group_wait: settings.ALERTER_GROUP_WAIT,
-      group_interval: settings.ALERTER_GROUP_INTERVAL,
-      repeat_interval: settings.ALERTER_REPEAT_INTERVAL,
-    },
-    receivers: [
-      {
-        name: "default",
-        webhook_configs: [
-          {
-            url: settings.ALERTER_WEBHOOK_URL,
-            payload: "argus",
-            signing_secrets: [settings.ALERTER_WEBHOOK_SECRET],
-          },
-        ],
-      },
-    ],
+  return singleWebhookRoutingYaml({
+    url: settings.ALERTER_WEBHOOK_URL ?? "",
+    signingSecret: settings.ALERTER_WEBHOOK_SECRET ?? "",
+    groupWait: settings.ALERTER_GROUP_WAIT,
+    groupInterval: settings.ALERTER_GROUP_INTERVAL,
+    repeatInterval: settings.ALERTER_REPEAT_INTERVAL,
+    clientGroupWait: settings.ALERTER_CLIENT_GROUP_WAIT,
   });
 }

@@ -1,0 +1,138 @@
+import { type Finding, FindingKind, Severity } from "@argus/proto";
+import { describe, expect, it } from "vitest";
+import { type AlertRecord, applyFinding } from "../../src/domain/alert.js";
+import { sampleEventIds } from "../../src/domain/episode.js";
+import { groupsFor } from "../../src/domain/grouping.js";
+import { parseRoutingConfig } from "../../src/domain/routing/config.js";
+import { singleWebhookRoutingYaml, unnotifiedReceiver } from "../../src/domain/routing/default-config.js";
+import { findRoute } from "../../src/domain/routing/route.js";
+import { alerterNow, finding, t } from "../fixtures.js";
+
+const config = parseRoutingConfig(
+  singleWebhookRoutingYaml({
+    url: "https://oncall.example.com/hooks/argus",
+    signingSecret: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
+    groupWait: "0s",
+    groupInterval: "30s",
+    repeatInterval: "4h",
+    clientGroupWait: "30s",
+  }),
+  () => {
+    throw new Error("the default configuration reads no file");
+  },
+);
+
+/** Finding `n` of `client`'s prompt-injection attack, as the text scanners publish it (one per event). */
+function injection(client: string, n: number): Finding {
+  return finding(`pi-${client}-${n}`, {
+    kind: FindingKind.FINDING_KIND_PROMPT_INJECTION,
+    severity: Severity.SEVERITY_CRITICAL,
+    modelId: "chat",
+    fingerprint: `fp-prompt-injection-chat-${client}`,
+    subject: { feature: "prompt", clientId: client, source: "" },
+    summary: `chat: input "prompt" from client ${client} blocked by heuristics`,
+    evidence: { verdict: "block", categories: "instruction_override", event_id: `ev-${client}-${n}` },
+    labels: {
+      alertname: "PromptInjection",
+      kind: "prompt_injection",
+      model: "chat",
+      severity: "critical",
+      client,
+    },
+    sampleEventIds: [`ev-${client}-${n}`],
+    observedAt: new Date(t(0).getTime() + n * 1_000),
+  });
+}
+
+function outlier(n: number): Finding {
+  return finding(`outlier-${n}`, {
+    kind: FindingKind.FINDING_KIND_OUTLIER,
+    severity: Severity.SEVERITY_INFO,
+    fingerprint: "fp-outlier-credit-risk",
+    labels: { alertname: "InputOutliers", kind: "outlier", model: "credit-risk", severity: "info" },
+    evidence: { event_id: `ev-benign-${n}` },
+    observedAt: t(n),
+  });
+}
+
+/**
+ * Feeds `findings` to their alerts as the findings handler does; returns the alerts and the groups
+ * each episode start joined (what a notification is made for).
+ */
+function feed(findings: Finding[]) {
+  const alerts = new Map<string, AlertRecord>();
+  const joined: ReturnType<typeof groupsFor> = [];
+  for (const f of findings) {
+    const applied = applyFinding(alerts.get(f.fingerprint), f, alerterNow);
+    if (!applied) continue;
+    alerts.set(f.fingerprint, applied.alert);
+    if (applied.transition === "firing") joined.push(...groupsFor(config, applied.alert));
+  }
+  return { alerts: [...alerts.values()], joined };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe("the default routing (ALERTER_WEBHOOK_URL without a file)", () => {
+  it("gives each attacking client its own alert and group, named by kind, model and client", () => {
+    const { alerts, joined } = feed(range(1, 50).flatMap((n) => [injection("c-a", n), injection("c-b", n)]));
+
+    expect(alerts).toHaveLength(2);
+    expect(joined.map((group) => group.groupLabels)).toEqual([
+      { kind: "prompt_injection", model: "chat", client: "c-a" },
+      { kind: "prompt_injection", model: "chat", client: "c-b" },
+    ]);
+    expect(new Set(joined.map((group) => group.gid)).size).toBe(2);
+    expect(joined.every((group) => group.receiver === "default")).toBe(true);
+    // The first notification waits for the burst, so that it counts more than the first event.
+    expect(findRoute(config.route, joined[0]?.routeKey ?? "")?.groupWaitMs).toBe(30_000);
+  });
+
+  it("makes 700 findings of one client one alert: count 700, first and last seen, at most 20 sample events", () => {
+    const { alerts, joined } = feed(range(1, 700).map((n) => injection("c-a", n)));
+
+    expect(joined).toHaveLength(1);
+    const [alert] = alerts;
+    expect(alert?.findingCount).toBe(700);
+    expect(alert?.episode.firstSeenAt).toBe(new Date(t(0).getTime() + 1_000).toISOString());
+    expect(alert?.episode.lastSeenAt).toBe(new Date(t(0).getTime() + 700_000).toISOString());
+    expect(alert?.episode.categories).toEqual(["instruction_override"]);
+    const samples = alert ? sampleEventIds(alert.episode) : [];
+    expect(samples).toHaveLength(20);
+    expect(samples.slice(0, 2)).toEqual(["ev-c-a-1", "ev-c-a-2"]);
+    expect(samples.at(-1)).toBe("ev-c-a-700");
+  });
+
+  it("tells no one about info alerts, whatever labels they carry; the alert itself is kept", () => {
+    const { alerts, joined } = feed([outlier(1), outlier(2), outlier(3)]);
+
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.findingCount).toBe(3);
+    expect(joined.map((group) => group.receiver)).toEqual([unnotifiedReceiver]);
+    expect(config.receivers.get(unnotifiedReceiver)?.integrations).toEqual([]);
+
+    const infoAboutClient = groupsFor(config, {
+      tenant: "acme",
+      fingerprint: "fp-info-client",
+      labels: { kind: "rate_abuse", model: "chat", severity: "info", client: "c-a" },
+    });
+    expect(infoAboutClient.map((group) => group.receiver)).toEqual([unnotifiedReceiver]);
+  });
+
+  it("notifies every other alert on its own through the webhook", () => {
+    const drift = (fingerprint: string) =>
+      groupsFor(config, {
+        tenant: "acme",
+        fingerprint,
+        labels: { alertname: "Drift", kind: "drift", model: "credit-risk", severity: "warning" },
+      });
+
+    const [first] = drift("fp-drift-age");
+    const [second] = drift("fp-drift-income");
+    expect(first?.receiver).toBe("default");
+    expect(config.receivers.get("default")?.integrations).toMatchObject([
+      { type: "webhook", payload: "argus", url: "https://oncall.example.com/hooks/argus" },
+    ]);
+    expect(first?.gid).not.toBe(second?.gid);
+  });
+});
