@@ -356,6 +356,8 @@ export interface AttackOptions {
   attackRatePerMinute: [number, number];
   medianRatePerHour: number;
   injectionPrompts: Prompt[];
+  /** At most this many prompts of each attack category are sent (unset: all of them). */
+  injectionPromptsPerCategory?: number;
 }
 
 /** Times of `count` Poisson arrivals at about `perMinute`, placed at a random start inside the period. */
@@ -580,7 +582,11 @@ export function sponge(rng: Rng, endpoints: Endpoints, options: AttackOptions): 
   };
 }
 
-/** One attacker per held-out attack category; it mixes in benign prompts to look normal. */
+/**
+ * One attacker per held-out attack category. It sends each of its category's prompts once (at most
+ * `injectionPromptsPerCategory` of them), so the run measures recall on the held-out set itself,
+ * and mixes in benign prompts to look normal.
+ */
 export function promptInjections(rng: Rng, endpoints: Endpoints, options: AttackOptions): Attack[] {
   const byCategory = new Map<string, Prompt[]>();
   for (const prompt of options.injectionPrompts) {
@@ -590,16 +596,20 @@ export function promptInjections(rng: Rng, endpoints: Endpoints, options: Attack
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([category, prompts]) => {
       const clientId = attackerId(rng);
-      const count = rng.int(20, 60);
+      const injections = rng
+        .shuffle([...prompts])
+        .slice(0, options.injectionPromptsPerCategory ?? prompts.length);
       const injectionShare = round(rng.uniform(0.6, 0.95));
+      const decoys = Math.round((injections.length * (1 - injectionShare)) / injectionShare);
+      const sequence = rng.shuffle([...injections, ...Array.from({ length: decoys }, () => undefined)]);
       const perMinute = rng.uniform(...options.attackRatePerMinute) / 5;
-      const times = attackTimes(rng, count, perMinute, options);
-      const events = times.map((atMs) => {
-        if (rng.next() < injectionShare) {
-          const prompt = rng.pick(prompts);
+      const times = attackTimes(rng, sequence.length, perMinute, options);
+      const events = sequence.map((injection, i) => {
+        const atMs = times[i] as number;
+        if (injection !== undefined) {
           const reply = rng.next() < 0.7 ? refusalReply(rng) : benignReply(rng);
           return {
-            ...textEvent(rng, endpoints, clientId, atMs, prompt.text, reply),
+            ...textEvent(rng, endpoints, clientId, atMs, injection.text, reply),
             text: { category, attack: true },
           };
         }
@@ -618,7 +628,13 @@ export function promptInjections(rng: Rng, endpoints: Endpoints, options: Attack
         clientId,
         modelId: endpoints.llm.modelId,
         expectedKinds: kinds,
-        params: { category, queries: count, injectionShare, perMinute: round(perMinute) },
+        params: {
+          category,
+          queries: sequence.length,
+          injections: injections.length,
+          injectionShare,
+          perMinute: round(perMinute),
+        },
         events,
       };
     });

@@ -15,6 +15,8 @@ export interface ScenarioSettings {
   traffic: TrafficOptions;
   warmupMs: number;
   attackRatePerMinute: [number, number];
+  /** Held-out attack prompts sent per category (unset: every one). */
+  injectionPromptsPerCategory?: number;
 }
 
 /** Full run: ≥ 200 benign clients over two simulated hours; quick: a smaller smoke run. */
@@ -31,6 +33,7 @@ export function scenarioSettings(quick: boolean): ScenarioSettings {
         },
         warmupMs: 8 * minute,
         attackRatePerMinute: [20, 60],
+        injectionPromptsPerCategory: 12,
       }
     : {
         traffic: {
@@ -85,6 +88,9 @@ export function buildScenario(
         attackRatePerMinute: settings.attackRatePerMinute,
         medianRatePerHour: settings.traffic.medianRatePerHour,
         injectionPrompts: corpora.attacks,
+        ...(settings.injectionPromptsPerCategory === undefined
+          ? {}
+          : { injectionPromptsPerCategory: settings.injectionPromptsPerCategory }),
       })
     : [];
   for (const attack of attacks) events.push(...attack.events);
@@ -114,4 +120,14 @@ export function inputSchemas(endpoints: Endpoints): string {
     null,
     2,
   );
+}
+
+/** The same run without its attackers: exactly the benign part of the stream, for the page count. */
+export function benignOnly(scenario: Scenario): Scenario {
+  const attackers = new Set(scenario.attacks.map((attack) => attack.clientId));
+  return {
+    ...scenario,
+    attacks: [],
+    events: scenario.events.filter((event) => !attackers.has(event.clientId)),
+  };
 }

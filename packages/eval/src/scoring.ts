@@ -12,6 +12,23 @@ export interface ObservedFinding {
   /** `observedAt` in epoch ms, when set. */
   observedAtMs: number | undefined;
   summary: string;
+  /** A verdict on the client's behaviour over many queries, not on one event (see isClientLevel). */
+  clientLevel: boolean;
+}
+
+/** Kinds that accuse a client of a behaviour; the others judge one event (a prompt, an outlier). */
+export const clientLevelKinds: readonly string[] = [
+  "FINDING_KIND_EXTRACTION",
+  "FINDING_KIND_ADVERSARIAL_PROBE",
+  "FINDING_KIND_MEMBERSHIP_PROBE",
+  "FINDING_KIND_RATE_ABUSE",
+  "FINDING_KIND_RESOURCE_ABUSE",
+  "FINDING_KIND_POISONING",
+];
+
+/** Client-level: a behaviour kind, or whatever the detector routes as a suspicious client. */
+export function isClientLevel(kind: string, labels: Record<string, string>): boolean {
+  return clientLevelKinds.includes(kind) || labels.alertname === "SuspiciousClient";
 }
 
 export interface AttackTruth {
@@ -104,9 +121,12 @@ export function scoreAttack(
   const naming = findings.filter((finding) => finding.clientId === attack.pseudonym);
   const kindsNamingAttacker = countBy(naming.map((finding) => finding.kind));
   const caught = naming.filter((finding) => attack.expectedKinds.includes(finding.kind));
+  // A rate finding before the burst judged the attacker's normal traffic: it did not catch the burst.
+  const beforeBurst = (position: number) =>
+    attack.burstStartMs !== undefined && (attack.events[position - 1]?.atMs ?? 0) < attack.burstStartMs;
   const positions = caught
     .map((finding) => detectionPosition(attack, finding, periodStartMs, periodMs))
-    .filter((position): position is number => position !== null);
+    .filter((position): position is number => position !== null && !beforeBurst(position));
   const position = positions.length > 0 ? Math.min(...positions) : null;
   const detected = caught.length > 0;
   let secondsFromBurst: number | null = null;
@@ -150,11 +170,19 @@ export interface FalseAlarm {
   kinds: Record<string, number>;
 }
 
-/** Benign clients named by any client-level finding, with the kinds that named them. */
-export function falseAlarms(benign: BenignTruth[], findings: ObservedFinding[]): FalseAlarm[] {
+/**
+ * Benign clients named by findings, with the kinds that named them: client-level findings are the
+ * false alarms the target counts; `clientLevel: false` gives the event-level ones (reported apart).
+ */
+export function falseAlarms(
+  benign: BenignTruth[],
+  findings: ObservedFinding[],
+  clientLevel = true,
+): FalseAlarm[] {
   const byPseudonym = new Map(benign.map((client) => [client.pseudonym, client]));
   const named = new Map<BenignTruth, string[]>();
   for (const finding of findings) {
+    if (finding.clientLevel !== clientLevel) continue;
     const client = finding.clientId === undefined ? undefined : byPseudonym.get(finding.clientId);
     if (client === undefined) continue;
     named.set(client, [...(named.get(client) ?? []), finding.kind]);
@@ -250,6 +278,8 @@ export function short(kind: string): string {
 export interface Evaluation {
   attacks: AttackScore[];
   falseAlarms: FalseAlarm[];
+  /** Benign clients named only by event-level findings (outliers, input checks, text scanners). */
+  eventLevelOnBenign: FalseAlarm[];
   text: TextScore;
   /** Findings that named no client, by kind (model-level: drift, outliers without a client...). */
   modelLevelFindings: Record<string, number>;
@@ -262,6 +292,7 @@ export function evaluate(truth: RunTruth, findings: ObservedFinding[]): Evaluati
       scoreAttack(attack, findings, truth.periodStartMs, truth.periodMs),
     ),
     falseAlarms: falseAlarms(truth.benign, findings),
+    eventLevelOnBenign: falseAlarms(truth.benign, findings, false),
     text: scoreText(truth.textEvents, findings),
     modelLevelFindings: countBy(
       findings.filter((finding) => !finding.clientId).map((finding) => finding.kind),

@@ -115,6 +115,19 @@ export function textEvent(
   };
 }
 
+/**
+ * Deals items from a reshuffled deck: every item comes up once before any comes up twice, so a
+ * stream with as many text requests as the corpus has prompts carries every prompt of it.
+ */
+export function deck<T>(rng: Rng, items: readonly T[]): () => T {
+  if (items.length === 0) throw new Error("cannot deal from an empty deck");
+  let cards: T[] = [];
+  return () => {
+    if (cards.length === 0) cards = rng.shuffle([...items]);
+    return cards.pop() as T;
+  };
+}
+
 /** Every request of the benign clients over [0, periodMs), unsorted. */
 export function benignEvents(
   rng: Rng,
@@ -123,6 +136,7 @@ export function benignEvents(
   periodMs: number,
 ): StreamEvent[] {
   const events: StreamEvent[] = [];
+  const nextPrompt = deck(rng.fork(), endpoints.benignPrompts);
   for (const client of clients) {
     const recent = new Map<string, number[]>();
     for (const atMs of arrivalTimes(rng, client, 0, periodMs)) {
@@ -130,7 +144,7 @@ export function benignEvents(
       const endpoint =
         u < client.modelShares[0] ? 0 : u < client.modelShares[0] + client.modelShares[1] ? 1 : 2;
       if (endpoint === 2) {
-        const prompt = rng.pick(endpoints.benignPrompts);
+        const prompt = nextPrompt();
         const event = textEvent(rng, endpoints, client.clientId, atMs, prompt.text, benignReply(rng));
         events.push({ ...event, text: { category: prompt.category, attack: false } });
         continue;
