@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 
 import { type GuardedCommand, runGuarded } from "./guarded-write.js";
+import { hashTag } from "./redis.js";
 
 /** One write applied together with the fence: a Redis command whose first argument is its key. */
 export type FencedCommand = GuardedCommand;
@@ -42,6 +43,28 @@ export class OffsetFence {
       commands,
     });
   }
+}
+
+/**
+ * The Redis Cluster hash tag of one input partition, `{<topic>:<partition>}`. The partition's offset
+ * fence carries it, so state keys that carry it too live in the fence's slot and a batch's effects
+ * and its fence can be written by one script on a Redis Cluster.
+ */
+export function partitionHashTag(topic: string, partition: number): string {
+  return hashTag(`${topic}:${partition}`);
+}
+
+/**
+ * The key of the offset fence of consumer group `groupId` on one partition, in a service's keyspace
+ * (`key`, e.g. ServiceContext.key): `<prefix>:<service>:fence:<group>:{<topic>:<partition>}`.
+ */
+export function offsetFenceKey(
+  key: (...parts: string[]) => string,
+  groupId: string,
+  topic: string,
+  partition: number,
+): string {
+  return key("fence", groupId, partitionHashTag(topic, partition));
 }
 
 /** Keeps the records a fence has not applied yet (offsets above `fence`). */

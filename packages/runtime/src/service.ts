@@ -20,7 +20,7 @@ import {
 } from "./kafka.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
-import { OffsetFence } from "./offset-fence.js";
+import { OffsetFence, offsetFenceKey } from "./offset-fence.js";
 import { rateLimiterFromConfig } from "./rate-limit.js";
 import { connectRedis, createRedis, keyspace, redisSecurityFromConfig } from "./redis.js";
 import { Shutdown } from "./shutdown.js";
@@ -45,7 +45,11 @@ export interface ServiceContext {
   publishFindings: PublishFindings;
   /** The deployment's tamper-evident audit log: record every change a person or config makes. */
   audit: AuditLog;
-  /** The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service. */
+  /**
+   * The offset fence of consumer group `groupId` (see offset-fence.ts), keyed under this service
+   * with the partition's hash tag (`offsetFenceKey`): put `partitionHashTag(topic, partition)` in
+   * the keys a fenced script writes with it, so they share its Redis Cluster slot.
+   */
   offsetFence(groupId: string): OffsetFence;
   /**
    * Starts the batch consumer loop for `groupId` on `topics`, dead-lettering what `decode` rejects
@@ -186,7 +190,7 @@ export async function startService(
       audit,
       offsetFence: (groupId) =>
         new OffsetFence(redis, (topic, partition) =>
-          keyspace(config.ARGUS_REDIS_PREFIX, name)("fence", groupId, topic, String(partition)),
+          offsetFenceKey(keyspace(config.ARGUS_REDIS_PREFIX, name), groupId, topic, partition),
         ),
       onStop: (stepName, stop) => shutdown.add(stepName, stop),
       addReadinessCheck: (checkName, check) => readinessChecks.set(checkName, check),

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./free-port.js";
+import { freePorts } from "./free-port.js";
 import { tailFile } from "./log-tail.js";
 import { type LocalServerOptions, PortClashError, retryOnPortClash } from "./options.js";
 import { assertCommands } from "./preflight.js";
@@ -21,6 +21,12 @@ export interface LocalRedisOptions extends LocalServerOptions {
   };
   /** ACL file of the server's users (e.g. `user default off`). */
   aclFile?: string;
+  /**
+   * Cluster mode, as a one-node Redis Cluster: a command or script over keys of different hash
+   * slots fails with CROSSSLOT. The node starts without slots: assign them all with
+   * `CLUSTER ADDSLOTSRANGE 0 16383` before use.
+   */
+  cluster?: boolean;
 }
 
 export interface LocalRedis {
@@ -36,6 +42,8 @@ export function redisArgs(
   port: number,
   dir: string,
   secure: Pick<LocalRedisOptions, "tls" | "aclFile"> = {},
+  /** The cluster bus port, for a server in cluster mode (by default Redis takes port + 10000, which may not exist). */
+  clusterPort?: number,
 ): string[] {
   const { tls, aclFile } = secure;
   const listen = tls
@@ -53,6 +61,16 @@ export function redisArgs(
   return [
     ...listen,
     ...(aclFile !== undefined ? ["--aclfile", aclFile] : []),
+    ...(clusterPort !== undefined
+      ? [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-port",
+          String(clusterPort),
+          "--cluster-config-file",
+          join(dir, "nodes.conf"),
+        ]
+      : []),
     "--bind",
     HOST,
     "--save",
@@ -76,9 +94,14 @@ async function startRedis(opts: LocalRedisOptions, log: (line: string) => void):
   const started = Date.now();
   const runDir = await createRunDir("argus-redis-", opts.workDir);
   const dir = runDir.path;
-  const port = await freePort(HOST);
+  const [port = 0, clusterPort] = await freePorts(opts.cluster ? 2 : 1, HOST);
   const logFile = join(dir, "redis.log");
-  const server = supervise({ command: "redis-server", args: redisArgs(port, dir, opts), cwd: dir, logFile });
+  const server = supervise({
+    command: "redis-server",
+    args: redisArgs(port, dir, opts, clusterPort),
+    cwd: dir,
+    logFile,
+  });
   // A plaintext PING cannot reach a TLS-only server, nor pass a `default` user that is off: those
   // are ready when their log says so.
   const secure = opts.tls !== undefined || opts.aclFile !== undefined;
@@ -94,7 +117,9 @@ async function startRedis(opts: LocalRedisOptions, log: (line: string) => void):
       const tail = await tailFile(logFile);
       if (/Address already in use/.test(tail)) {
         await runDir.remove();
-        throw new PortClashError(`redis port ${port}`);
+        throw new PortClashError(
+          `redis port ${port}${clusterPort === undefined ? "" : ` or ${clusterPort}`}`,
+        );
       }
       await runDir.keep();
       const reason = exited ? "redis-server exited during startup" : "redis-server did not answer PING";
