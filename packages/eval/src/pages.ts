@@ -1,23 +1,36 @@
 import type { ReceivedWebhook } from "@argus/testkit";
 import type { PagesSeen } from "./report.js";
+import { countBy } from "./scoring.js";
 
 /** Counts the webhook receiver's deliveries, and those whose alerts name one of `benign`. */
 export function pagesSeen(received: readonly ReceivedWebhook[], benign: ReadonlySet<string>): PagesSeen {
   const delivered = received.filter((webhook) => webhook.verified && webhook.answered < 300);
+  const kinds: string[] = [];
+  for (const webhook of delivered) kinds.push(...alertsOf(webhook.body).map(kindOf));
   return {
     pages: delivered.length,
+    alertKinds: countBy(kinds),
     pagesNamingBenign: delivered.filter((webhook) => clientsNamed(webhook.body).some((id) => benign.has(id)))
       .length,
     unverified: received.filter((webhook) => !webhook.verified).length,
   };
 }
 
-/** The `client` labels of a Standard Webhooks alert payload ({ data: { alerts: [{ labels }] } }). */
-export function clientsNamed(body: unknown): string[] {
+type Labels = Record<string, unknown>;
+
+/** The alerts' labels of an Argus webhook payload ({ data: { alerts: [{ labels }] } }). */
+function alertsOf(body: unknown): Labels[] {
   const alerts = (body as { data?: { alerts?: unknown } } | null)?.data?.alerts;
   if (!Array.isArray(alerts)) return [];
-  return alerts.flatMap((alert) => {
-    const client = (alert as { labels?: Record<string, unknown> } | null)?.labels?.client;
-    return typeof client === "string" ? [client] : [];
-  });
+  return alerts.map((alert) => (alert as { labels?: Labels } | null)?.labels ?? {});
+}
+
+function kindOf(labels: Labels): string {
+  const kind = labels.kind ?? labels.alertname;
+  return typeof kind === "string" ? kind : "unlabelled";
+}
+
+/** The `client` labels of a webhook payload's alerts. */
+export function clientsNamed(body: unknown): string[] {
+  return alertsOf(body).flatMap((labels) => (typeof labels.client === "string" ? [labels.client] : []));
 }

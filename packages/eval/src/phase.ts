@@ -16,6 +16,12 @@ import kafkajs, { type Admin } from "kafkajs";
 
 const { Kafka, logLevel } = kafkajs;
 
+/**
+ * The alerter holds a client's first notification this long (wall clock) to count the burst; pages
+ * are counted only after every finding was read and this much time, plus a margin, passed quietly.
+ */
+export const clientGroupWaitMs = 30_000;
+
 export interface PhaseOptions {
   /** Short name in topic and key prefixes, e.g. "attack" or "benign". */
   label: string;
@@ -100,6 +106,8 @@ async function start(
       ANOMALY_FINGERPRINT_SALT: randomBytes(24).toString("base64url"),
       ALERTER_WEBHOOK_URL: receiver.url,
       ALERTER_WEBHOOK_SECRET: secret,
+      // Stated, not defaulted: the page count waits this long after the last finding (see clientGroupWaitMs).
+      ALERTER_CLIENT_GROUP_WAIT: `${clientGroupWaitMs / 1000}s`,
       // The receiver listens on loopback: allowlisted, as production would a private range.
       ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
     },

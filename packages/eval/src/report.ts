@@ -4,6 +4,8 @@ import { type Evaluation, type FalseAlarm, short, type TextScore, targets } from
 export interface PagesSeen {
   /** Verified deliveries. */
   pages: number;
+  /** Alerts in those deliveries, by their `kind` label (else `alertname`). */
+  alertKinds: Record<string, number>;
   /** Deliveries whose alerts name a benign client (label `client`). */
   pagesNamingBenign: number;
   /** Requests whose signature did not verify (the receiver answered 401). */
@@ -162,7 +164,7 @@ export function formatSummary(summary: EvalSummary, evaluation: Evaluation): str
   );
   lines.push(
     `pages: attack run ${summary.attackRunPages.pages} (${summary.attackRunPages.pagesNamingBenign} naming a benign client); ` +
-      `benign-only run ${summary.benignRunPages === null ? "not run" : summary.benignRunPages.pages}`,
+      `benign-only run ${summary.benignRunPages === null ? "not run" : pagesLine(summary.benignRunPages)}`,
   );
   lines.push("");
   lines.push(
@@ -185,6 +187,11 @@ export function formatSummary(summary: EvalSummary, evaluation: Evaluation): str
       : `targets missed (${summary.failures.length}):\n  ${summary.failures.join("\n  ")}`,
   );
   return lines;
+}
+
+function pagesLine(pages: PagesSeen): string {
+  const alerts = Object.entries(pages.alertKinds).map(([kind, count]) => `${kind}×${count}`);
+  return alerts.length === 0 ? String(pages.pages) : `${pages.pages} (alerts: ${alerts.join(", ")})`;
 }
 
 function pad(text: string, width: number): string {

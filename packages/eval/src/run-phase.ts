@@ -2,7 +2,7 @@ import type { Pseudonymizer } from "@argus/sdk";
 import { observeFinding } from "./findings.js";
 import { topicSize, waitForDrain } from "./lag.js";
 import { pagesSeen } from "./pages.js";
-import { type Phase, startPhase } from "./phase.js";
+import { clientGroupWaitMs, type Phase, startPhase } from "./phase.js";
 import { say } from "./progress.js";
 import { replay } from "./replay.js";
 import type { PagesSeen } from "./report.js";
@@ -79,7 +79,7 @@ async function replayAndCollect(setup: PhaseSetup, phase: Phase): Promise<PhaseR
   const published = await topicSize(phase.admin, phase.topics.findings);
   await phase.findings.waitUntil((messages) => messages.length >= published, 60_000, "findings");
   await drain(phase.groups.alerter, phase.topics.findings, "alerter");
-  await webhooksQuiet(phase, 5_000, setup.drainTimeoutMs);
+  await webhooksQuiet(phase, clientGroupWaitMs + 10_000, setup.drainTimeoutMs);
   const byId = new Map<string, ObservedFinding>();
   for (const message of phase.findings.messages) {
     if (message.value === null) continue;
@@ -92,8 +92,8 @@ async function replayAndCollect(setup: PhaseSetup, phase: Phase): Promise<PhaseR
 }
 
 /**
- * After the alerter has read every finding, its notifications still go out through its outbox:
- * the pages are counted once none has arrived for `quietMs`.
+ * After the alerter has read every finding, its notifications still wait for their group and go
+ * out through its outbox: the pages are counted once none has arrived for `quietMs`.
  */
 async function webhooksQuiet(phase: Phase, quietMs: number, timeoutMs: number): Promise<void> {
   const started = Date.now();
