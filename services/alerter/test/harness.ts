@@ -45,14 +45,15 @@ export interface AlerterHarness {
 }
 
 /**
- * An in-process alerter on the real broker and Redis, its routing file written from `yaml(urls)`
+ * An in-process alerter on the real broker and Redis, its routing file written from `yaml(urls)` (or none)
  * (urls of `receivers` local webhook receivers, all verifying `signingSecret`).
  */
 export async function startAlerterHarness(
   stack: { kafkaBrokers: string[]; redisUrl: string },
   options: {
     receivers: number;
-    yaml: (urls: string[]) => string;
+    /** Without it, the environment-only configuration: one signed webhook to the first receiver. */
+    yaml?: (urls: string[]) => string;
     env?: Record<string, string>;
     /** Another replica of this harness's alerter: same namespace (topics, Redis), same receivers. */
     replicaOf?: AlerterHarness;
@@ -64,11 +65,14 @@ export async function startAlerterHarness(
     options.replicaOf?.receivers ??
     (await Promise.all(Array.from({ length: options.receivers }, () => startWebhookReceiver(signingSecret))));
   const configPath = join(mkdtempSync(join(tmpdir(), "argus-alerter-")), "alerter.yaml");
-  writeFileSync(configPath, options.yaml(receivers.map((receiver) => receiver.url)));
+  const routing: Record<string, string> = options.yaml
+    ? { ALERTER_CONFIG_FILE: configPath }
+    : { ALERTER_WEBHOOK_URL: receivers[0]?.url ?? "", ALERTER_WEBHOOK_SECRET: signingSecret };
+  if (options.yaml) writeFileSync(configPath, options.yaml(receivers.map((receiver) => receiver.url)));
   const acme = options.replicaOf?.acme ?? makePrincipals("acme");
   const globex = options.replicaOf?.globex ?? makePrincipals("globex");
   const env = isolatedServiceEnv(stack, namespace, {
-    ALERTER_CONFIG_FILE: configPath,
+    ...routing,
     ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
     ALERTER_RETRY_INITIAL_MS: "100",
     ALERTER_POLL_MS: "50",
