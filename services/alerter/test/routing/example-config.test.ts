@@ -36,17 +36,32 @@ describe("deploy/local/alerter.example.yaml", () => {
     expect(config.resolveTimeoutsByKind.drift).toBe(2 * 3_600_000);
   });
 
-  it("pages critical alerts, sends attacks to the security team (critical ones to both), the rest to the default", () => {
+  it("pages critical alerts, sends alerts about a client to the security team (critical ones to both), the rest to the default", () => {
     // The root's receiver is the fallback: a matching child (even one that continues) replaces it.
     expect(receiversOf({ severity: "critical", model: "m", kind: "drift" })).toEqual(["pager"]);
-    expect(receiversOf({ severity: "critical", model: "m", kind: "extraction" })).toEqual([
+    expect(receiversOf({ severity: "critical", model: "m", kind: "extraction", client: "c1" })).toEqual([
       "pager",
       "security-team",
     ]);
-    expect(receiversOf({ severity: "warning", model: "m", kind: "extraction" })).toEqual(["security-team"]);
+    for (const kind of ["extraction", "prompt_injection", "data_leakage", "rate_abuse"])
+      expect(receiversOf({ severity: "warning", model: "m", kind, client: "c1" })).toEqual(["security-team"]);
     expect(receiversOf({ severity: "warning", model: "m", kind: "drift" })).toEqual(["oncall-webhook"]);
     expect(receiversOf({ alertname: "ArgusReceiverDisabled", severity: "critical" })).toEqual([
       "platform-slack",
     ]);
+  });
+
+  it("notifies no one of info alerts, and groups alerts about a client per kind, model and client", () => {
+    expect(receiversOf({ severity: "info", model: "m", kind: "outlier" })).toEqual(["unnotified"]);
+    expect(config.receivers.get("unnotified")?.integrations).toEqual([]);
+
+    const securityGroup = (client: string) =>
+      groupsFor(config, {
+        tenant: "acme",
+        labels: { severity: "warning", model: "m", kind: "prompt_injection", client },
+        fingerprint: `fp-${client}`,
+      })[0]?.groupLabels;
+    expect(securityGroup("c1")).toEqual({ kind: "prompt_injection", model: "m", client: "c1" });
+    expect(securityGroup("c2")).toEqual({ kind: "prompt_injection", model: "m", client: "c2" });
   });
 });
