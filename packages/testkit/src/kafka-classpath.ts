@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import { withFileLock } from "./file-lock.js";
 import { assertCommands } from "./preflight.js";
 
 export interface ClasspathOptions {
@@ -30,20 +31,36 @@ export async function resolveKafkaClasspath({
   if (cached !== undefined) return { classpath: cached, fromCache: true };
 
   assertCommands(["mvn"]);
-  log("resolving Kafka jars with Maven (first run only)…");
-  await mkdir(cacheDir, { recursive: true });
-  // Written aside and renamed, so a concurrent run never reads half a file.
-  const partial = `${cacheFile}.${process.pid}.partial`;
-  const args = ["-q", "-B", "-Dstyle.color=never", "-f", pomPath, "dependency:build-classpath"];
-  await run("mvn", [...args, `-Dmdep.outputFile=${partial}`]);
-  const classpath = (await readFile(partial, "utf8")).trim();
-  if (classpath === "") {
-    await rm(partial, { force: true });
-    throw new Error(`Maven produced an empty classpath for ${pomPath}`);
-  }
-  await rename(partial, cacheFile);
-  return { classpath, fromCache: false };
+  // One Maven at a time on the machine: two runs downloading into the same ~/.m2 can leave a jar
+  // or its metadata half-written for both.
+  return withFileLock(
+    join(cacheDir, "maven.lock"),
+    async () => {
+      // Resolved by the run we waited for: no Maven needed.
+      const resolved = await readCachedClasspath(cacheFile);
+      if (resolved !== undefined) return { classpath: resolved, fromCache: true };
+      log("resolving Kafka jars with Maven (first run only)…");
+      // Written aside and renamed, so a concurrent run never reads half a file.
+      const partial = `${cacheFile}.${process.pid}.partial`;
+      const args = ["-q", "-B", "-Dstyle.color=never", "-f", pomPath, "dependency:build-classpath"];
+      await run("mvn", [...args, `-Dmdep.outputFile=${partial}`]);
+      const classpath = (await readFile(partial, "utf8")).trim();
+      if (classpath === "") {
+        await rm(partial, { force: true });
+        throw new Error(`Maven produced an empty classpath for ${pomPath}`);
+      }
+      await rename(partial, cacheFile);
+      return { classpath, fromCache: false };
+    },
+    {
+      timeoutMs: MAVEN_WAIT_MS,
+      onWait: (holder) => log(`waiting for ${holder}, which is resolving the Kafka jars with Maven…`),
+    },
+  );
 }
+
+// A first download of the broker's jars on a slow network.
+const MAVEN_WAIT_MS = 20 * 60_000;
 
 /** Whether the next start can skip Maven (so preflight knows if `mvn` is needed). */
 export async function hasCachedClasspath(pomPath: string, cacheDir: string): Promise<boolean> {
