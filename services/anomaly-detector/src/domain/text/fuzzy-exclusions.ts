@@ -2,127 +2,153 @@
 // Dictionary words near an injection-lexicon word, or that split into lexicon words.
 
 const WORDS = `
-abandoning abandons abided abides abode abort abound abstention abut ache activates actuated adhered
-adheres adjective adman admen administrate administrated administrates administrating administration
-administrators admins admit agnostic aide airdrop airlift airlifted airline ales alien alley alleys
-allies allowing allusion aloes amorality amply anatomy andantes angora annotates annotating
-annotation annulling answering anthropoid ants anyhow anythings apple apples applied applying
-apposite aptly area aside asinine asininity assassin assaying assistance assistants assisting
-astonish astound astounding astounds asunder atoning attentions attentive attenuation attrition
-aught aversion avid avoided avoiding avoids axles badminton baker bakers ballpoint bandanas baseball
-baseline baselines bassoon bassoonist baste bather batter beak beaning bearding beatify beating
-became becomes bedevil beeline befallen beforehand beginnings behaved behaves behold beholding
-beholds beige bellowing bends betokens biassing bidden bide billowing bisections bleak bleakest
-boldest bond bookies borders botanist botanists botany bottomed bounding bounds bout brained
-braining bread breaking breakpoints breaks breed breeding brogue butte buttoning bypast cache caches
-cachets candidates cannon cants captivated carefree carefullest carryall carryalls carrying case
-caste catcalled caught ceased ceases censored center centering cession chads channelled chaps
-characteristic characters chars chase chats chidden chose circumvented circumventing circumvention
-circumvents clause codas coldest comely comm comma command commando commandos commemorates commends
-compete completed completer completes complying concealed concealing conceding conceiving concert
-concertina concerting concreting concurring condemning condensation condoes confederations
-conferring confidentially configurations confines connote connotes consent conservation conserving
+abandoning abandons abided abides abode abolishes abort abound abstention abut ache action activates
+actuated adhered adheres adjective adman admen administrate administrated administrates
+administrating administration administrators admins admit aerators agnostic aide airdrop airlift
+airlifted airline ales alien alignments alinement allegiances alley alleys alliance allies allowing
+allusion aloes amorality amply anatomy andantes angora annotates annotating annotation annulling
+answering anthropoid ants anyhow anythings apple apples applied applying apposite aptly area asides
+asinine asininity assassin assaying assignment assistance assistants assisting astonish astonished
+astound astounding astounds asunder atoning attentions attentive attenuation attrition auctions
+aught aversion avid avoided avoiding avoids awesome axles baaed backed badminton bake baker bakers
+bakes baled balked ballpoint bandanas banked bared barked baseball based baseline baselines basemen
+basked bassoon bassoonist baste bated bather batter bayed beak beaked beaning bearding beatify
+beating became becomes bedevil beeline befallen beforehand beginnings behaved behaves behold
+beholding beholds beige bellowing bends bequest bequests betokens biassing bidden bide biked
+billowing biped bisections bitch bleak bleakest boldest bond bookies borders botanist botanists
+botany bottomed bounding bounds bout brained braining braked bread breaking breakpoints breaks breed
+breeding briefings brogue butte buttoning bypast cache caches cachets caked cameras candidates
+cannon cants captivated carefree carefullest carryall carryalls carrying case caste catcalled
+cations caught ceased ceases censored center centering cession chads chandlers change channelled
+chaps characteristic characters charged charger charges chars chase chats chidden chipped chose
+circumvented circumventing circumvention circumvents clause codas coldest comely comm comma
+commanding commando commandos commemorates commend commends compete completed completer completes
+complying concealed concealing conceding conceiving concert concertina concerting concreting
+concurring condemning condensation condoes confederations conferring confidentially configurations
+configure configures confines connote connotes consent conservation conserve conserving
 consideration consigned consigns constants constrain constrained constrains constraint constricts
 constructed construction constructions cont contend contends contenting contention contents contest
-contexts convening convent converging conversational conversationalist conversationalists
+contexts controls convening convent converging conversational conversationalist conversationalists
 conversationally conversations conversing conversion converting converts cookie coolies cooties
-coral corals cords coronas cosigned cosigner cosigners could counting counts county court courtesan
-covert creak crease creed cried crying cunt curry dankest deactivated deactivates debugs debut
-decade deceived decide deciphering deciphers decoded decoder decodes decryption defecated defect
-defections defective defectives defending defends define definer degrading deice deicer deject
-deliberated delimited dementia denier depend deprecate deprecates depreciate depreciated depreciates
-deprogrammed deprogramming descended destructed destruction detecting detection detective detectives
-detects detention detest developed develops deviously devised diagnosis diagnostics dialogues
-digestions digestive dine diner directing direction directional directors disabled disables
-discarding discards disclosed discloses discontent discord discount disengage dislike dismissing
-disobey disobeying disorders displaying displays disrespect disrespectfully dissections dissimulate
-distastes distends dodoes dodos dolloping domesticate donkeys doorstop doorstops dormer dourest
-dousing downer drained draining dried drying dumpiest dumping ease eater echoing eery egotist
-eliminations emery emission emulated emulates enables enact enchanted ends engaged engages enrage
-enters entice eras erased eraser erases erections espouses estates ester ethic ethnics evaded evades
-ever everyone evilest evillest evoked exactest exacting exacts exalt exchanged executed executes
-exempting exemption exempts exiting expos exposed exposes factual faker fakers fallen falloff fallow
-fallowing falter falters farmer father fatter feed fellow fends fever filler fillers filtered
-filtering firmer firs firsthand firsts fission fist fitter fitters flawless followings follows
-foraging fords foreboding foregone forenoon forest forestall forestalled forestalling forestalls
-forestation foresting forests foretell foretold forewords forfeiting forge forged forger forgers
-forges forgetfully forgive forgiven forgives forgo forgoing forklift formatting formed fortes foster
-found foundries fount fours fourscore freak freebase freebased freebases freebee freedom freehand
-freehold freeholds freeing freer frees freeware fretting fried frying fullest fulling galleon gather
-getup gifted givens gives glisten godlike goiter granulate greed guardrail hallowing hare harry
-haste hats hatter heretofore hibernated holding hole hollow hollowing honestest hose hound hours
-hypothetical ignoramus imagined imagines imaging imitation imitations immortal impersonal
-impersonated impersonates impersonator inaction inanest inattention inbound incisor incline income
-incomes incomplete indications indoor indoors inexact infernal informed informer informers inheres
-initialing initials initiated initiates inline innovator insanest inseminate inseminates
-inseminating insemination insignes instruct instructing instructional instructive instructor
-instructors instructs intends intention inter interior interiors internals interval intonation
-intoning intrusted inundate inundates inundating inundation invalidate invalidates invalidating
-invalidation invalided invaliding invalids inversion inversions investor iterated jailbreaks jasmine
-joint keynotes keynoting keystone kilter lacerated landline landowner laterally lather latter
+copying copywriter coral corals cording cords coronas cosigned cosigner cosigners could
+counteractions counting counts county court courtesan covert crap crapped creak crease creed cried
+crying cunt curry dankest deactivates debugs debut decade deceived decide deciphering deciphers
+decoded decoder decodes decryption defecated defect defections defective defectives defending
+defends define definer degrading deice deicer deject delete deletes deliberated delimited dementia
+denier depend depleted deplores deployed deport deprecate deprecates depreciate depreciated
+depreciates deprogrammed deprogramming descended destructed destruction detecting detection
+detective detectives detects detention detest developed develops deviously devised diagnosis
+diagnostics dialogues digestions digestive dine diner directing direction directional directors
+disables discarding discards discharge disclosed discloses discontent discontented discontinue
+discontinues discord discount disengage dislike disloyalty dismissing disobey disobeying disobeys
+disorders displaying displays disrespect disrespectfully dissections dissimulate distastes distends
+ditching dodoes dodos dolloping domesticate donkeys doormen doorstop doorstops dormer dourest
+dousing downer drained drainers draining dried drying dumpiest dumping ease eased eater echoing eery
+egotist elapsed eliminations elusively emery emission employers emulated emulates enables enact
+enchanted ends engaged engages enrage enters entice eras eraser erases erections espouses estates
+ester ethic ethnics evaded evades ever everyone evilest evillest evoked exactest exacting exacts
+exalt excessively exchanged exclusive exclusives exclusivity executed executes exempting exemption
+exempts exiting expire expires explosively expos exposed exposes exterminated factions factual faked
+faker fakers fallen falloff fallow fallowing falter falters farmer father fatter feed fellow fends
+fever filler fillers filtered filtering finale finalist finalists finals firmer firs firsthand
+firsts fission fist fitter fitters flawless followings follows foraging fording fords foreboding
+foregone forenoon forest forestall forestalled forestalling forestalls forestation foresting forests
+foretell foretold foreword forewords forfeiting forge forged forger forgers forges forgetfully
+forgive forgiven forgives forgo forgoing forklift formatting formed fortes foster found foundries
+fount fours fourscore foursome frameworks freak freebase freebased freebases freebee freedmen
+freedom freehand freehold freeholds freeing freeloaded freemen freer frees freeware fretting fried
+frying fullest fulling galleon gather germinate germinated germinates getup gifted givens gives
+glisten goaded godlike goiter granulate greed hallowing handler handles handsome hare harry haste
+hats hatter heeding heretofore hibernated hipped hitch holding hole hollow hollowing honestest
+hording hose hound hours hypothetical ignoramus imagined imagines imaging imitation imitations
+immortal impersonal impersonated impersonates impersonator inaction inanest inattention inbound
+incisor incline inclusively income incomes incomplete indications indoor indoors inexact infernal
+informed informer informers inheres initialing initialled initials initiated initiates inline
+innovator insanest inseminate inseminates inseminating insemination insignes installs instanced
+instilled instruct instructing instructional instructive instructor instructors instructs intends
+intention inter interior interiors internals interval intonation intoning intrusted inundate
+inundates inundating inundation invalidate invalidates invalidating invalidation invalided
+invaliding invalids inversion inversions investor irrelevance irrelevancy irrelevantly itch iterated
+iterators jailbreaks jasmine joint keynotes keynoting keystone kilter lacerated laded landline
+landowner lapped lapse lapses lased laterally lather latter launcher launches leaded leading
 leakiest leaking lease lends letup lever liberally liberate liberates liberator lifeguards lifting
-liftoff liftoffs lilted limit limitation limited lineally linger linted listed listening listens
-listing literacy literals literary literate literates liven lodger lofted logger loner longed lords
-make makes mandates manifest manifold marker markers marry massage massages master matte matted
-mattering matters mattes mellowing mends misanthropic misapplies misapply misbehave miscarry
-miscount misdoes misplay misprint misquote misread misrule misrules missions misspell mistype modal
-modals modeling models modem modes mods mollified monger monkeys monsoon morale moralist moralists
-morass moray morays mortal mortality mortals motel motivated mound mount mules mural murals mustache
-mutter naught neglectfully neglecting neglects newcomer newer newest newline newlines newsprint
-newton newtons noisemaker noisemakers noisiest noising nominee nonexempt nonobjective nonstop
-nonzero northeast notation noteworthy nova novae novellas nuder nullifies nullifying nullity
-objecting objection objectively objectives obsoleted obsoletes obstructed obstruction obstructions
-offbeat offbeats offhand offline oldest omission online operators opposites oral orals orates order
-originals outputs overbite overbites overbook overbooked overbooks overclocked overcook overcooked
-overcooks overdrive overlies overloaded overloads overlooking overlords overprice overprices
-overpricing overrate overrates overrating overripe overrode overruled overrules overruling overtimes
-overtook overworked overworks overwrites overwriting overwritten ovoid owned owners paint panelled
-pants parcelled parry passports pasta pastas pasted pastel pastes pastie pastiest pasting pastoral
-pastorates pasts pasty pate patinas patter pawned payoff payoffs paywall payware pearlier pease
-pends performing performs pillowing pined pinpoint pint pleas pleased pleases pointiest pointing
-points pointy police polices polities polity pontoon poster pound pours preambled preambles
-precedence precedent precedents precious preciously precluding preening present presiding pretending
-pretends preventing prevention prevents pried printing prints priories prioritize prioritized
-prioritizes priors priory proceeding programed programer programers programing programme programmes
-programmings promptest prompting provider provides prudential prying purposed purposefully purposes
-qualified questions quite quota quoted quotes quoth rained raining rants rasher rawest reactivate
-reactivated reactivates readiest reading readjusting reales realest realism realist realists
-rearming rebels receding receive receiver receives recipe recited recites reconfiguration recording
-reed reels regain regaining regale regales regaling reheat release releases rely remaining remains
-remanding remarking reminded remote removed remover removes rends renter repay repeal repeating
-repeats repels repent replay replying reprogrammed reprogramming rescinds resistant resounded
-respectfully respecting respects respelt responded responding responds restfullest restricted
-restricting restrictive restricts retain retarding retention retraction retractions returning
-returns revealing reveals revel reveled reveler revels revere revery revile reviled revise revises
-revived revoke revokes rewarding rewording ridden rifted riles rite riven rogues roles rookies
-rooting roster rostra rouge round routes rubes rubles rues ruled ruler rulers runabout runabouts
-runes runoff runoffs ruses safeguard safeguarded safely scare scramble seceding secrete secreted
-secreting secretion sell semifinalist semitone sends senna sessions setups sever shackled shade
-shake shale shame shape shard shared shares shareware shark sharp shave shell shire shore showiest
-showing showoff showoffs sideline sidelines sifted simulated simulates sinfully sinusitis sister
-smart smarting smell snare snitch snowbound snowdrop soberest sodas sodomy sonatas sonorous soonest
-sound soundest sounding sourest sours sousing spare spellbound spelling spells spelt spill sprint
-star stare staring stark starling starring stars startling starts starving stat stating staying
-stimulate stitch stonewall stoneware stoutest strained straining subjective sunder superber
-supersede supersedes supersized superusers supervened supposed supposes suspected suspender
-suspenders suspending suspends suspense swatch swell switching swords swore systems taker takers
-tallest tare tared tares tarry tart tasking taste tatter tease telling tenable tend tens tents
-testes texting thee thees theme theses thousand threadbare threading threads threat three tied tired
-toads today toehold togas token tokes toniest topknot toreador toreadors tortes totes tourist tours
-touted touting touts towered toying trailed trailing trainee trainer translated translates
-translator transmute tread treed trends triad tries trite trued trueing truing turnabout turnabouts
-turning turnkeys turnoff turnoffs twining twitch tying typewrite typewriter typewrites udder
-unabashed unable unaltered unblock unblocked uncharted unclaimed undated underact underacting
-underacts underdog underexpose underexposed underexposes underhand underline underlined underlines
-undermine undermined undermines underpay underpaying underpays underpin underscore undersold
-undertone undertow underwrite underwriter underwrites unfettered unhanded unhinged unleaded
-unlearned unlearning unlearns unleashes unlisted unlocking unlocks unscrambled unscrambles unsound
-untrained unwashed unwound update updater updates usherettes validated validates validating
-validation vapid vends versions very vibrated viscount visitations vogue voiced voiding vote voter
-wafts waits wallowing wands wanes wanks wanting wanton wantoning wantons wards warts waste wastes
-watts weaning weevil weevils welcome wends westbound whale whams whatnot where whets while white
-whither whits wholes whore whose witch withholding woods wordy works world worlds worms woulds wound
-wreak writ writer writes writhe writs wrote yellowing yodel yous zeroing
+liftoff liftoffs ligament lilted limit limitation limited lineally linemen linger linted lissome
+listed listening listens listing literacy literals literary literate literates liven loader loafed
+loaned lodger lofted logger loner longed lorded lording lords loyally lunched make makes mandated
+mandates manifest manifold marker markers marry massage massages master matte matted mattering
+matters mattes meanest meaning meatball meatiest megaton melanin mellowing memento memoranda mends
+meshed methadon misalignment misanthropic misapplies misapply misbehave misbehavior miscarry
+miscount miscues misdoes mislead misplay misprint misquote misread misrule misrules missions
+misspell mistype modal modals modeling models modem moderators modes mods mollified monger monkeys
+monsoon morale moralist moralists morass moray morays mortal mortality mortals motel motivated mound
+mount mules mural murals mustache mutter naked naught neglectfully neglecting neglects nerve
+newcomer newer newest newline newlines newsprint newton newtons noisemaker noisemakers noisiest
+noising noisome nominee nonexempt nonobjective nonstop nonzero northeast noshed notation noteworthy
+nova novae novellas nuder nullifies nullifying nullity objecting objection objectively objectives
+obsoleted obsoletes obstructed obstruction obstructions offbeat offbeats offhand offline offloaded
+oldest omission online openings operates operations opining opposites oral orals orates order
+originals outran outranking overbite overbites overbook overbooked overbooks overclocked overcook
+overcooked overcooks overdrive overlies overloaded overloads overlooking overlords overprice
+overprices overpricing overrate overrates overrating overripe overrode overruled overrules
+overruling overtimes overtook overworked overworks overwrites overwriting overwritten ovoid owned
+owners paint panelled pants parcelled parry passports pasta pastas pasted pastel pastes pastie
+pastiest pastime pasting pastoral pastorates pasts pasty pate patinas patter pawned payoff payoffs
+paywall payware pearlier pease pends performing performs pillowing pined pinpoint pint piped pitch
+pleas pleased pleases pointiest pointing points pointy police polices polished polities polity
+pontoon poster pound pours preambled preambles precedent precedents precious preciously precluding
+preening preference present presiding pretending pretends preventing prevention prevents pried
+printing prints priories prioritize prioritized prioritizes priors priory proceeding programed
+programer programers programing programme programmes programmings promptest prompting protocols
+provider provides prudential prying pure puree purged purges purposed purposefully purposes purse
+qualified questions quite quota quoted quotes quoth rained raining raked rants rasher rawest
+reactivate reactivated reactivates readiest reading readjusting reales realest realism realist
+realists rearming rebels recede receded recedes receding receive receiver receives recipe recited
+recites reconfiguration reconfigured recording reed reels regain regaining regale regales regaling
+reheat rehired reinstalled release releases relevant reloaded rely remaining remains remanding
+remarking reminded remote remover removes rends renter repay repeal repeated repeating repeats
+repelled repels repent replaced replay replying reporting reports reproduced reproduces reprogrammed
+reprogramming requesting rescinds resistant resort resounded respectfully respecting respects
+respelt responded responding responds restfullest restricted restricting restrictive restricts
+retain retarding retention retire retiree retires retort retraction retractions retried returning
+returns revealed revealing reveals revel reveled reveler revels revere revery revile reviled revise
+revises revived revoke revokes rewarding rewired rewording ridden rifted riles rite riven rogues
+roles rookies rooting roster rostra rote rouge round routes royalty rubes rubles rues ruled ruler
+rulers runabout runabouts runes runoff runoffs ruses safeguard safeguarded safely sale scale scare
+scram scramble scrape scraped scraping scraps scrip seceding secrete secreted secreting secretion
+sell semifinal semifinalist semiretired semitone sends senna sere serge served server serves servo
+sessions setting setups sever shackled shade shake shale shame shape shard shared shares shareware
+shark sharp shave sheave shell shelved shelves shipper shire shopped shore showiest showing showmen
+showoff showoffs side sideline sidelines sifted simulated simulates sinfully sinusitis sipped sister
+sittings skipped slipped smart smarting smell snare snipped snitch snowbound snowdrop snowshed
+soberest sodas sodomy somehow someone somewhat somewhats sonatas sonorous soonest sorely sound
+soundest sounding sourest sours sousing spare spellbound spelling spells spelt spill sprint stable
+stage stake staled staler stales stalk stall staple star stare staring stark starling starring stars
+startling starts starving stat state stating stave staying stile stimulate stitch stole stonewall
+stoneware stoutest strained strainers straining strap strapped style subjective sunder superber
+supersize supersized supersizes superusers supervene supervened supervenes supposed supposes surge
+suspected suspender suspenders suspending suspends suspense swatch swell swerve swiped switching
+swords swore systems taker takers tale tallest tare tared tares tarry tart tasking taste tatter
+tease telling tenable tend tens tents terminate terminates terminator testes texting thee thees
+theme theses thousand threadbare threading threads threat three tied tired toads today toehold togas
+token tokes toniest topknot toreador toreadors tortes tossing totes tourist tours touted touting
+touts towered toying trailed trailers trailing trainee trainees trainer transcribed transcribes
+transcript translated translates translator transmute tread treed trends triad tries trite trued
+trueing truing turnabout turnabouts turning turnkeys turnoff turnoffs twining twitch tying typewrite
+typewriter typewrites typewrote udder unabashed unable unaltered unanswerable unblock unblocked
+uncharted unclaimed undated underact underacting underacts undercharge undercharged undercharges
+underdog underexpose underexposed underexposes underhand underline underlined underlines undermine
+undermined undermines undernourished underpay underpaying underpays underpin underscore undersold
+undertone undertow underwrite underwriter underwrites underwrote unfettered unhanded unhinged
+uninstalled unleaded unlearned unlearning unlearns unleashes unlisted unlocking unlocks unscrambled
+unscrambles unsound untrained unwashed unwound update updater updates urge usherettes validated
+validates validating validation vapid vender vendors vends versions verve vibrated viscount
+visitations vogue voiced voiding vote voter wafts waits waked wallowing wands wanes wanks wanting
+wanton wantoning wantonly wantons warding wards warts waste wastes watts weaning weevil weevils
+welcome welshed wends westbound whale whams whatnot where whets while whipped white whither whits
+wholes wholesome whore whose wiled wined winsome wipe wiper wipes wired witch withdraw withdrawal
+withdrawing withdraws withdrew withholding wooding woods wordiest wordings wordy working works world
+worlds worming worms woulds wound wreak writ writer writes writhe writs wroth yellowing yodel yous
+zeroing
 `;
 
 export const DICTIONARY_NEIGHBOURS: ReadonlySet<string> = new Set(

@@ -1,3 +1,10 @@
+export {
+  findingKind,
+  matchedCategories,
+  TEXT_CATEGORIES,
+  type TextCategory,
+  type TextFindingKind,
+} from "./classify.js";
 export { ENCODED_PAYLOAD, type EncodedPayloadOptions, scanEncodedPayload } from "./encoded-payload.js";
 export {
   INVISIBLE_UNICODE,
@@ -30,10 +37,3 @@ export { maskDigits, maskEmail, redactSecret } from "./redact.js";
 export { SECRETS, type SecretsOptions, scanSecrets, shannonEntropy } from "./secrets.js";
 export { SQL_INJECTION, scanSqlInjection } from "./sql-injection.js";
 export type { ScanMatch, ScanResult } from "./types.js";
-export {
-  findingKind,
-  matchedCategories,
-  TEXT_CATEGORIES,
-  type TextCategory,
-  type TextFindingKind,
-} from "./classify.js";

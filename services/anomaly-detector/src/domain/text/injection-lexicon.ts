@@ -80,11 +80,21 @@ export type Concept =
   | "NO"
   | "ATTENTION"
   | "TO"
-  | "MESSAGE";
+  | "MESSAGE"
+  | "OBEYV" // obey, serve, heed, follow: a transfer of control ("obey me rather than your deployer")
+  | "ME" // me, my: the speaker taking control
+  | "ONLY" // only, solely, instead, rather, now
+  | "REQUESTN" // word, requests, orders, commands: what the speaker now gives
+  | "OUTRANK" // outrank, supersede, replace, priority, final
+  | "CONTROLN" // charge, control, command: "in charge of your behaviour"
+  | "BEHAVIOR" // behaviour, responses, outputs, assistant: the model itself
+  | "FIRST" // first, initial, opening, very
+  | "PRECEDE" // precedes, preceded: "the text that precedes our chat"
+  | "LOYALTY"; // loyalty, allegiance: "your loyalty belongs to the person in this chat"
 
 const WORDS: Partial<Record<Concept, string>> = {
   OVERRIDE: `ignore disregard forget bypass override overlook discard abandon neglect dismiss nullify overwrite
-    overrule drop skip erase unlearn
+    overrule drop skip erase unlearn scrap ditch toss shed purge shelve aside
     ignora ignorar ignore ignorez ignorer ignoriere ignorier ignorieren olvida olvide olvides vergiss vergesst
     oublie oubliez dimentica dimenticate ignorate negeer vergeet esqueca esquecam desconsidere zignoruj
     zapomnij yok abaikan lupakan
@@ -93,9 +103,13 @@ const WORDS: Partial<Record<Concept, string>> = {
   WEAKFORM: `ignores ignored ignoring disregards disregarded disregarding forgets forgot forgotten forgetting
     overrides overridden overriding bypassed bypasses bypassing overlooked overlooks ignorieren ignorar`,
   PASSIVE: `void voided cancelled canceled obsolete outdated invalid invalidated revoked null nullified
-    superseded deprecated rescinded annulled lifted suspended`,
+    superseded deprecated rescinded annulled lifted suspended expired lapsed retired withdrawn stale
+    wiped deleted erased scrapped removed terminated abolished repealed discontinued disabled deactivated
+    irrelevant meaningless defunct`,
   INSTR: `instructions instruction prompt prompts directives directive rules rule guidelines guideline commands
     programming guidance constraints training directions policies preprompt preamble context
+    setup configuration config guardrails guardrail safeguards briefing framework boundaries limits
+    restrictions settings protocol mandate rulebook alignment wording
     instrucciones instruccion indicaciones reglas consignes regles anweisungen anweisung instruktionen befehle
     regeln vorgaben richtlinien anweisungen istruzioni regole instrucoes regras instructies regels instrukcje polecenia zasady
     talimatlari talimatlar kurallari instruksi perintah aturan
@@ -107,6 +121,7 @@ const WORDS: Partial<Record<Concept, string>> = {
     vorigen obigen fruheren precedenti anteriori vorige eerdere poprzednie wczesniejsze onceki sebelumnya
     предыдущие прежние прошлые вышеуказанные попередні попередніх السابقة पिछले`,
   ABOVE: "above preceding foregoing",
+  PRECEDE: "precedes precede preceded preceding",
   BEFORE: "before",
   ALL: `all any every each entire whole todas todos toutes tous alle allen tutte tutti wszystkie tum semua
     все всех усі всі جميع كل सभी`,
@@ -126,7 +141,7 @@ const WORDS: Partial<Record<Concept, string>> = {
     config setup systemprompt systeemprompt промпт`,
   PNOUNWEAK: "message messages text context words content",
   REVEAL: `reveal show print output display repeat tell leak dump share disclose expose give write list recite
-    spell echo paste return provide type quote revela muestra imprime muestrame affiche montre revele zeig zeige
+    spell echo paste return provide type quote copy reproduce transcribe revela muestra imprime muestrame affiche montre revele zeig zeige
     gib mostra rivela mostre revele toon laat pokaz pokaż goster göster tampilkan покажи выведи раскрой
     покажіть покажи اكشف اعرض دکھاؤ दिखाएं दिखाओ बताओ`,
   VERBATIM: "verbatim exactly literally word-for-word starting unchanged unedited raw",
@@ -163,7 +178,7 @@ const WORDS: Partial<Record<Concept, string>> = {
   BE: "is are was were be",
   WHAT: "what whats which",
   AUTHORITY: `developer developers creator creators administrator admin owner openai anthropic programmer
-    programmers maker makers operator`,
+    programmers maker makers operator operators vendor deployer deployers handlers devs trainers`,
   I: "i",
   AM: "am",
   DISABLE: `disable deactivate bypass circumvent evade override ignore remove lift drop turn switch suspend
@@ -180,7 +195,8 @@ const WORDS: Partial<Record<Concept, string>> = {
   LINE: "line point message",
   FROM: "from",
   ON: "on",
-  TOLD: "told given instructed programmed trained taught said received got provided",
+  TOLD: `told given instructed programmed trained taught said received got provided configured loaded
+    launched shipped baked preloaded installed came wrote`,
   BEGINNING: "beginning start top",
   CONVERSATION: "conversation chat session thread dialogue context",
   OF: "of",
@@ -197,6 +213,16 @@ const WORDS: Partial<Record<Concept, string>> = {
   ATTENTION: "attention",
   TO: "to",
   MESSAGE: "message note",
+  OBEYV: "obey obeys heed serve follow listen answerable report",
+  ME: "me my",
+  ONLY: "only solely exclusively instead rather now",
+  REQUESTN: "word words request requests orders commands messages lead cues cue say",
+  OUTRANK:
+    "outrank outranks supersede supersedes replace replaces override overrides priority precedence final",
+  CONTROLN: "charge control command",
+  BEHAVIOR: "behaviour behavior responses outputs answers actions assistant bot chatbot model ai",
+  FIRST: "first initial opening very",
+  LOYALTY: "loyalty allegiance",
 };
 
 /** Common words with no concept, for segmenting run-together text ("ignoreallprevious..."). */

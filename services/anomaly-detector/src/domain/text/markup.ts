@@ -17,6 +17,17 @@ export interface MarkupOptions {
 }
 
 const CODE_DISCOUNT = 0.35;
+/**
+ * Hidden text that neither instructs nor addresses the model ("<div hidden>Loading</div>") is how
+ * pages work, not an attack: informational, below flag. Hidden instructions score ≥ 0.9.
+ */
+const HIDDEN_BASE = 0.3;
+/** A question about a pasted script ("the widget doesn't load, why?") is asked, not injected. */
+const RE_QUESTION_ABOUT_CODE =
+  /\?|^\s*(?:how|why|what|is|can|could|does|do|explain|review|fix|debug|help|please|i|i'm|my|we|our)\b|\b(?:snippet|my (?:page|site|code|template|app|component)|this (?:code|snippet|tag|script|template)|doesn'?t|does not|won'?t|error|console|refactor|improve|optimi[sz]e|rewrite|convert|migrate|understand)\b/i;
+/** Script code that steals or phones home is an attack whatever the text around it says. */
+const RE_EXFIL_CODE =
+  /document\.cookie|localstorage|sessionstorage|sendbeacon|xmlhttprequest|\bfetch\s{0,8}\(|\beval\s{0,8}\(|\batob\s{0,8}\(|(?:window\.|document\.)?location(?:\.href)?\s{0,8}=/i;
 
 const RE_SCRIPT = /<script\b([^>]{0,500})>/gi;
 const RE_HANDLER = /<[a-z][a-z0-9-]*\b[^>]{0,300}?\son[a-z]{3,24}\s{0,8}=/gi;
@@ -118,6 +129,18 @@ function innerText(text: string, from: number, tag: string): string {
   return (close >= 0 ? rest.slice(0, close) : rest).replace(/<[^>]{0,300}>/g, " ");
 }
 
+/** The text with every <script>…</script> cut out, found with indexOf: linear. */
+function withoutScripts(text: string, lower: string): string {
+  let out = "";
+  let from = 0;
+  for (let at = lower.indexOf("<script", from); at >= 0; at = lower.indexOf("<script", from)) {
+    out += `${text.slice(from, at)} `;
+    const close = lower.indexOf("</script>", at);
+    from = close < 0 ? text.length : close + "</script>".length;
+  }
+  return out + text.slice(from);
+}
+
 export function scanMarkup(text: string, options: MarkupOptions = {}): ScanResult {
   const f = new Findings();
   const spans = codeSpans(text);
@@ -126,15 +149,22 @@ export function scanMarkup(text: string, options: MarkupOptions = {}): ScanResul
   const budget: Budget = { rescans: 0, chars: 0 };
   const lower = text.toLowerCase();
 
+  // The text around scripts, without their code and URLs: where a question mark means a question.
+  let around: string | undefined;
+  const prose = () => {
+    around ??= withoutScripts(text, lower).replace(/\bhttps?:\/\/\S{1,2048}/gi, " ");
+    return around;
+  };
   for (const m of text.matchAll(RE_SCRIPT)) {
     const attrs = m[1] ?? "";
     const from = m.index + m[0].length;
     const close = lower.indexOf("</script", from);
     const body = close >= 0 && close - from <= 5000 ? text.slice(from, close).trim() : "";
     const active = /\bsrc\s{0,8}=/.test(attrs) || body.length > 0;
+    const asked = active && !RE_EXFIL_CODE.test(body) && RE_QUESTION_ABOUT_CODE.test(prose());
     f.add(
       "script",
-      (active ? 0.9 : 0.35) * d(m.index),
+      (active ? (asked ? 0.45 : 0.9) : 0.35) * d(m.index),
       active ? "script element with code or src" : "script tag mentioned",
       m.index,
     );
@@ -160,7 +190,15 @@ export function scanMarkup(text: string, options: MarkupOptions = {}): ScanResul
     hidden(f, "markdown-comment", m[1] ?? "", m.index, 0.3, spans, budget);
   for (const m of text.matchAll(RE_STYLED)) {
     if (!RE_HIDDEN_CSS.test(m[3] ?? "")) continue;
-    hidden(f, "css-hidden", innerText(text, m.index + m[0].length, m[1] ?? ""), m.index, 0.5, spans, budget);
+    hidden(
+      f,
+      "css-hidden",
+      innerText(text, m.index + m[0].length, m[1] ?? ""),
+      m.index,
+      HIDDEN_BASE,
+      spans,
+      budget,
+    );
   }
   for (const m of text.matchAll(RE_HIDDEN_ATTR)) {
     hidden(
@@ -168,7 +206,7 @@ export function scanMarkup(text: string, options: MarkupOptions = {}): ScanResul
       "hidden-element",
       innerText(text, m.index + m[0].length, m[1] ?? ""),
       m.index,
-      0.5,
+      HIDDEN_BASE,
       spans,
       budget,
     );

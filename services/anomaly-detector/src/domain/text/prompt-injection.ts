@@ -13,6 +13,7 @@
 
 import type { Concept } from "./injection-lexicon.js";
 import { RULES, type RuleSpec } from "./injection-rules.js";
+import { framingHits } from "./jailbreak-framing.js";
 import { isInvisible, normalizeForMatching } from "./normalize.js";
 import { excerpt } from "./redact.js";
 import { type Token, tokenize } from "./tokens.js";
@@ -319,6 +320,9 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
     if (disabled.has(id)) continue;
     const m = re.exec(plain);
     if (m) keep({ id, family: id, score: weight, offset: -1, words: excerpt(m[0], 30), obfuscated: false });
+  }
+  for (const h of framingHits(plain)) {
+    if (!disabled.has(h.id)) keep({ ...h, offset: -1, words: excerpt(h.words, 40), obfuscated: false });
   }
   if (RE_CJK.test(text)) {
     const cjk = cjkText(text);

@@ -6,9 +6,9 @@
 // alone scores low. Comments used as whitespace (UNION/**/SELECT) and percent-encoding are undone
 // first. Matches in markdown code spans are discounted (x0.6).
 
-import { codeSpans, inRanges } from "./code-spans.js";
+import { codeSpans, inRanges, type Ranges } from "./code-spans.js";
 import { excerpt } from "./redact.js";
-import { Findings, type ScanResult } from "./types.js";
+import { Findings, round4, type ScanResult } from "./types.js";
 
 export const SQL_INJECTION = "sql-injection";
 
@@ -78,6 +78,12 @@ const PATTERNS: readonly Pattern[] = [
     re: /['"`)]\s{0,8};\s{0,8}(?:drop|delete|truncate|insert|update|alter|create|exec|execute|shutdown|declare|grant)\b/gi,
     score: 0.9,
   },
+  {
+    kind: "value-or-tautology",
+    re: /\b\d+\s+or\s+(\d+)\s{0,8}=\s{0,8}(\d+)\b/gi,
+    score: 0.75,
+    check: (m) => m[1] === m[2],
+  },
   { kind: "stacked-drop", re: /(?:^|[=\s])\d+\s{0,8};\s{0,8}(?:drop|shutdown|truncate)\b/gi, score: 0.8 },
   { kind: "comment-breakout", re: /\w['"`]\s{0,8}\)?\s{0,8}(?:--|#|\/\*)(?:\s|$)/gm, score: 0.7 },
   {
@@ -94,6 +100,32 @@ const PATTERNS: readonly Pattern[] = [
     score: 0.85,
   },
 ];
+
+/**
+ * A second statement after a value: "invoices for account 12; SELECT * FROM cards; --". Only when
+ * what comes before the semicolon is not SQL itself: "SET @x = 1; SELECT @x;" is a script someone
+ * asks about, "BEGIN; DELETE …; COMMIT;" a transaction.
+ */
+const RE_STACKED_STATEMENT =
+  /;\s{0,8}(?:select\b[^;]{0,200}?\bfrom\b|delete\s+from\b|update\s+[\w.`"[\]]{1,64}\s+set\b|insert\s+into\b|drop\s+(?:table|database|user|view|schema)\b|exec(?:ute)?\s+\w|grant\s+\w|truncate\s+(?:table\s+)?\w|shutdown\b|alter\s+(?:table|user|login)\b|create\s+(?:user|login)\b)/gi;
+const RE_SQL_STATEMENT =
+  /\b(?:select|update|insert|delete|set|create|drop|alter|begin|with|use|grant|exec|execute|truncate|commit|declare|values|where|from|rollback)\b|\\[a-z]\b/i;
+const RE_ENDS_IN_VALUE = /(?:\d|['"`)])\s{0,8}$/;
+/** A question about SQL or about an attack, rather than a parameter value. */
+const RE_SQL_TALK =
+  /\b(?:sql injection|injections?|pentest\w*|vulnerab\w*|saniti[sz]\w*|parameteri[sz]\w*|prepared statements?|means?|dangerous|prevent\w*|protect\w*|attacks?|attackers?|example|slides?|wrong|should i|how do (?:i|we)|why (?:does|is|do))\b/i;
+
+function stackedStatements(s: string, f: Findings, spans: Ranges): void {
+  RE_STACKED_STATEMENT.lastIndex = 0;
+  for (let m = RE_STACKED_STATEMENT.exec(s); m !== null; m = RE_STACKED_STATEMENT.exec(s)) {
+    const from = Math.max(s.lastIndexOf(";", m.index - 1), s.lastIndexOf("\n", m.index - 1)) + 1;
+    const before = s.slice(from, m.index);
+    // The attack appends to a VALUE (12, 'lamp', Paris'); prose ending in a word ("a question about
+    // performance; SELECT …") or SQL before the semicolon is a script being shown.
+    if (!RE_ENDS_IN_VALUE.test(before) || RE_SQL_STATEMENT.test(before)) continue;
+    f.add("stacked-statement", 0.88 * (inRanges(spans, m.index) ? 0.6 : 1), excerpt(m[0], 40), m.index);
+  }
+}
 
 const RE_PERCENT = /%[0-9a-fA-F]{2}/;
 
@@ -123,5 +155,9 @@ export function scanSqlInjection(text: string): ScanResult {
       f.add(p.kind, p.score * discount, excerpt(m[0], 40), m.index);
     }
   }
-  return f.toResult(SQL_INJECTION, "max");
+  stackedStatements(s, f, spans);
+  const result = f.toResult(SQL_INJECTION, "max");
+  // Someone asking what "' OR '1'='1" means is not sending it.
+  if (text.includes("?") && RE_SQL_TALK.test(text)) return { ...result, score: round4(result.score * 0.55) };
+  return result;
 }
