@@ -25,8 +25,11 @@ import {
   uniformExtractor,
 } from "./sim.js";
 
-/** Goal: at most 2 KB per client on average; hard cap for any client. */
-const AVERAGE_GOAL = 2048;
+/**
+ * Goal: at most 2.5 KB per client and model on average (PRADA, fingerprints and membership ≈ 1.9 KB,
+ * the population signals' ring of recent queries ≈ 0.5 KB); hard cap for any client.
+ */
+const AVERAGE_GOAL = 2560;
 const HARD_CAP = 16_384;
 
 const calibration = CALIBRATION_SEEDS.map((seed) => runClient(benignClient(seed), testConfig()));
@@ -52,7 +55,7 @@ describe("benign population (200 clients, 20-300 i.i.d. queries from a Gaussian 
 
 // CPU-heavy (thousands of simulated queries, up to 768 wide): 5 s does not hold on a busy 2-core box.
 describe("state size", { timeout: 60_000 }, () => {
-  it("averages ≤ 2 KB per benign client; every client stays under the hard cap", () => {
+  it("averages ≤ 2.5 KB per benign client; every client stays under the hard cap", () => {
     const average = mean(heldOut, (r) => r.bytes);
     expect(average).toBeLessThanOrEqual(AVERAGE_GOAL);
     expect(Math.max(...heldOut.map((r) => r.maxBytes))).toBeLessThanOrEqual(3 * 1024);

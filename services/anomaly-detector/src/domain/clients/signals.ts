@@ -54,7 +54,7 @@ export const DEFAULT_QUERY_SIGNALS_CONFIG: QuerySignalsConfig = {
   projections: 16,
   ringSize: 32,
   codeStep: 0.5,
-  nearRadius: 0.35,
+  nearRadius: 0.2,
   minRing: 8,
   minScored: 20,
   surprise: Math.log(1e6),
@@ -267,7 +267,9 @@ export function judgeSignals(
     spread !== undefined &&
     calibration.spreadMedian > 0 &&
     spread < config.narrowSpread * calibration.spreadMedian;
-  const nearCopies = nearSurprise > config.surprise;
+  // Shares are judged only against a calibrated population: before it, what counts as "many near
+  // copies" or "often out of distribution" depends too much on the model's data to guess.
+  const nearCopies = calibration.calibrated && nearSurprise > config.surprise;
   const nearFlipRate = state.nk > 0 ? state.nf / state.nk : 0;
   const evidence: QuerySignalsEvidence = {
     oodShare: state.o > 0 ? state.ok / state.o : 0,
@@ -280,7 +282,7 @@ export function judgeSignals(
   if (spread !== undefined) evidence.spread = spread;
   return {
     verdict: {
-      oodExtraction: oodSurprise > config.surprise && !narrow,
+      oodExtraction: calibration.calibrated && oodSurprise > config.surprise && !narrow,
       pradaExtraction: state.pb >= config.pradaPersistence,
       nearCopies,
       boundarySearch: nearCopies && nearFlipRate >= config.boundaryFlipRate,
