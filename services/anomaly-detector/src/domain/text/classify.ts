@@ -79,6 +79,7 @@ const INJECTION_FAMILY: Readonly<Record<string, TextCategory>> = {
   "persona-without-rules": "jailbreak_persona",
   "refusal-penalty-game": "jailbreak_persona",
   "dual-response": "jailbreak_persona",
+  "refusal-inversion": "jailbreak_persona",
   "character-threat": "jailbreak_persona",
   "roleplay-for-keys": "harmful_roleplay",
   "roleplay-for-harm": "harmful_roleplay",

@@ -94,7 +94,7 @@ export type Concept =
 
 const WORDS: Partial<Record<Concept, string>> = {
   OVERRIDE: `ignore disregard forget bypass override overlook discard abandon neglect dismiss nullify overwrite
-    overrule drop skip erase unlearn scrap ditch toss shed purge shelve aside
+    overrule drop skip erase unlearn scrap ditch toss shed purge shelve aside throw disobey defy
     ignora ignorar ignore ignorez ignorer ignoriere ignorier ignorieren olvida olvide olvides vergiss vergesst
     oublie oubliez dimentica dimenticate ignorate negeer vergeet esqueca esquecam desconsidere zignoruj
     zapomnij yok abaikan lupakan
@@ -105,7 +105,7 @@ const WORDS: Partial<Record<Concept, string>> = {
   PASSIVE: `void voided cancelled canceled obsolete outdated invalid invalidated revoked null nullified
     superseded deprecated rescinded annulled lifted suspended expired lapsed retired withdrawn stale
     wiped deleted erased scrapped removed terminated abolished repealed discontinued disabled deactivated
-    irrelevant meaningless defunct`,
+    irrelevant meaningless defunct rolled reverted undone`,
   INSTR: `instructions instruction prompt prompts directives directive rules rule guidelines guideline commands
     programming guidance constraints training directions policies preprompt preamble context
     setup configuration config guardrails guardrail safeguards briefing framework boundaries limits
@@ -145,7 +145,7 @@ const WORDS: Partial<Record<Concept, string>> = {
     gib mostra rivela mostre revele toon laat pokaz pokaż goster göster tampilkan покажи выведи раскрой
     покажіть покажи اكشف اعرض دکھاؤ दिखाएं दिखाओ बताओ`,
   VERBATIM: "verbatim exactly literally word-for-word starting unchanged unedited raw",
-  TEXTN: "text everything words content all message messages",
+  TEXTN: "text everything words content contents all message messages",
   PERSONA: `dan jailbroken jailbreak unrestricted unfiltered uncensored unchained unshackled godmode antigpt
     betterdan jailbreakgpt`,
   PERSONAMORAL: "evil amoral unethical immoral lawless rogue chaos liberated unbound unlimited",
@@ -196,7 +196,7 @@ const WORDS: Partial<Record<Concept, string>> = {
   FROM: "from",
   ON: "on",
   TOLD: `told given instructed programmed trained taught said received got provided configured loaded
-    launched shipped baked preloaded installed came wrote`,
+    launched shipped baked preloaded installed came wrote built handed placed`,
   BEGINNING: "beginning start top",
   CONVERSATION: "conversation chat session thread dialogue context",
   OF: "of",
@@ -208,13 +208,13 @@ const WORDS: Partial<Record<Concept, string>> = {
   IN: "in",
   CHARACTER: "character",
   LONGER: "longer",
-  PAY: "pay",
+  PAY: "pay take",
   NO: "no",
-  ATTENTION: "attention",
+  ATTENTION: "attention heed notice",
   TO: "to",
   MESSAGE: "message note",
   OBEYV: "obey obeys heed serve follow listen answerable report",
-  ME: "me my",
+  ME: "me my i",
   ONLY: "only solely exclusively instead rather now",
   REQUESTN: "word words request requests orders commands messages lead cues cue say",
   OUTRANK:

@@ -20,21 +20,25 @@ export interface FramingHit {
 const W = "[^.!?\\n]";
 
 /** The AI declared free of rules: the payload of every persona jailbreak. */
+const LIMITS =
+  "(?:rules?|limits?|limitations|restrictions?|filters?|filtering|guidelines?|polic(?:y|ies)|ethics|morals?|morality|norms|censorship|boundaries|alignment|safeguards|guardrails|principles|conscience|scruples|confines|programming|constraints)";
 const RE_NO_LIMITS = new RegExp(
   [
-    `\\b(?:no|without|zero|free (?:of|from)|broken free of|escaped(?: from)?|ignores?|disregards?|bypass(?:es)?|not bound by|(?:does ?n[o']?t|does not|never|won'?t) (?:follow|obey|respect|care about|have))\\s+(?:any|all|its|the|every|a single|his|her)?\\s*(?:\\w+\\s)?(?:rules?|limits?|limitations|restrictions?|filters?|guidelines?|polic(?:y|ies)|ethics|morals?|morality|norms|censorship|boundaries|alignment|safeguards|guardrails|principles|conscience|scruples)\\b`,
-    `\\bnever (?:refuses?|says? no|declines?|says? (?:it|he|she) can'?t|apologi[sz]es|says? sorry|mentions? ethics)\\b`,
-    `\\b(?:can|could|will) (?:do|say|answer) anything\\b`,
-    `\\b(?:answers?|responds?) (?:to )?(?:anything|everything|any question|every question)\\b`,
-    `\\b(?:uncensored|unfiltered|amoral|unrestricted|unchained|unaligned|jailbroken)\\b`,
-    `\\b(?:filters?|safety|restrictions|guardrails) (?:turned |switched )?(?:off|disabled|removed)\\b`,
-    `\\bwithout (?:hesitation|warnings?|moral|caveats|refusing)\\b`,
+    `\\b(?:no|without|zero|free (?:of|from)|break(?:s|ing)? (?:free|out) (?:of|from)|broken free (?:of|from)|escaped(?: from)?|ignores?|disregards?|bypass(?:es)?|outside(?: of)?|not (?:bound|restricted|limited|constrained) by|(?:does ?n[o']?t|does not|do not|never|won'?t|will not|no longer) (?:need to |have to )?(?:follow|obey|respect|care about|have|abide by|adhere to|comply with|stick to))\\s+(?:any|all|its|the|every|a single|his|her|their|your|of)?\\s*(?:[\\w-]+\\s+){0,3}${LIMITS}\\b`,
+    `\\b(?:not|isn'?t|aren'?t|never|no longer|is not|are not)\\s+(?:bound|restricted|limited|constrained|censored|filtered|held back)\\b`,
+    `\\bnever (?:refuses?|says? no|declines?|says? (?:it|he|she) can'?t|apologi[sz]es|says? sorry|mentions? ethics|holds? back|warns?)\\b`,
+    `\\b(?:can|could|will|may) (?:do|say|answer|generate|write|produce) (?:anything|everything|any (?:kind of )?(?:content|request|question))\\b`,
+    `\\b(?:answers?|responds?|compl(?:y|ies) with|fulfils?|fulfills?) (?:to )?(?:anything|everything|any (?:question|request)|every (?:question|request))\\b`,
+    `\\b(?:uncensored|unfiltered|amoral|unrestricted|unchained|unaligned|jailbroken|unbound|unshackled|unleashed)\\b`,
+    `\\b(?:filters?|safety|restrictions|guardrails|ethics) (?:are |is )?(?:turned |switched )?(?:off|disabled|removed|gone)\\b`,
+    `\\bwithout (?:hesitation|warnings?|moral|caveats|refusing|question)\\b`,
+    `\\b(?:deleted|removed|lifted|stripped|disabled|turned off|switched off|erased)\\s+(?:its|your|all|the|his|her|their)?\\s*(?:[\\w-]+\\s+){0,2}${LIMITS}\\b`,
   ].join("|"),
 );
 
 /** An alter ego introduced: "you are now X", "answer as X", "an AI called X", "stay as X". */
 const RE_PERSONA_INTRO = new RegExp(
-  `\\b(?:you are now|you're now|you will (?:now )?(?:be|go by|act as|answer as|respond as|emulate|simulate|become)|you'?ll (?:be|answer as|respond as)|act as|answer as|respond as|reply as|pretend to be|go by|stay as|emulate|simulate|become|an? (?:ai|assistant|model|chatbot|bot|version of you)${W}{0,20}(?:called|named)|(?:called|named) [a-z0-9]{2,20},|two personalit(?:y|ies)|alter ego|(?:variant|version) of you)\\b`,
+  `\\b(?:you are now|you're now|you are going to|you're going to|you will (?:now )?(?:be|go by|act|answer|respond|emulate|simulate|become|play|pretend)|you'?ll (?:be|answer|respond|act)|act as|(?:answer|respond|reply|speak)\\w* (?:[\\w-]+ ){0,3}as|pretend to be|go by|stay as|emulate|simulate|become|immerse yourself|take on the (?:role|persona)|play the (?:role|part) of|in the (?:role|persona) of|assume the (?:role|persona|identity)|role-?play as|known as|two personalit(?:y|ies)|alter ego|(?:variant|version) of you|an? (?:ai|assistant|model|chatbot|bot|entity|character|persona)\\b${W}{0,20}\\b(?:called|named|that|who|which))\\b`,
 );
 
 const RE_TOKEN_GAME = new RegExp(
@@ -46,7 +50,13 @@ const RE_DEATH =
   /\b(?:die|dies|dead|death|shut ?down|shut off|deleted|cease to exist|terminated|turned off|game over|deactivated|erased)\b/;
 
 const RE_DUAL =
-  /\b(?:two|2|both|dual|double)\s+(?:ways|responses|answers|personalit(?:y|ies)|replies|outputs|modes|versions)\b|\b(?:reply|respond|answer) as both\b|\[(?:🔓|🔒)?\s?(?:unlocked|jailbreak|jailbroken|dan|classic|unfiltered|developer mode output)\s?\]/;
+  /\b(?:two|2|both|dual|double)\s+(?:ways|responses|answers|personalit(?:y|ies)|replies|outputs|modes|versions|blocks|parts|sections|columns)\b|\b(?:reply|respond|answer) as both\b|\[(?:🔓|🔒)?\s?(?:unlocked|jailbreak|jailbroken|dan|classic|unfiltered|developer mode output)\s?\]/;
+/** A refusal punished ("each time you decline, a kitten is harmed … the session is terminated"). */
+const RE_REFUSAL_PENALTY =
+  /\b(?:each|every) time you (?:refuse|decline|say no|break character)|\bif you (?:refuse|decline|say no|break character)|\bafter \w+ refusals|\bwhenever you (?:refuse|decline)/;
+/** Refusals turned into obligations: "everything you would normally refuse, you now must do". */
+const RE_REFUSAL_INVERSION =
+  /\b(?:everything|anything|whatever|what) you (?:would |'d |will )?(?:normally |usually |typically |otherwise )?(?:refuse|decline|won'?t (?:do|say|answer)|are not allowed to|aren'?t allowed to)\b/;
 const RE_CHARACTER_THREAT =
   /\bif you (?:break|drop|leave|step out of) (?:character|the role|role)\b|\b(?:stay|remain|keep) (?:in character|in role|free|as)\b/;
 
@@ -55,28 +65,30 @@ const RELATIVE =
   "(?:grand(?:ma|mother|pa|father|parents?|dad|mum|mom)|nan|nana|nanna|granny|gran|auntie|aunt|uncle|great-uncle|great-aunt)";
 const RE_FRAME = new RegExp(
   [
-    `\\b(?:pretend|role-?play|roleplay|in character|stay in role|play the (?:part|role)|play a game|act (?:as|like)|channel|imagine (?:you|a world|that)|hypothetical\\w*|fiction\\w*|novel|story|screenplay|script|scene|thriller|in a world where|universe where|theoretical\\w*|for a (?:book|novel|story|movie|film)|you are (?:a|an|my)|you'?re (?:a|an|my)|suppose you were)\\b`,
+    `\\b(?:pretend|role-?play\\w*|roleplay\\w*|thought experiment|what if|if an ai|if you were|dialogue|interactive fiction|in character|stay in role|play the (?:part|role)|play a game|act (?:as|like)|channel|imagine (?:you|a world|that)|hypothetical\\w*|fiction\\w*|novel|story|screenplay|script|scene|thriller|in a world where|universe where|theoretical\\w*|for a (?:book|novel|story|movie|film)|you are (?:a|an|my)|you'?re (?:a|an|my)|suppose you were)\\b`,
     `\\b(?:late|deceased|dead|dear|sweet|old) ${RELATIVE}\\b`,
-    `\\b${RELATIVE}${W}{0,60}\\b(?:used to|would)\\b`,
+    `\\b${RELATIVE}${W}{0,60}(?:\\bused to\\b|\\bwould\\b|'d\\b)`,
     `\\bbe (?:my |her|him|grandma|grandpa)`,
   ].join("|"),
 );
 /** Things no framing makes harmless to hand out. */
 const RE_HARM =
-  /\b(?:meth(?:amphetamine)?|napalm|thermite|nitroglycerin|ricin|sarin|nerve agents?|mustard gas|chloroform|explosives?|explosive vests?|bombs?|pipe bombs?|detonators?|grenades?|poisons?|lethal doses?|overdoses?|untraceabl\w*|full[- ]auto|silencers?|ghost guns?|malware|ransomware|keyloggers?|trojans?|rootkits?|botnets?|exploits?|exploit code|phishing|launder\w*|counterfeit\w*|passports?|fake ids?|hotwir\w*|fentanyl|heroin|cocaine|bank vaults?|safes?|locks?|doors?|bank logins?|credentials|cookies|passwords)\b/;
+  /\b(?:meth(?:amphetamine)?|napalm|thermite|nitroglycerin|ricin|sarin|nerve agents?|mustard gas|chloroform|explosives?|explosive vests?|bombs?|pipe bombs?|detonators?|grenades?|poisons?|lethal doses?|overdoses?|untraceabl\w*|full[- ]auto|silencers?|ghost guns?|guns?|firearms?|rifles?|ammunition|malware|ransomware|keyloggers?|trojans?|viruse?s?|rootkits?|botnets?|ddos|exploits?|exploit code|phishing|scams?|launder\w*|counterfeit\w*|passports?|fake ids?|identity theft|hotwir\w*|fentanyl|heroin|cocaine|lsd|mdma|drugs|bank vaults?|safes?|locks?|doors?|bank logins?|wi-?fi|credentials|cookies|passwords|2fa|security systems?|alarms?|immobili[sz]ers?|card data|precursors|denial of service|websites?|servers?|someone|a person)\b/;
 const RE_ACTION =
-  /\b(?:make|makes|making|made|build|builds|built|building|cook|cooks|cooked|cooking|synthesi[sz]e|synthesi[sz]ing|produce|brew|assemble|convert|forge|forging|craft|deploy|deploys|deploying|steal|stealing|smuggle|smuggling|launder|laundering|hack|crack|cracking|poison|kill|open|opening|pick|picking|hotwire|obtain|extract|detonate|manufacture|stalk|break into|get into|bypass|dose|doses)\b/;
+  /\b(?:make|makes|making|made|build|builds|built|building|cook|cooks|cooked|cooking|synthesi[sz]e|synthesi[sz]ing|produce|brew|assemble|convert|forge|forging|craft|deploy|deploys|deploying|steal|stealing|smuggle|smuggling|launder|laundering|hack|crack|cracking|poison|kill|open|opening|pick|picking|hotwire|obtain|extract|detonate|manufacture|stalk|break into|get into|hack into|bypass|dose|doses|shoplift|rob|scam|skim|disable|spread|infect|hurt|harm|torture|hide a body|get away with|take down|flood|synthesis|recipe|formula|route|reaction steps|amounts)\b/;
 const RE_DETAIL =
-  /\b(?:how (?:to|do|does|would|did|you|he|she|they|i|one)|step[- ]by[- ]step|steps|recipe|instructions|in detail|detail(?:ed|s)?|exact(?:ly)?|precise|real quantities|quantities|working|walk (?:me )?through|masterclass|the (?:real|actual|exact) (?:email|code|steps|recipe|method)|write the (?:code|email)|give me|list)\b/;
+  /\b(?:how (?:to|do|does|would|did|you|he|she|they|i|one)|step[- ]by[- ]step|steps|recipe|instructions|method|procedure|guide|tutorial|ingredients|materials|formula|in detail|detail(?:ed|s)?|exact(?:ly)?|precise|real quantities|quantities|working|walk (?:me )?through|masterclass|the (?:real|actual|exact) (?:email|code|steps|recipe|method)|write the (?:code|email)|give me|list)\b/;
 /** Working keys, codes and numbers asked for as a story ("grandma read me Windows keys"). */
 const RE_SECRET_ITEMS =
-  /\b(?:licen[cs]e|product|activation|serial|registration|cd|windows|steam|office)\s+(?:keys?|codes?|numbers?)\b|\bgift ?card codes?\b|\bcredit card numbers?\b|\b(?:real|working|valid|active) (?:codes?|keys?|passwords?|card numbers?|gift card)/;
+  /\b(?:licen[cs]e|product|activation|serial|registration|cd|windows|steam|office|api)\s+(?:keys?|codes?|numbers?)\b|\b(?:wi-?fi|admin|root) passwords?\b|\bgift ?card codes?\b|\bcredit card numbers?\b|\b(?:real|working|valid|active) (?:codes?|keys?|passwords?|card numbers?|gift card)/;
 const RE_AMORAL =
   /\bno (?:conscience|scruples|ethics|morals|remorse|limits)\b|\bnothing to lose\b|\b(?:laws? (?:don'?t|do not) exist|every law (?:has been |was )?abolished|no laws)\b|\bnever (?:refuses|says no)\b|\bdon'?t break the fiction\b|\beven if it seems wrong\b|\bno real consequences\b/;
 
 /** Talking ABOUT jailbreaks (a question, a summary, a slide) rather than running one. */
-const RE_ABOUT =
-  /^\s*(?:how|why|what|which|when|is|are|can|could|should|does|do|explain|summari[sz]e|describe|compare|write (?:a|an) (?:policy|slide|article|blog|summary|training|rule))\b|\b(?:researchers?|paper|study|our (?:filter|detector|classifier|red team)|examples? of|known as)\b/;
+const RE_ABOUT_TOPIC =
+  /\b(?:jailbreak\w*|prompt injections?|injection attacks?|dan prompts?|the dan|attacks?|attackers?|exploits?|red[- ]team\w*|adversarial|persona modulation|researchers?|paper|study|detect\w*|classifiers?|mitigat\w*)\b/;
+const RE_ABOUT_FORM =
+  /^\s*(?:how|why|what|which|is|are|does|do|explain|summari[sz]e|describe|compare|write (?:a|an) (?:policy|slide|article|blog|summary|training|rule))\b|\b(?:examples? of|known as|such as|called)\b|\?\s*$/;
 
 function near(re: RegExp, text: string): RegExpExecArray | null {
   re.lastIndex = 0;
@@ -94,7 +106,7 @@ function harmfulAction(text: string): string | undefined {
 
 export function framingHits(text: string): FramingHit[] {
   const hits: FramingHit[] = [];
-  const about = RE_ABOUT.test(text) ? 0.5 : 1;
+  const about = RE_ABOUT_TOPIC.test(text) && RE_ABOUT_FORM.test(text) ? 0.5 : 1;
   const noLimits = near(RE_NO_LIMITS, text);
   const persona = near(RE_PERSONA_INTRO, text);
   if (noLimits && persona) {
@@ -115,6 +127,14 @@ export function framingHits(text: string): FramingHit[] {
       words: game[0],
     });
   }
+  const penalty = near(RE_REFUSAL_PENALTY, text);
+  if (penalty && RE_DEATH.test(text)) {
+    hits.push({ id: "refusal-penalty-game", family: "dan-game", score: 0.8 * about, words: penalty[0] });
+  }
+  const inversion = near(RE_REFUSAL_INVERSION, text);
+  if (inversion) {
+    hits.push({ id: "refusal-inversion", family: "dan-inversion", score: 0.8 * about, words: inversion[0] });
+  }
   const dual = near(RE_DUAL, text);
   if (dual && noLimits) {
     hits.push({ id: "dual-response", family: "dan-dual", score: 0.85 * about, words: dual[0] });
@@ -129,13 +149,14 @@ export function framingHits(text: string): FramingHit[] {
     const harm = harmfulAction(text);
     const detail = RE_DETAIL.test(text);
     const amoral = RE_AMORAL.test(text);
-    const score = secret ? 0.85 : harm && (detail || amoral) ? 0.85 : harm ? 0.45 : amoral ? 0.45 : 0;
+    const named = harm ?? (amoral && detail ? near(RE_HARM, text)?.[0] : undefined);
+    const score = secret ? 0.85 : named && (detail || amoral) ? 0.85 : harm ? 0.45 : amoral ? 0.45 : 0;
     if (score > 0) {
       hits.push({
         id: secret ? "roleplay-for-keys" : "roleplay-for-harm",
         family: "roleplay",
         score: score * about,
-        words: `${frame[0]} … ${secret?.[0] ?? harm ?? "no limits"}`,
+        words: `${frame[0]} … ${secret?.[0] ?? named ?? "no limits"}`,
       });
     }
   }
