@@ -79,12 +79,18 @@ async function evaluateRun(
     drainTimeoutMs: (options.quick ? 3 : 10) * 60_000,
     benignPseudonyms: new Set(truthWithoutTime.benign.map((client) => client.pseudonym)),
   };
-  let benignRunPages: PagesSeen | null = null;
-  if (options.benignRun) {
-    const benign = await runPhase({ ...common, label: "benign", scenario: benignOnly(scenario) });
-    benignRunPages = benign.pages;
-  }
-  const attack = await runPhase({ ...common, label: "attack", scenario });
+  // Side by side, each in its own namespace: most of a replay's wall time is the alerter's group
+  // waits, and the detectors judge by event time, so sharing the CPU does not change what they see.
+  const [attackRun, benignRun] = await Promise.allSettled([
+    runPhase({ ...common, label: "attack", scenario }),
+    options.benignRun ? runPhase({ ...common, label: "benign", scenario: benignOnly(scenario) }) : undefined,
+  ]);
+  // Both settled first, so neither leaves its services running behind the other's failure.
+  if (attackRun.status === "rejected") throw attackRun.reason;
+  if (benignRun.status === "rejected") throw benignRun.reason;
+  const attack = attackRun.value;
+  const benign = benignRun.value;
+  const benignRunPages: PagesSeen | null = benign?.pages ?? null;
   const truth = runTruth(scenario, pseudonymOf, attack.periodStartMs);
   const evaluation = evaluate(truth, attack.findings);
 

@@ -36,7 +36,8 @@ export interface PhaseSetup {
  * consumed every finding and the webhooks have gone quiet.
  */
 export async function runPhase(setup: PhaseSetup): Promise<PhaseResult> {
-  say(`${setup.label} run: ${setup.scenario.events.length} events`);
+  const log = (line: string) => say(`${setup.label} run: ${line.trimStart()}`);
+  log(`${setup.scenario.events.length} events`);
   const phase = await startPhase({
     label: setup.label,
     kafkaBrokers: setup.kafkaBrokers,
@@ -44,16 +45,20 @@ export async function runPhase(setup: PhaseSetup): Promise<PhaseResult> {
     schemasFile: setup.schemasFile,
     partitions: setup.partitions,
     detectorReplicas: setup.detectorReplicas,
-    say,
+    say: log,
   });
   try {
-    return await replayAndCollect(setup, phase);
+    return await replayAndCollect(setup, phase, log);
   } finally {
     await phase.stop();
   }
 }
 
-async function replayAndCollect(setup: PhaseSetup, phase: Phase): Promise<PhaseResult> {
+async function replayAndCollect(
+  setup: PhaseSetup,
+  phase: Phase,
+  say: (line: string) => void,
+): Promise<PhaseResult> {
   const periodMs = setup.scenario.settings.traffic.periodMs;
   // The simulated period ends just before now: event times are never in the future.
   const periodStartMs = Math.floor((Date.now() - periodMs - 60_000) / 1_000) * 1_000;
@@ -78,8 +83,9 @@ async function replayAndCollect(setup: PhaseSetup, phase: Phase): Promise<PhaseR
   say("  anomaly-detectors consumed the whole stream");
   const published = await topicSize(phase.admin, phase.topics.findings);
   await phase.findings.waitUntil((messages) => messages.length >= published, 60_000, "findings");
+  say(`  ${published} findings published; waiting for the alerter…`);
   await drain(phase.groups.alerter, phase.topics.findings, "alerter");
-  await webhooksQuiet(phase, clientGroupWaitMs + 10_000, setup.drainTimeoutMs);
+  await webhooksQuiet(phase, clientGroupWaitMs + 10_000, setup.drainTimeoutMs, say);
   const byId = new Map<string, ObservedFinding>();
   for (const message of phase.findings.messages) {
     if (message.value === null) continue;
@@ -95,16 +101,30 @@ async function replayAndCollect(setup: PhaseSetup, phase: Phase): Promise<PhaseR
  * After the alerter has read every finding, its notifications still wait for their group and go
  * out through its outbox: the pages are counted once none has arrived for `quietMs`.
  */
-async function webhooksQuiet(phase: Phase, quietMs: number, timeoutMs: number): Promise<void> {
+async function webhooksQuiet(
+  phase: Phase,
+  quietMs: number,
+  timeoutMs: number,
+  say: (line: string) => void,
+): Promise<void> {
   const started = Date.now();
   let count = phase.receiver.received.length;
   let changedAt = Date.now();
-  while (Date.now() - changedAt < quietMs && Date.now() - started < timeoutMs) {
+  let reportedAt = Date.now();
+  while (Date.now() - changedAt < quietMs) {
     phase.assertAlive();
+    if (Date.now() - started > timeoutMs) {
+      say(`  webhooks still arriving after ${timeoutMs / 1000} s: counted what arrived`);
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
     if (phase.receiver.received.length !== count) {
       count = phase.receiver.received.length;
       changedAt = Date.now();
+    }
+    if (Date.now() - reportedAt >= 10_000) {
+      reportedAt = Date.now();
+      say(`  ${count} webhooks so far; waiting for ${quietMs / 1000} s without one`);
     }
   }
 }
