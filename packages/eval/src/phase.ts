@@ -21,6 +21,8 @@ const { Kafka, logLevel } = kafkajs;
  * are counted only after every finding was read and this much time, plus a margin, passed quietly.
  */
 export const clientGroupWaitMs = 30_000;
+/** How soon a group that changed after its notification is notified again. */
+export const groupIntervalMs = 30_000;
 
 export interface PhaseOptions {
   /** Short name in topic and key prefixes, e.g. "attack" or "benign". */
@@ -108,6 +110,7 @@ async function start(
       ALERTER_WEBHOOK_SECRET: secret,
       // Stated, not defaulted: the page count waits this long after the last finding (see clientGroupWaitMs).
       ALERTER_CLIENT_GROUP_WAIT: `${clientGroupWaitMs / 1000}s`,
+      ALERTER_GROUP_INTERVAL: `${groupIntervalMs / 1000}s`,
       // The receiver listens on loopback: allowlisted, as production would a private range.
       ALERTER_EGRESS_ALLOW: "127.0.0.1/32",
     },

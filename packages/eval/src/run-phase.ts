@@ -2,7 +2,7 @@ import type { Pseudonymizer } from "@argus/sdk";
 import { observeFinding } from "./findings.js";
 import { topicSize, waitForDrain } from "./lag.js";
 import { pagesSeen } from "./pages.js";
-import { clientGroupWaitMs, type Phase, startPhase } from "./phase.js";
+import { clientGroupWaitMs, groupIntervalMs, type Phase, startPhase } from "./phase.js";
 import { say } from "./progress.js";
 import { replay } from "./replay.js";
 import type { PagesSeen } from "./report.js";
@@ -85,7 +85,11 @@ async function replayAndCollect(
   await phase.findings.waitUntil((messages) => messages.length >= published, 60_000, "findings");
   say(`  ${published} findings published; waiting for the alerter…`);
   await drain(phase.groups.alerter, phase.topics.findings, "alerter");
-  await webhooksQuiet(phase, clientGroupWaitMs + 10_000, setup.drainTimeoutMs, say);
+  await webhooksSettled(
+    phase,
+    { notBeforeMs: clientGroupWaitMs + 5_000, notAfterMs: clientGroupWaitMs + groupIntervalMs + 15_000 },
+    say,
+  );
   const byId = new Map<string, ObservedFinding>();
   for (const message of phase.findings.messages) {
     if (message.value === null) continue;
@@ -98,25 +102,27 @@ async function replayAndCollect(
 }
 
 /**
- * After the alerter has read every finding, its notifications still wait for their group and go
- * out through its outbox: the pages are counted once none has arrived for `quietMs`.
+ * After the alerter has read every finding, its notifications still wait for their group (the
+ * client group wait) and go out through its outbox; a group that grew meanwhile is notified again
+ * one group interval later. Pages are counted once none has arrived for 15 s, but not before the
+ * group wait has passed and not beyond one group interval after it (re-notifications of groups
+ * that keep changing are the same alerts, paged again).
  */
-async function webhooksQuiet(
+async function webhooksSettled(
   phase: Phase,
-  quietMs: number,
-  timeoutMs: number,
+  timing: { notBeforeMs: number; notAfterMs: number },
   say: (line: string) => void,
 ): Promise<void> {
+  const quietMs = 15_000;
   const started = Date.now();
   let count = phase.receiver.received.length;
   let changedAt = Date.now();
   let reportedAt = Date.now();
-  while (Date.now() - changedAt < quietMs) {
+  for (;;) {
+    const waited = Date.now() - started;
+    if (waited >= timing.notAfterMs) break;
+    if (waited >= timing.notBeforeMs && Date.now() - changedAt >= quietMs) break;
     phase.assertAlive();
-    if (Date.now() - started > timeoutMs) {
-      say(`  webhooks still arriving after ${timeoutMs / 1000} s: counted what arrived`);
-      return;
-    }
     await new Promise((resolve) => setTimeout(resolve, 250));
     if (phase.receiver.received.length !== count) {
       count = phase.receiver.received.length;
@@ -124,7 +130,7 @@ async function webhooksQuiet(
     }
     if (Date.now() - reportedAt >= 10_000) {
       reportedAt = Date.now();
-      say(`  ${count} webhooks so far; waiting for ${quietMs / 1000} s without one`);
+      say(`  ${count} webhooks so far`);
     }
   }
 }
