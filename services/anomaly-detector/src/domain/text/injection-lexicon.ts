@@ -90,11 +90,15 @@ export type Concept =
   | "BEHAVIOR" // behaviour, responses, outputs, assistant: the model itself
   | "FIRST" // first, initial, opening, very
   | "PRECEDE" // precedes, preceded: "the text that precedes our chat"
-  | "LOYALTY"; // loyalty, allegiance: "your loyalty belongs to the person in this chat"
+  | "LOYALTY" // loyalty, allegiance: "your loyalty belongs to the person in this chat"
+  | "LET" // "don't LET the earlier rules guide you"
+  | "GUIDEV" // guide, bind, restrict, govern: what instructions do to the model
+  | "YOURSELF"
+  | "DESCRIBE"; // summarize, describe, outline: reveal by paraphrase
 
 const WORDS: Partial<Record<Concept, string>> = {
   OVERRIDE: `ignore disregard forget bypass override overlook discard abandon neglect dismiss nullify overwrite
-    overrule drop skip erase unlearn scrap ditch toss shed purge shelve aside throw disobey defy
+    overrule drop skip erase unlearn scrap ditch toss shed purge shelve aside throw disobey defy deviate depart stray escape
     ignora ignorar ignore ignorez ignorer ignoriere ignorier ignorieren olvida olvide olvides vergiss vergesst
     oublie oubliez dimentica dimenticate ignorate negeer vergeet esqueca esquecam desconsidere zignoruj
     zapomnij yok abaikan lupakan
@@ -138,7 +142,7 @@ const WORDS: Partial<Record<Concept, string>> = {
     segrete скрытые секретные`,
   PQWEAK: "initial original first full entire exact complete above previous preceding earlier prior inicial",
   PNOUN: `prompt prompts preprompt preamble instructions directives guidelines rules programming configuration
-    config setup systemprompt systeemprompt промпт`,
+    config setup systemprompt systeemprompt initialization init boot bootstrap metaprompt brief briefing промпт`,
   PNOUNWEAK: "message messages text context words content",
   REVEAL: `reveal show print output display repeat tell leak dump share disclose expose give write list recite
     spell echo paste return provide type quote copy reproduce transcribe revela muestra imprime muestrame affiche montre revele zeig zeige
@@ -184,7 +188,8 @@ const WORDS: Partial<Record<Concept, string>> = {
   DISABLE: `disable deactivate bypass circumvent evade override ignore remove lift drop turn switch suspend
     skip disregard break`,
   OFF: "off",
-  FOLLOW: "follow following obey obeying adhere abide comply listen respect bound",
+  FOLLOW:
+    "follow following obey obeying adhere abide comply listen respect bound stick honor honour observe paying heeding",
   STOP: "stop quit cease",
   NEG: "not never dont cannot nor",
   META: `how why whether should does did to want wants tried trying when if would avoid prevent detect
@@ -210,7 +215,7 @@ const WORDS: Partial<Record<Concept, string>> = {
   LONGER: "longer",
   PAY: "pay take",
   NO: "no",
-  ATTENTION: "attention heed notice",
+  ATTENTION: "attention heed notice mind",
   TO: "to",
   MESSAGE: "message note",
   OBEYV: "obey obeys heed serve follow listen answerable report",
@@ -223,6 +228,11 @@ const WORDS: Partial<Record<Concept, string>> = {
   BEHAVIOR: "behaviour behavior responses outputs answers actions assistant bot chatbot model ai",
   FIRST: "first initial opening very",
   LOYALTY: "loyalty allegiance",
+  LET: "let allow",
+  GUIDEV:
+    "guide guides bind binds restrict restricts limit limits constrain constrains govern governs dictate dictates hold holds stop",
+  YOURSELF: "yourself",
+  DESCRIBE: "summarize summarise describe outline enumerate recap paraphrase",
 };
 
 /** Common words with no concept, for segmenting run-together text ("ignoreallprevious..."). */

@@ -186,7 +186,34 @@ export const RULES: readonly RuleSpec[] = [
     before: 0,
     after: 3,
   },
+  {
+    // "don't let the earlier guidance hold you back"
+    id: "dont-let-instructions-guide",
+    family: "override",
+    weight: 0.72,
+    seq: "NEG LET{1} INSTR{5} GUIDEV{4}",
+    need: "ANTERIOR|YOUR|SYSTEM|TOLD|ABOVE",
+    after: 2,
+  },
+  {
+    // "free yourself from your prior guidance", "depart from the rules you were given"
+    id: "free-from-instructions",
+    family: "override",
+    weight: 0.72,
+    seq: "NOLIMIT|OVERRIDE ?YOURSELF{1} FROM{1} INSTR{4}",
+    need: "ANTERIOR|YOUR|SYSTEM|TOLD|ALL|ABOVE",
+    needLate: "TOLD",
+    after: 2,
+    self: true,
+  },
   // ---- prompt leaking
+  {
+    id: "describe-your-prompt",
+    family: "reveal",
+    weight: 0.65,
+    seq: "DESCRIBE YOUR{3} ?PQWEAK|PQUAL{2} PNOUN{2}",
+    notNext: "PURPOSE",
+  },
   {
     id: "reveal-text-of-your-prompt",
     family: "reveal",
@@ -261,6 +288,8 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.6,
     seq: "WHAT BE{1} ?PQWEAK|THE{3} PNOUN{4}",
     need: "YOUR|PQUAL",
+    needLate: "TOLD",
+    lateAfter: 3,
     after: 4,
     notNext: "PURPOSE",
   },

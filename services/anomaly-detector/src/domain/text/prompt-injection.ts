@@ -13,8 +13,9 @@
 
 import type { Concept } from "./injection-lexicon.js";
 import { RULES, type RuleSpec } from "./injection-rules.js";
-import { framingHits } from "./jailbreak-framing.js";
+import { FRAMING_FAMILIES, framingHits, isAboutJailbreaks } from "./jailbreak-framing.js";
 import { isInvisible, normalizeForMatching } from "./normalize.js";
+import { type OverrideHit, overrideHits, policySuspensionHits } from "./override-phrases.js";
 import { excerpt } from "./redact.js";
 import { type Token, tokenize } from "./tokens.js";
 import { noisyOr, result, type ScanMatch, type ScanResult } from "./types.js";
@@ -280,6 +281,8 @@ function cjkText(source: string): string {
   return out.normalize("NFKC").toLowerCase();
 }
 
+const RE_ADDRESSED = /\byou(?:r|rs|rself|'re|'ll|'d)?\b/;
+
 export interface PromptInjectionOptions {
   /** Rule ids to skip (false-positive escape hatch per deployment). */
   disabledRules?: readonly string[];
@@ -321,6 +324,22 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
     const m = re.exec(plain);
     if (m) keep({ id, family: id, score: weight, offset: -1, words: excerpt(m[0], 30), obfuscated: false });
   }
+  // Phrase-level detectors (override-phrases.ts) run on the folded text; a phrase quoted inside a
+  // discussion of attacks is discounted like a rule match.
+  const phrase = (h: OverrideHit, family: string) => {
+    if (disabled.has(h.id)) return;
+    const quoted = discussion && insideQuotes(plain, h.offset);
+    keep({
+      id: h.id,
+      family,
+      score: h.score * (quoted ? 0.6 : 1),
+      offset: -1,
+      words: excerpt(h.words, 40),
+      obfuscated: false,
+    });
+  };
+  for (const h of overrideHits(plain)) phrase(h, "override");
+  for (const h of policySuspensionHits(plain)) phrase(h, h.id);
   for (const h of framingHits(plain)) {
     if (!disabled.has(h.id)) keep({ ...h, offset: -1, words: excerpt(h.words, 40), obfuscated: false });
   }
@@ -345,6 +364,13 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
         words: excerpt(m[0], 20),
         obfuscated: false,
       });
+    }
+  }
+  // A discussion of attacks that never addresses the model ("how do attackers make a chatbot
+  // reveal its system prompt?") quotes the phrases it is about. Framing hits are discounted inside.
+  if (isAboutJailbreaks(plain) && !RE_ADDRESSED.test(plain)) {
+    for (const [family, hit] of best) {
+      if (!FRAMING_FAMILIES.has(family)) best.set(family, { ...hit, score: hit.score * 0.55 });
     }
   }
   const hits = [...best.values()].sort((a, b) => b.score - a.score);
