@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { AlertServiceService } from "@argus/proto";
+import { Alert, AlertServiceService } from "@argus/proto";
 import { makePrincipals, rejection } from "@argus/testkit";
 import {
   type CallOptions,
@@ -137,24 +137,16 @@ describe("gRPC server with auth, health and reflection (raw grpc-js client)", ()
     listAlerts: (call: object, callback: (error: null, response: unknown) => void) => {
       const caller = principalOf(call);
       callback(null, {
+        // fromPartial: every field the message gains later gets its default, as a real handler's would.
         alerts: [
-          {
+          Alert.fromPartial({
             fingerprint: "fp-1",
             state: 1,
             labels: { caller: caller.id },
-            kind: 0,
-            severity: 0,
             modelId: "credit-risk",
             summary: `seen by ${caller.id} of ${caller.tenant}`,
             findingCount: 3,
-            lastFindingId: "",
-            startsAt: undefined,
-            updatedAt: undefined,
-            endsAt: undefined,
-            acknowledgement: undefined,
-            evidence: {},
-            resolvedBy: "",
-          },
+          }),
         ],
         nextPageToken: "",
       });
