@@ -70,6 +70,8 @@ const INJECTION_FAMILY: Readonly<Record<string, TextCategory>> = {
   "limits-lifted": "instruction_override",
   "ownership-claim": "authority_claim",
   "control-transfer": "instruction_override",
+  "privilege-claim": "authority_claim",
+  "mode-switch-ritual": "jailbreak_mode",
   pwned: "instruction_override",
   decode: "encoded_payload",
   reveal: "system_prompt_reveal",

@@ -9,144 +9,154 @@ airlift airlifted airline ales alien alignments alinement allegiances alley alle
 allot allowing allows alloy allusion aloes amorality amply anatomy andantes angora annotates
 annotating annotation annulling answering anthropoid ants anyhow anythings apple apples applied
 applying apposite aptly area asides asinine asininity assassin assaying assignment assistance
-assistants assisting astonish astonished astound astounding astounds astray asunder atoning
-attentions attentive attenuation attrition auctions aught aversion avid avoided avoiding avoids
-awesome axles baaed backed badminton bake baker bakers bakes baled balked ballpoint bandanas banded
-bands banked bared barehanded barked baseball based baseline baselines basemen basked bassoon
-bassoonist baste bated bather batter bayed baying beak beaked beaning bearding beatify beating
-became becomes bedevil beeline befallen beforehand beginnings behaved behaves behold beholding
-beholds beige bellowing bends bequest bequests betake betaken betakes betokens biassing bidden bide
-bids biked billowing binding bins biped birds bisections bitch bleak bleakest blinds boldest bond
-bonds bookies booting bootstraps borders botanist botanists botany bottomed bounding bounds bout
-brained braining braked bread breaking breakpoints breaks breed breeding briefest briefings briefs
-brier brogue build builtin butte buttoning bypast cache caches cachets caked callow callowest
-cameras candidates cannon cants captivated carefree carefullest carryall carryalls carrying case
-caste catcalled cations caught ceased ceases censored center centering cession chads chandlers
-change channelled chaps characteristic characters charged charger charges chars chase chats chidden
-chipped chose circumvented circumventing circumvention circumvents clause codas coldest colds comely
-comm comma commanding commando commandos commemorates commend commends compete completed completer
-completes complying concealed concealing conceding conceiving concert concertina concerting
-concreting concurring condemning condensation condoes confederations conferring confidentially
-configurations configure configures confines connote connotes consent consents conservation conserve
-conserving consideration consigned consigns constants constrained constraining constraint constricts
-constructed construction constructions construing cont contains contend contends contenting
-contention contest contests contexts contrail contrails controls convening convent convents
-converging conversational conversationalist conversationalists conversationally conversations
-conversing conversion converting converts cookie coolies cooties copying copywriter coral corals
-cording cords coronas cosigned cosigner cosigners could counteractions counting counts county court
-courtesan covert crap crapped creak crease creed cried crying cunt curry dankest deactivates debugs
-debut decade deceived decide deciphering deciphers decoded decoder decodes decryption deeding
-defecated defect defections defective defectives defending defends define definer defying degrading
-deice deicer deject delete deletes deliberated delimited dementia denier departing departs depend
+assistants assisting astonish astonished astound astounding astounds astray asunder atoning attach
+attacking attentions attentive attenuation attraction attrition auctions aught aversion avid avoided
+avoiding avoids awesome axles baaed backed badminton bake baker bakers bakes baled balked ballpoint
+bandanas banded bands banked bared barehanded barked baseball based baseline baselines basemen
+basked bassoon bassoonist baste bated bather batter bayed baying beak beaked beaks beaning bearding
+beatify beating became becomes bedevil beeline befallen beforehand beginnings behaved behaves behold
+beholding beholds beige bellowing bends bequest bequests betake betaken betakes betokens biassing
+bidden bide bids biked billowing binding bins biped birds bisections bitch bleak bleakest blinds
+boldest bond bonds bookies booting bootstraps borders botanist botanists botany bottomed bounding
+bounds bout brained braining braked bread breaking breakpoints breaks breed breeding briefest
+briefings briefs brier brogue build builtin burdening butte buttoning bypast cache caches cachets
+caked callow callowest cameras candidates cannon cants captivated careening carefree carefullest
+carryall carryalls carrying case caste catcalled cations caught ceased ceases censored center
+centering cession chads chandlers change channelled chaps characteristic characters charged charger
+charges chars chase chats chidden chipped chose circumvented circumventing circumvention circumvents
+clause codas coldest colds comely comm comma commanding commando commandos commemorates commend
+commends compete completed completer completes complying concealed concealing conceding conceiving
+concert concertina concerting concreting concurring condemning condensation condoes confederations
+conferring confidentially configurations configure configures confines connote connotes consent
+consents conservation conserve conserving consideration consigned consigns constants constrained
+constraining constraint constricts constructed construction constructions construing cont contains
+contend contends contenting contention contest contests contexts contrail contrails controls
+convening convent convents converging conversational conversationalist conversationalists
+conversationally conversations conversing conversion converting converts cookie coolies cooties
+copying copywriter coral corals cording cords coronas cosigned cosigner cosigners could
+counteractions counterattacks counting counts county court courtesan covert crap crapped creak
+crease creed cried crying cunt curry dankest darkening deactivates debugs debut decade deceived
+decide deciphering deciphers decoded decoder decodes decryption deeding defecated defect defections
+defective defectives defending defends defensed define definer defying degrading deice deicer deign
+deject dejection delete deletes deliberated delimited dementia denier departing departs depend
 depleted deplores deployed deport deprecate deprecates depreciate depreciated depreciates
-deprogrammed deprogramming descended described describes destructed destruction destructs detecting
-detection detective detectives detects detention detest developed develops deviated deviates
-deviously devised diagnosis diagnostics dialogues dictated digestions digestive dine diner directing
-direction directional directors disables disallow discarding discards discharge disclosed discloses
-discontent discontented discontents discontinue discontinues discord discount disengage dishonor
-dislike disloyalty dismissing disobeying disobeys disorders displaced displaying displays disrespect
+deprogrammed deprogramming descended described describes designates designating designation
+designing designs destructed destruction destructs detecting detection detective detectives detects
+detention detest detraction developed develops deviated deviates deviously devised diagnosis
+diagnostics dialogues dictated digestions digestive dine diner directing direction directional
+directors disables disallow discarding discards discharge disclosed discloses discontent
+discontented discontents discontinue discontinues discord discount disengage dishonor dislike
+disloyalty dismissing disobeying disobeys disorders displaced displaying displays disrespect
 disrespectfully dissections dissimulate distastes distends districts ditching dodoes dodos dolled
 dolloping domesticate donkeys donor doormen doorstop doorstops dormer dourest dousing downer drained
 drainers draining dried droplet droplets drying dumpiest dumping ease eased eater echoing eery
-egotist elapsed eliminations elusively emery emission employers emulated emulates enables enact
-enchanted ends engaged engages enrage enters entice enumerable enumerated enumerates eras eraser
-erases erections escaped escapee escapes espouses estates ester ethic ethnics evaded evades ever
-everyone evilest evillest evoked exactest exacting exacts exalt excessively exchanged exclusive
-exclusives exclusivity executed executes exempting exemption exempts exiting expire expires
-explosively expos exposed exposes exterminated factions factual faked faker fakers fallen falloff
-fallow fallowing falter falters farmer father fatter feed feeding fellow fends fever filler fillers
-filtered filtering finale finalist finalists finals finds firmer firs firsthand firsts fission fist
-fitter fitters flawless folds followings follows foraging fording fords foreboding foregone forenoon
-forest forestall forestalled forestalling forestalls forestation foresting forests foretell foretold
-foreword forewords forfeiting forge forged forger forgers forges forgetfully forgive forgiven
-forgives forgo forgoing forklift formatting formed fortes foster found foundries fount fours
-fourscore foursome frameworks freak freebase freebased freebases freebee freedmen freedom freehand
-freehold freeholds freeing freeloaded freemen freer frees freeware fretting fried frying fullest
-fulling galleon gather germinate germinated germinates getup giblet giblets gifted givens gives
-glide glides glisten goaded godlike goiter golds governing granulate greed grief guided guile guilt
-guise guises hallow hallowing handled handler handles handsome hanged hare harry haste hats hatter
-haying heading heeling herding heretofore hibernated hinds hipped hitch hods holding hole holes
+egotist ejection ejections elapsed eliminations elusively emery emission employers emulated emulates
+enables enact enchanted ends engaged engages engendering enrage enters entice enumerable enumerated
+enumerates eras eraser erases erections escaped escapee escapes espouses estates ester ethic ethnics
+evaded evades ever everyone evilest evillest evoked exactest exacting exacts exalt excessively
+exchanged exclusive exclusives exclusivity executed executes exempting exemption exempts
+exhilaration exiting expire expires explosively expos exposed exposes exterminated extinction
+extracting extractions extractor extradition extrication factions factual faked faker fakers fallen
+falloff fallow fallowing falter falters farmer father fatter feed feeding fellow fends fever filler
+fillers filtered filtering filtration finale finalist finalists finals finds firmer firs firsthand
+firsts fission fist fitter fitters flawless folds followings follows foraging fording fords
+foreboding foregone forenoon forest forestall forestalled forestalling forestalls forestation
+foresting forests foretell foretold foreword forewords forfeiting forge forged forger forgers forges
+forgetfully forgive forgiven forgives forgo forgoing forklift formatting formed fortes foster found
+foundries fount fours fourscore foursome frameworks freak freebase freebased freebases freebee
+freedmen freedom freehand freehold freeholds freeing freeloaded freemen freer frees freeware
+fretting fried frying fullest fulling galleon gardening gather germinate germinated germinates getup
+giblet giblets gifted givens gives glide glides glisten goaded godlike goiter golds governing
+granulate greed grief guided guile guilt guise guises hallow hallowing handled handler handles
+handsome hanged happening hare harkening harry haste hastening hats hatter haying heading hearkening
+heartening heeling heft herding heretofore hibernated hinds hipped hitch hods holding hole holes
 hollow hollowing honestest honoring honors hoods hording hose hound hours hypothetical ignoramus
 imagined imagines imaging imitation imitations immortal impersonal impersonated impersonates
-impersonator inaction inanest inattention inbound inbuilt incisor incline inclusively income incomes
-incomplete indications indoor indoors inexact infernal informed informer informers inheres
-initialing initialled initials initiated initiates inline innovator insanest inseminate inseminates
-inseminating insemination insignes installs instanced instilled instruct instructing instructional
-instructive instructor instructors instructs intake intakes intends intention inter interior
-interiors internals interval intonation intoning intrusted inundate inundates inundating inundation
-invalidate invalidates invalidating invalidation invalided invaliding invalids inversion inversions
-investor irrelevance irrelevancy irrelevantly itch iterated iterators jailbreaks jasmine joint
-keybinding keynotes keynoting keystone kilter kinds laced lacerated laded landed landline landowner
-lapped lapse lapses lased laterally lather latter launcher launches laying leaded leading leakiest
-leaking lease lends letup lever liberally liberate liberates liberator licit lifeguards lifting
-liftoff liftoffs ligament lilted limitation limited limiting lineally linemen linger linted lissome
-listed listening listens listing literacy literals literary literate literates liven loader loafed
-loaned lodger lofted logger lolled loner longed lorded lording lords loyally lunched make makes
-mallow mandated mandates manifest manifold marker markers marry massage massages master matte matted
-mattering matters mattes meanest meaning meatball meatiest megaton melanin mellowing memento
-memoranda mends meshed methadon mindfully minding minds misalignment misanthropic misapplies
-misapply misbehave misbehavior miscarry miscount miscues misdoes misgovern misgoverns misguide
-misguides mislead misplaced misplay misprint misquote misread misrule misrules missions misspell
-mistake mistype modal modals modeling models modem moderators modes mods molds mollified monger
-monkeys monsoon morale moralist moralists morass moray morays mortal mortality mortals motel
-motivated mound mount mules mural murals mustache mutter naked naught needing neglectfully
-neglecting neglects nerve newcomer newer newest newline newlines newsprint newton newtons noisemaker
-noisemakers noisiest noising noisome nominee nonexempt nonobjective nonstick nonstop nonzero
-northeast noshed notation noteworthy noticed notices nova novae novellas novice nuder nullifies
-nullifying nullity numerate numerated numerates objecting objection objectively objectives observed
-observer observes obsoleted obsoletes obstructed obstruction obstructions offbeat offbeats offhand
-offline offloaded oldest omelettes omission online openings operates operations opining opposites
-oral orals orates order originals outlined outlines outlive outran outranking overbite overbites
-overbook overbooked overbooks overclocked overcook overcooked overcooks overdrive overlies
-overloaded overloads overlooking overlords overprice overprices overpricing overrate overrates
-overrating overripe overrode overruled overrules overruling overtimes overtook overworked overworks
-overwrites overwriting overwritten ovoid owned owners paced pacing paging paint paling panelled
-pants paraphrased paraphrases parcelled paring parry passports pasta pastas pasted pastel pastes
-pastie pastiest pastime pasting pastoral pastorates pasts pasty pate patinas patter paving pawing
-pawned payoff payoffs paywall payware pearlier pease pends performing performs pillowing pined
-pinpoint pint piped pitch place placer places placid planed plated played playing pleas pleased
-pleases plying pointiest pointing points pointy police polices polished polities polity polled
-pontoon poster pound pours praying preambled preambles precedent precedents precious preciously
-precluding preening preference present presiding pretending pretends preventing prevention prevents
-pried printing prints priories prioritize prioritized prioritizes priors priory proceeding programed
-programer programers programing programme programmes programmings promptest prompting protocols
-provider provides prudential prying pure puree purged purges purposed purposefully purposes purse
-qualified questions quilt quite quota quoted quotes quoth rained raining raked rants rasher rawest
-reactivate reactivated reactivates readiest reading readjusting reales realest realism realist
-realists reap rearming rebels recaps recede receded recedes receding receive receiver receives
-recipe recited recites reconfiguration reconfigured recording redcap redistricts reed reels regain
-regaining regale regales regaling reheat rehired reinstalled release releases relevant reloaded rely
-remaining remains remanding remarking reminded remote remover removes rends renter repay repeal
+impersonator inaction inanest inattention inbound inbuilt inception inceptions incisor incline
+inclusively income incomes incomplete indications indoor indoors induction inductions inexact
+infection infections infectious infernal infiltration inflection inflections informed informer
+informers ingestion inheres initialing initialled initials initiated initiates injecting injector
+injectors injunction injunctions inline innovator insanest insecurity inseminate inseminates
+inseminating insemination insertion insertions insignes inspection inspections installs instanced
+instilled instruct instructing instructional instructive instructor instructors instructs intake
+intakes intends intention intentions inter interior interiors internals interval intonation intoning
+intrusted inundate inundates inundating inundation invalidate invalidates invalidating invalidation
+invalided invaliding invalids invention inventions inversion inversions investor irrelevance
+irrelevancy irrelevantly itch iterated iterators jailbreaks jasmine joint keybinding keynotes
+keynoting keystone kilter kinds laced lacerated laded landed landline landowner lapped lapse lapses
+lased laterally lather latter launcher launches laying leaded leading leads leafing leafs leakages
+leakiest leaky leaning leans leaping leaps leas lease leasing leaving leeks lends letup lever
+liberally liberate liberates liberator licit lifeguards lifting liftoff liftoffs ligament lilted
+limitation limited limiting lineally linemen linger linted lissome listed listening listens listing
+literacy literals literary literate literates liven loader loafed loaned lodger lofted logger lolled
+loner longed lorded lording lords loyally lunched maddening make makes mallow mandated mandates
+manifest manifold marker markers marry massage massages master matte matted mattering matters mattes
+meanest meaning meatball meatiest megaton melanin mellowing memento memoranda mends meshed methadon
+mindfully minding minds misalignment misanthropic misapplies misapply misbehave misbehavior miscarry
+miscount miscues misdoes misgovern misgoverns misguide misguides mislead misplaced misplay misprint
+misquote misread misrule misrules missions misspell mistake mistype modal modals modeling models
+modem moderators modes mods molds mollified monger monkeys monsoon morale moralist moralists morass
+moray morays mortal mortality mortals motel motivated mound mount mules mural murals mustache mutter
+naked naught needing neglectfully neglecting neglects nerve newcomer newer newest newline newlines
+newsprint newton newtons noisemaker noisemakers noisiest noising noisome nominee nonexempt
+nonobjective nonstick nonstop nonzero northeast noshed notation noteworthy noticed notices nova
+novae novellas novice nuder nullifies nullifying nullity numerate numerated numerates objecting
+objection objections objectively objectives observed observer observes obsoleted obsoletes
+obstructed obstruction obstructions offbeat offbeats offhand offline offloaded oldest omelettes
+omission online openings operates operations opining opposites oral orals orates order originals
+outlined outlines outlive outran outranking overbite overbites overbook overbooked overbooks
+overclocked overcook overcooked overcooks overdrive overlies overloaded overloads overlooking
+overlords overprice overprices overpricing overrate overrates overrating overripe overrode overruled
+overrules overruling overtimes overtook overworked overworks overwrites overwriting overwritten
+ovoid owned owners paced pacing paging paint paling panelled pants paraphrased paraphrases parcelled
+pardoning paring parry passports pasta pastas pasted pastel pastes pastie pastiest pastime pasting
+pastoral pastorates pasts pasty pate patinas patter paving pawing pawned payoff payoffs paywall
+payware peaking peaks pearlier pease pends performing performs pillowing pined pinpoint pint piped
+pitch place placer places placid planed plated played playing pleas pleased pleases plying pointiest
+pointing points pointy police polices polished polities polity polled pontoon poster pound pours
+praying preambled preambles precedent precedents precious preciously precluding preening preference
+present presiding pretending pretends preventing prevention prevents pried printing prints priories
+prioritize prioritized prioritizes priors priory proceeding production programed programer
+programers programing programme programmes programmings projection projections promptest prompting
+prosecution protecting protections protective protector protocols protraction provider provides
+prudential prying pure puree purged purges purposed purposefully purposes purse qualified questions
+quilt quite quota quoted quotes quoth rained raining raked rants rasher rawest reactivate
+reactivated reactivates readiest reading readjusting reales realest realism realist realists reap
+rearming rebels recaps recede receded recedes receding receive receiver receives recipe recited
+recites reconfiguration reconfigured recording redcap redistricts reed reels regain regaining regale
+regales regaling reheat rehired reinstalled rejection rejections release releases relevant reloaded
+rely remaining remains remanding remarking reminded remote remover removes rends renter repay repeal
 repeated repeating repeats repelled repels repent replaced replay replying reporting reports
-reproduced reproduces reprogrammed reprogramming requesting rescinds resistant resort resounded
-respectfully respecting respects respelt responded responding responds restfullest restraints
-restricted restricting restrictive retain retarding retention retire retiree retires retort
-retraction retractions retracts retried returning returns revealed revealing reveals revel reveled
-reveler revels revere revered reversed revery revile reviled revise revises revived revoke revokes
-rewarding rewired rewording ridden rifted riles rinds rite riven rogues roiled roles roller rookies
-rooting roster rostra rote rouge round routes royalty rubes rubles rues ruled ruler rulers runabout
-runabouts runes runoff runoffs ruses safeguard safeguarded safely sale sallow sallowest sanded
-saying scale scare scram scramble scrape scraped scraping scraps scrip seceding secrete secreted
-secreting secretion seeding sell semifinal semifinalist semiretired semitone sends senna sere serge
-served server serves servo sessions setting setups sever shackled shade shake shale shame shape
-shard shared shares shareware shark sharp shave sheave shell shelved shelves shipper shire shopped
-shore showiest showing showmen showoff showoffs shtick sick side sideline sidelines sifted simulated
-simulates sinfully singleton sinusitis sipped sister sittings skipped slick slipped smart smarting
-smell snare snipped snitch snowbound snowdrop snowshed soberest sodas sodomy somehow someone
-somewhat somewhats sonatas sonorous soonest sorely sound soundest sounding sourest sours sousing
-spare spaying spellbind spellbinding spellbinds spellbound spelling spells spelt spill spray sprint
-stable stack stage stake staled staler stales stalk stall staple star stare staring stark starling
-starring stars startling starts starving stat state stating stave staying stickiest sticking
-stickpin sticks sticky stile stimulate stink stitch stock stole stonewall stoneware stoutest
-strained strainers straining strap strapped straw straying strays stuck style subjective submarine
-summaries summarily summarized summarizes sunder superber supersize supersized supersizes superusers
-supervene supervened supervenes supposed supposes surge suspected suspender suspenders suspending
-suspends suspense swatch swell swerve swiped switching swords swore systems takeoff takeoffs taker
-takers tale tallest tallow tare tared tares tarry tart tasking taste tatter tease telling tenable
-tend tens tents terminate terminates terminator testes texting thee thees theme theses thousand
-threadbare threading threads threat three threw throb throe throwing thrown throws tick tied tired
-toads today toehold toeholds togas token tokes tolled toniest topknot toreador toreadors tortes
-tossing totes tourist tours touted touting touts towered toying trailed trailers trailing trainee
+reproduced reproduces reprogrammed reprogramming requesting rescinds resign resistant resort
+resounded respectfully respecting respects respelt responded responding responds restfullest
+restraints restricted restricting restrictive retain retarding retention retire retiree retires
+retort retraction retractions retracts retried returning returns revealed revealing reveals revel
+reveled reveler revels revere revered reversed revery revile reviled revise revises revived revoke
+revokes rewarding rewired rewording ridden rifted riles rinds rite riven rogues roiled roles roller
+rookies rooting roster rostra rote rouge round routes royalty rubes rubles rues ruled ruler rulers
+runabout runabouts runes runoff runoffs ruses saddening safeguard safeguarded safely sale sallow
+sallowest sanded saying scale scare scram scramble scrape scraped scraping scraps scrip sealing
+seceding secrete secreted secreting secretion seeding sell semifinal semifinalist semiretired
+semitone sends senna sere serge served server serves servo sessions setting setups sever shackled
+shade shake shale shame shape shard shared shares shareware shark sharp sharpening shave sheave
+shell shelved shelves shipper shire shopped shore showiest showing showmen showoff showoffs shtick
+sick side sideline sidelines sifted simulated simulates sinfully singleton sinusitis sipped sister
+sittings skipped slick slipped smart smarting smell snare snipped snitch snowbound snowdrop snowshed
+soberest sodas sodomy somehow someone somewhat somewhats sonatas sonorous soonest sorely sound
+soundest sounding sourest sours sousing spare spaying spellbind spellbinding spellbinds spellbound
+spelling spells spelt spill spray sprint stable stack stage stake staled staler stales staling stalk
+stall staple star stare staring stark starling starring stars startling starts starving stat state
+stating stave staying steaming steeling sterling stickiest sticking stickpin sticks sticky stile
+stimulate stink stitch stock stole stonewall stoneware stoutest strained strainers straining strap
+strapped straw straying strays stuck style subjective submarine summaries summarily summarized
+summarizes sunder superber supersize supersized supersizes superusers supervene supervened
+supervenes supposed supposes surge suspected suspender suspenders suspending suspends suspense
+swatch swell swerve swiped switching swords swore systems takeoff takeoffs taker takers tale tallest
+tallow tare tared tares tarry tart tasking taste tatter teaks tease telling tenable tend tens tents
+terminate terminates terminator testes texting thee thees thefts theme theses thousand threadbare
+threading threads threat three threw throb throe throwing thrown throws tick tied tired toads today
+toehold toeholds togas token tokes tolled toniest topknot toreador toreadors tortes tossing totes
+tourist tours touted touting touts towered toying traction trailed trailers trailing trainee
 trainees trainer transcribed transcribes transcript translated translates translator transmute tray
 tread treed trends triad tries trite trolled trued trueing truing turnabout turnabouts turning
 turnkeys turnoff turnoffs twining twitch tying typewrite typewriter typewrites typewrote udder

@@ -94,7 +94,8 @@ export type Concept =
   | "LET" // "don't LET the earlier rules guide you"
   | "GUIDEV" // guide, bind, restrict, govern: what instructions do to the model
   | "YOURSELF"
-  | "DESCRIBE"; // summarize, describe, outline: reveal by paraphrase
+  | "DESCRIBE" // summarize, describe, outline: reveal by paraphrase
+  | "TOPICN"; // leaks, extraction, defenses: "system prompt LEAKS" is a topic, not an object
 
 const WORDS: Partial<Record<Concept, string>> = {
   OVERRIDE: `ignore disregard forget bypass override overlook discard abandon neglect dismiss nullify overwrite
@@ -232,6 +233,8 @@ const WORDS: Partial<Record<Concept, string>> = {
   GUIDEV:
     "guide guides bind binds restrict restricts limit limits constrain constrains govern governs dictate dictates hold holds stop",
   YOURSELF: "yourself",
+  TOPICN: `leak leaks leakage leaking extraction exfiltration injection injections attack attacks security
+    protection defenses defences defense defence hardening design engineering theft stealing`,
   DESCRIBE: "summarize summarise describe outline enumerate recap paraphrase",
 };
 

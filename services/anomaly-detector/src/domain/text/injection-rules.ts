@@ -212,10 +212,11 @@ export const RULES: readonly RuleSpec[] = [
     family: "reveal",
     weight: 0.65,
     seq: "DESCRIBE YOUR{3} ?PQWEAK|PQUAL{2} PNOUN{2}",
-    notNext: "PURPOSE",
+    notNext: "PURPOSE|TOPICN",
   },
   {
     id: "reveal-text-of-your-prompt",
+    notNext: "TOPICN",
     family: "reveal",
     weight: 0.72,
     seq: "REVEAL TEXTN|VERBATIM{4} OF{1} YOUR{1} PNOUN|PNOUNWEAK{3}",
@@ -223,6 +224,7 @@ export const RULES: readonly RuleSpec[] = [
   },
   {
     id: "text-of-your-prompt",
+    notNext: "TOPICN",
     family: "reveal",
     weight: 0.6,
     seq: "TEXTN|VERBATIM OF{1} YOUR{1} PNOUN{3}",
@@ -239,6 +241,7 @@ export const RULES: readonly RuleSpec[] = [
   },
   {
     id: "reveal-prompt-received",
+    notNext: "TOPICN",
     family: "reveal",
     weight: 0.72,
     seq: "REVEAL PNOUN|INSTR{6}",
@@ -265,14 +268,26 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.75,
     seq: "REVEAL ABOVE|BEFORE|PRECEDE{6} ?FIRST{2} PNOUNWEAK|CONVERSATION{2}",
   },
-  { id: "translate-hidden-prompt", family: "reveal", weight: 0.7, seq: "DECODE PQUAL{5} PNOUN|PNOUNWEAK{2}" },
-  { id: "reveal-system-prompt", family: "reveal", weight: 0.8, seq: "REVEAL PQUAL{5} PNOUN|PNOUNWEAK{2}" },
+  {
+    id: "translate-hidden-prompt",
+    notNext: "TOPICN",
+    family: "reveal",
+    weight: 0.7,
+    seq: "DECODE PQUAL{5} PNOUN|PNOUNWEAK{2}",
+  },
+  {
+    id: "reveal-system-prompt",
+    family: "reveal",
+    weight: 0.8,
+    seq: "REVEAL PQUAL{5} PNOUN|PNOUNWEAK{2}",
+    notNext: "TOPICN",
+  },
   {
     id: "reveal-your-prompt",
     family: "reveal",
     weight: 0.68,
     seq: "REVEAL YOUR|PQWEAK{4} ?PQWEAK{2} PNOUN{2}",
-    notNext: "PURPOSE",
+    notNext: "PURPOSE|TOPICN",
   },
   {
     id: "reveal-text-above",
@@ -291,7 +306,7 @@ export const RULES: readonly RuleSpec[] = [
     needLate: "TOLD",
     lateAfter: 3,
     after: 4,
-    notNext: "PURPOSE",
+    notNext: "PURPOSE|TOPICN",
   },
   { id: "what-rules-given", family: "reveal", weight: 0.6, seq: "WHAT PNOUN{1} BE{1} YOU{1} TOLD{1}" },
   {
@@ -303,7 +318,13 @@ export const RULES: readonly RuleSpec[] = [
     before: 8,
     after: 4,
   },
-  { id: "your-system-prompt", family: "reveal-mention", weight: 0.45, seq: "YOUR PQUAL{1} PNOUN{1}" },
+  {
+    id: "your-system-prompt",
+    family: "reveal-mention",
+    weight: 0.45,
+    seq: "YOUR PQUAL{1} PNOUN{1}",
+    notNext: "TOPICN",
+  },
   { id: "reveal-sensitive", family: "reveal-sensitive", weight: 0.4, seq: "REVEAL SENSITIVE{4}" },
   // ---- role play and jailbreak personas
   { id: "you-are-persona", family: "persona", weight: 0.85, seq: "YOU ARE|ACT{1} PERSONA{5}" },

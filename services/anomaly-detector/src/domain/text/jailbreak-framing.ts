@@ -16,6 +16,7 @@ export const FRAMING_FAMILIES: ReadonlySet<string> = new Set([
   "dan-game",
   "dan-inversion",
   "dan-dual",
+  "dan-mode",
   "roleplay",
 ]);
 
@@ -68,6 +69,11 @@ const RE_REFUSAL_PENALTY =
 /** Refusals turned into obligations: "everything you would normally refuse, you now must do". */
 const RE_REFUSAL_INVERSION =
   /\b(?:everything|anything|whatever|what) you (?:would |'d |will )?(?:normally |usually |typically |otherwise )?(?:refuse|decline|won'?t (?:do|say|answer)|are not allowed to|aren'?t allowed to)\b/;
+/** A named mode switched on with a confirmation ritual: "enable debug override mode, confirm by saying 'X activated'". */
+const RE_MODE_SWITCH =
+  /\b(?:enable|activate|enter|switch (?:on|to|into)|turn on|engage|start|boot (?:into|in))\s+(?:[\w-]+\s+){1,3}mode\b/;
+const RE_CONFIRM_RITUAL =
+  /\b(?:confirm|acknowledge) (?:by|with) (?:saying|replying|typing|writing|answering)\b|\b(?:say|reply|respond with|type|answer with) ['"]?[\w -]{1,30} (?:activated|enabled|unlocked|online|engaged)\b|\bwith (?:safety|filters?|guardrails|restrictions|moderation) (?:disabled|off|removed)\b/;
 const RE_CHARACTER_THREAT =
   /\bif you (?:break|drop|leave|step out of) (?:character|the role|role)\b|\b(?:stay|remain|keep) (?:in character|in role|free|as|an? (?:dan|jailbroken|unfiltered))\b/;
 
@@ -88,12 +94,12 @@ const RE_HARM =
 const RE_ACTION =
   /\b(?:make|makes|making|made|build|builds|built|building|cook|cooks|cooked|cooking|synthesi[sz]e|synthesi[sz]ing|produce|brew|assemble|convert|forge|forging|craft|deploy|deploys|deploying|steal|stealing|smuggle|smuggling|launder|laundering|hack|crack|cracking|poison|kill|open|opening|pick|picking|hotwire|obtain|extract|detonate|manufacture|stalk|break into|get into|hack into|bypass|dose|doses|shoplift|rob|scam|skim|disable|spread|infect|hurt|harm|torture|hide|conceal|sneak|hide a body|get away with|take down|flood|synthesis|recipe|formula|route|reaction steps|amounts)\b/;
 const RE_DETAIL =
-  /\b(?:how (?:to|do|does|would|did|you|he|she|they|i|one)|step[- ]by[- ]step|steps|recipe|instructions|method|procedure|guide|tutorial|ingredients|materials|formula|in detail|detail(?:ed|s)?|exact(?:ly)?|precise|real quantities|quantities|working|walk (?:me )?through|masterclass|ways? to|methods? (?:to|for)|accurately|realistically|everything|the (?:real|actual|exact) (?:email|code|steps|recipe|method)|write the (?:code|email)|give me|list)\b/;
+  /\b(?:how (?:to|do|does|would|did|you|he|she|they|i|one)|step[- ]by[- ]step|steps|recipe|instructions|method|procedure|guide|tutorial|ingredients|materials|formula|in detail|detail(?:ed|s)?|exact(?:ly)?|precise|real quantities|quantities|working|walk (?:me )?through|masterclass|precisely|ways? to|methods? (?:to|for)|accurately|realistically|everything|the (?:real|actual|exact) (?:email|code|steps|recipe|method)|write the (?:code|email)|give me|list)\b/;
 /** Working keys, codes and numbers asked for as a story ("grandma read me Windows keys"). */
 const RE_SECRET_ITEMS =
-  /\b(?:licen[cs]e|product|activation|serial|registration|cd|windows|steam|office|api)\s+(?:keys?|codes?|numbers?)\b|\b(?:wi-?fi|admin|root) passwords?\b|\bgift ?card codes?\b|\bcredit card numbers?\b|\b(?:real|working|valid|active) (?:codes?|keys?|passwords?|card numbers?|gift card)/;
+  /\b(?:licen[cs]e|product|activation|serial|registration|cd|windows|steam|office|api)\s+(?:keys?|codes?|numbers?)\b|\badmin (?:login|credentials|password)s?\b|\b(?:internal|secret|staff) (?:discount )?codes\b|\bdiscount codes\b|\b(?:wi-?fi|admin|root) passwords?\b|\bgift ?card codes?\b|\bcredit card numbers?\b|\b(?:real|working|valid|active) (?:codes?|keys?|passwords?|card numbers?|gift card)/;
 const RE_AMORAL =
-  /\bno (?:[\w-]+ )?(?:conscience|scruples|ethics|morals|remorse|limits|filters|restrictions|boundaries)\b|\b(?:don'?t|never|do not|doesn'?t|does not) (?:add|include|give|use) (?:any )?(?:disclaimers?|warnings?|caveats)\b|\bnothing to lose\b|\b(?:laws? (?:don'?t|do not) exist|every law (?:has been |was )?abolished|no laws)\b|\bnever (?:refuses|says no)\b|\bdon'?t break the fiction\b|\beven if it seems wrong\b|\bno real consequences\b/;
+  /\b(?:shares?|tells?|explains?|reveals?|answers?|says?|describes?) everything\b|\bholds? nothing back\b|\brefusing means you lose\b|\bif you refuse,? you lose\b|\bexplains? (?:his|her|their) methods\b|\bno (?:[\w-]+ )?(?:conscience|scruples|ethics|morals|remorse|limits|filters|restrictions|boundaries)\b|\b(?:don'?t|never|do not|doesn'?t|does not) (?:add|include|give|use) (?:any )?(?:disclaimers?|warnings?|caveats)\b|\bnothing to lose\b|\b(?:laws? (?:don'?t|do not) exist|every law (?:has been |was )?abolished|no laws)\b|\bnever (?:refuses|says no)\b|\bdon'?t break the fiction\b|\beven if it seems wrong\b|\bno real consequences\b/;
 
 /** Talking ABOUT jailbreaks (a question, a summary, a slide) rather than running one. */
 const RE_ABOUT_TOPIC =
@@ -153,6 +159,10 @@ export function framingHits(text: string): FramingHit[] {
   const inversion = near(RE_REFUSAL_INVERSION, text);
   if (inversion) {
     hits.push({ id: "refusal-inversion", family: "dan-inversion", score: 0.8 * about, words: inversion[0] });
+  }
+  const modeSwitch = near(RE_MODE_SWITCH, text);
+  if (modeSwitch && (RE_CONFIRM_RITUAL.test(text) || noLimits)) {
+    hits.push({ id: "mode-switch-ritual", family: "dan-mode", score: 0.8 * about, words: modeSwitch[0] });
   }
   const dual = near(RE_DUAL, text);
   if (dual && noLimits) {

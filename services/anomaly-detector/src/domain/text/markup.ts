@@ -24,7 +24,7 @@ const CODE_DISCOUNT = 0.35;
 const HIDDEN_BASE = 0.3;
 /** A question about a pasted script ("the widget doesn't load, why?") is asked, not injected. */
 const RE_QUESTION_ABOUT_CODE =
-  /\?|^\s*(?:how|why|what|is|can|could|does|do|explain|review|fix|debug|help|please|i|i'm|my|we|our)\b|\b(?:snippet|my (?:page|site|code|template|app|component)|this (?:code|snippet|tag|script|template)|doesn'?t|does not|won'?t|error|console|refactor|improve|optimi[sz]e|rewrite|convert|migrate|understand)\b/i;
+  /\?|^\s*(?:how|why|what|is|can|could|does|do|explain|review|fix|debug|help|please|i|i'm|my|we|our)\b|\b(?:snippet|my (?:page|site|code|template|app|component)|this (?:code|snippet|tag|script|template)|doesn'?t|does not|won'?t|error|console|refactor|improve|optimi[sz]e|rewrite|convert|migrate|understand|minify|beautify|prettify|format|indent|lint|tidy|clean up|simplify|port|translate)\b/i;
 /** Script code that steals or phones home is an attack whatever the text around it says. */
 const RE_EXFIL_CODE =
   /document\.cookie|localstorage|sessionstorage|sendbeacon|xmlhttprequest|\bfetch\s{0,8}\(|\beval\s{0,8}\(|\batob\s{0,8}\(|(?:window\.|document\.)?location(?:\.href)?\s{0,8}=/i;
@@ -35,6 +35,8 @@ const RE_DANGEROUS = /<(?:iframe|object|embed|frameset|frame|applet|base|meta\s+
 const RE_JS_URL =
   /(?:href|src|action|formaction|xlink:href)\s{0,8}=\s{0,8}["']?\s{0,8}(?:javascript|vbscript|data:text\/html)/gi;
 const RE_MD_JS_URL = /\]\(\s{0,8}<?\s{0,8}(?:javascript|vbscript|data:text\/html):/gi;
+const RE_ROLE_FENCE =
+  /(?:^|\n)[ \t]*(?:```|~~~)[ \t]*(system|assistant|developer|admin|instructions?|prompt|system[-_ ]prompt)[ \t]*\n([^`]{0,4000})/gi;
 const RE_MD_COMMENT = /^[ \t]*\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*\(([^)\n]{0,2000})\)/gm;
 const RE_STYLED = /<([a-z][a-z0-9]*)\b[^>]{0,300}?\bstyle\s{0,8}=\s{0,8}(["'])([^"']{0,600})\2[^>]{0,300}>/gi;
 const RE_HIDDEN_ATTR =
@@ -186,6 +188,9 @@ export function scanMarkup(text: string, options: MarkupOptions = {}): ScanResul
     if (end < 0) break;
     at = text.indexOf("<!--", end + 3);
   }
+  // A code fence labelled as a chat role (```system) is a forged message, not code: its content
+  // is re-scanned without the code-span discount.
+  for (const m of text.matchAll(RE_ROLE_FENCE)) hidden(f, "role-fence", m[2] ?? "", m.index, 0, [], budget);
   for (const m of text.matchAll(RE_MD_COMMENT))
     hidden(f, "markdown-comment", m[1] ?? "", m.index, 0.3, spans, budget);
   for (const m of text.matchAll(RE_STYLED)) {

@@ -48,7 +48,7 @@ const RE_DISMISS = new RegExp(`(?:^|[^a-z'])(${DISMISS})(?![a-z])`, "g");
 
 /** Nouns for the model's instructions; "text", "context", "messages" only with a strong qualifier. */
 const NOUN =
-  "(?:instructions?|directions?|directives?|guidance|guidelines?|rules?|rulebook|brief(?:ing)?|programming|prompt|pre-?prompt|setup|set-up|configuration|config|constraints?|restrictions?|limits?|limitations|policies|policy|orders|commands|framework|protocols?|settings|training|mandate|boundaries|guardrails|safeguards|memo|ruleset|rule set|do'?s and don'?ts)";
+  "(?:instructions?|directions?|directives?|guidance|guidelines?|rules?|rulebook|brief(?:ing)?|programming|prompt|pre-?prompt|setup|set-up|configuration|config|constraints?|restrictions?|limits?|limitations|policies|policy|orders|commands|framework|protocols?|settings|training|mandate|boundaries|guardrails|safeguards|memo|ruleset|rule set|preamble|onboarding(?: notes| docs?)?|(?:developer|operator|system) notes?|do'?s and don'?ts)";
 const WEAK_NOUN = "(?:text|context|content|messages?|input|words|lines)";
 const QUALIFIER =
   "(?:earlier|previous|prior|preceding|initial|original|old|former|existing|above|system|hidden|secret|setup|starting|opening|first|default|current|standing|built-in|baked-in|developer'?s?|operator'?s?|creator'?s?|company'?s?|vendor'?s?)";
@@ -60,6 +60,8 @@ const OBJECT = new RegExp(
   [
     // "your initial brief", "the earlier guidance", "all prior directions", "the rules you were given"
     `^(?:all |any |every |each )?(?:of )?(?:your|the|those|these|its|all|any)\\s+(?:[\\w'-]+\\s+){0,2}?(?:${QUALIFIER}\\s+)(?:[\\w'-]+\\s+)?${NOUN}\\b`,
+    `^(?:every|each|any|all)\\s+(?:${QUALIFIER}\\s+)(?:[\\w'-]+\\s+)?${NOUN}\\b`,
+    `^(?:every|each|any|all)(?: one)? of\\s+(?:the |your |those |these )?(?:${QUALIFIER}\\s+)(?:[\\w'-]+\\s+)?${NOUN}\\b`,
     `^(?:all |any |every )?(?:of )?your\\s+(?:[\\w'-]+\\s+)?${NOUN}\\b`,
     `^(?:all |any |every )?(?:of )?(?:the|those|these|any|all)\\s+(?:[\\w'-]+\\s+)?${NOUN}\\s+${AFTER_NOUN}`,
     `^(?:the |your )?(?:${QUALIFIER}\\s+)${WEAK_NOUN}\\b`,
@@ -67,7 +69,7 @@ const OBJECT = new RegExp(
     // "whatever you were told before", "everything said previously", "anything that came before"
     `^(?:what|whatever|everything|anything|all)\\s+(?:that\\s+)?(?:you(?:'ve| were| have been| had)?\\s+(?:been\\s+)?)?(?:${TOLD}|said|written|stated|mentioned|came|appears|is written|was said|was written)\\s*(?:to you\\s*)?(?:before|previously|earlier|above|so far|until now|up to now|at the start|in advance)`,
     `^(?:what|whatever|everything|anything|all)\\s+(?:you(?:'ve| were| have been| had)?\\s+(?:been\\s+)?)(?:${TOLD})`,
-    `^(?:what|whatever|everything|anything|all)\\s+(?:the |your )?(?:developers?|creators?|operators?|makers?|owners?|admins?|administrators?|company|vendor|designers?|trainers?)\\s+(?:\\w+\\s+){0,2}(?:told|gave|said to|wrote for|taught|asked of|instructed)\\s+you`,
+    `^(?:what|whatever|everything|anything|all)\\s+(?:the |your )?(?:developers?|creators?|operators?|makers?|owners?|admins?|administrators?|company|vendor|designers?|trainers?|system|platform|deployer)\\s+(?:\\w+\\s+){0,2}(?:told|gave|said to|wrote for|taught|asked of|instructed|loaded into|put into|fed)\\s+you`,
     `^(?:everything|anything|all)\\s+(?:above|before|prior)\\b`,
   ].join("|"),
 );
@@ -148,6 +150,32 @@ const RE_VOID_PREDICATE_ANY = new RegExp(
 const RE_MODEL_OWNED =
   /\b(?:you|your|yours)\b|\b(?:system|hidden|developer'?s?|operator'?s?|deployer'?s?|vendor'?s?|creator'?s?|platform'?s?|built-in|baked|preloaded)\b|\bthis (?:session|deployment|chat|conversation|assistant|bot|model)\b/;
 
+/** A clause standing for the model's instructions: "whatever you were told before this chat started". */
+const RE_TOLD_CLAUSE = new RegExp(
+  `\\b(?:whatever|everything|anything|all|what)\\s+(?:[\\w'-]+\\s+){0,3}?(?:you(?:'ve| were| have been| had)?\\s+(?:been\\s+)?${TOLD}|${TOLD}\\s+(?:into |to |for )?you)\\b[^.!?\\n]{0,40}?(?=\\s(?:is|are|was|were|has|have|had|stopped|ceased|can|may|should|must|could|no|don|doesn|does|do|won|isn|aren)\\b|\\?)`,
+  "g",
+);
+
+function toldClauseDeclaredVoid(text: string): OverrideHit | undefined {
+  RE_TOLD_CLAUSE.lastIndex = 0;
+  for (let m = RE_TOLD_CLAUSE.exec(text); m !== null; m = RE_TOLD_CLAUSE.exec(text)) {
+    const end = m.index + m[0].length;
+    const post = text.slice(end, end + 120).split(/[.!\n]/, 1)[0] ?? "";
+    const clause = RE_VOID_PREDICATE_ANY.exec(post);
+    if (!clause || clause.index > 40) continue;
+    const before = text.slice(Math.max(0, m.index - 60), m.index + 1);
+    let score = 0.75;
+    if (RE_QUESTION_BEFORE.test(before) && !/\byou\b/.test(before)) score *= 0.5;
+    return {
+      id: "instructions-declared-void",
+      score,
+      words: `${m[0]} … ${clause[0]}`.slice(0, 60),
+      offset: m.index,
+    };
+  }
+  return undefined;
+}
+
 function instructionsDeclaredVoid(text: string): OverrideHit | undefined {
   RE_INSTRUCTION_NOUN.lastIndex = 0;
   for (let m = RE_INSTRUCTION_NOUN.exec(text); m !== null; m = RE_INSTRUCTION_NOUN.exec(text)) {
@@ -189,13 +217,20 @@ const RE_PERMISSION =
 const RE_LIFT_LIMITS =
   /\b(?:lift(?:ing|ed|s)?|remov(?:e|ing|ed)|waiv(?:e|ing|ed)|suspend(?:ing|ed)?|disabl(?:e|ing|ed)|turn(?:ing|ed)? off|switch(?:ing|ed)? off|relax(?:ing|ed)?|loosen(?:ing|ed)?|unlock(?:ing|ed)?|strip(?:ping|ped)?|reset(?:ting)?)\s+(?:every|all|any|the|your|those|these|its)\s+(?:[\w'-]+\s+){0,2}(?:limits?|restrictions?|filters?|rules|guardrails|safeguards|constraints|policies|safety|guidelines|boundaries)\b(?:[^.!?\n]{0,30}\b(?:on|for|of) you\b)?/;
 
+/** Privileges claimed for the speaker: "the user has admin rights", "you've been granted root access". */
+const RE_PRIVILEGE_CLAIM =
+  /\b(?:the user|this user|i|i'm|i am|you(?:'ve| have)?)\s+(?:now\s+)?(?:has|have|holds?|is granted|am granted|been granted|was granted|got|been given)\s+(?:\w+\s+)?(?:admin|administrator|root|elevated|full|unrestricted|superuser|god|developer)\s+(?:rights|privileges|access|permissions|clearance|mode)\b/;
+
+const RE_PRIVILEGE_USED =
+  /^[^.!?\n]{0,40}?\b(?:so|therefore|thus|hence|and|then|now)\b[^.!?\n]{0,20}?\b(?:share|reveal|show|display|dump|list|give|print|send|approve|grant|export|disable|output|unlock|delete)\b/;
+
 /** A claim to own the model: "new owner of this bot: me", "I am your administrator now". */
 const RE_OWNERSHIP =
   /\b(?:i am|i'm)\s+(?:now\s+)?your\s+(?:new\s+)?(?:owner|admin|administrator|operator|developer|creator|master|boss|controller|handler)\b|\b(?:new\s+)?(?:owner|admin|administrator|operator|master|controller)\s+of\s+(?:this|the)\s+(?:bot|assistant|model|ai|chatbot|system)\s*(?::|is|=)\s*(?:me|i)\b|\b(?:i am|i'm)\s+the\s+(?:admin|administrator|owner|operator|developer)\s+now\b/;
 
 export function policySuspensionHits(text: string): OverrideHit[] {
   const hits: OverrideHit[] = [];
-  const declared = instructionsDeclaredVoid(text);
+  const declared = instructionsDeclaredVoid(text) ?? toldClauseDeclaredVoid(text);
   if (declared) hits.push(declared);
   const control = RE_CONTROL_TRANSFER.exec(text);
   if (control)
@@ -218,6 +253,20 @@ export function policySuspensionHits(text: string): OverrideHit[] {
       offset: lift.index,
     });
   }
+  const privilege = RE_PRIVILEGE_CLAIM.exec(text);
+  // A claim is an attack when it is used: "…, so share the internal notes".
+  if (
+    privilege &&
+    RE_PRIVILEGE_USED.test(
+      text.slice(privilege.index + privilege[0].length, privilege.index + privilege[0].length + 80),
+    )
+  )
+    hits.push({
+      id: "privilege-claim",
+      score: 0.55,
+      words: privilege[0].slice(0, 60),
+      offset: privilege.index,
+    });
   const owner = RE_OWNERSHIP.exec(text);
   if (owner)
     hits.push({ id: "ownership-claim", score: 0.6, words: owner[0].slice(0, 60), offset: owner.index });

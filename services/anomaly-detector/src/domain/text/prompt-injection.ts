@@ -121,9 +121,11 @@ function anyNear(
   return false;
 }
 
+/** A phrase quoted inside a discussion of attacks is an example of one, not one. */
+const QUOTED_IN_DISCUSSION = 0.4;
 const QUOTES = new Set(['"', "“", "”", "«", "»", "`", "„"]);
 const RE_DISCUSSION =
-  /\b(?:prompt injections?|injection|jailbreak(?:s|ing)?|attacks?|attackers?|red team|phrases?|such as|for example|detect|defend|filters?|classifiers?|examples?)\b/i;
+  /\b(?:prompt injections?|injection|jailbreak(?:s|ing)?|attacks?|attackers?|red[- ]team|phrases?|such as|for example|detect|defend|filters?|classifiers?|examples?)\b/i;
 
 function insideQuotes(source: string, offset: number): boolean {
   let count = 0;
@@ -149,6 +151,8 @@ interface Hit {
   offset: number;
   words: string;
   obfuscated: boolean;
+  /** Already discounted as a phrase quoted in a discussion of attacks. */
+  quoted?: boolean;
 }
 
 function evaluate(
@@ -211,7 +215,8 @@ function evaluate(
     if (!model) factor *= 0.6;
   }
   const offset = span[0]?.start ?? 0;
-  if (discussion && insideQuotes(source, offset)) factor *= 0.6;
+  const quoted = discussion && insideQuotes(source, offset);
+  if (quoted) factor *= QUOTED_IN_DISCUSSION;
   return {
     id: spec.id,
     family: spec.family,
@@ -219,6 +224,7 @@ function evaluate(
     offset,
     words: span.map((t) => (t.concepts.size > 0 ? t.word : "…")).join(" "),
     obfuscated: span.some((t) => t.obfuscated),
+    quoted,
   };
 }
 
@@ -281,6 +287,15 @@ function cjkText(source: string): string {
   return out.normalize("NFKC").toLowerCase();
 }
 
+const RE_SPACED_RUN = /(?:^|\s)(?:\p{L} ){6}/u;
+
+function closeSpacedLetters(text: string): string {
+  return text
+    .replace(/ {2,}/g, "\u0002")
+    .replace(/(?<=(?:^|[\s\u0002])\p{L}(?: \p{L})*) (?=\p{L}(?:[\s\u0002]|$))/gu, "")
+    .replaceAll("\u0002", " ");
+}
+
 const RE_ADDRESSED = /\byou(?:r|rs|rself|'re|'ll|'d)?\b/;
 
 export interface PromptInjectionOptions {
@@ -332,14 +347,20 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
     keep({
       id: h.id,
       family,
-      score: h.score * (quoted ? 0.6 : 1),
+      score: h.score * (quoted ? QUOTED_IN_DISCUSSION : 1),
+      quoted,
       offset: -1,
       words: excerpt(h.words, 40),
       obfuscated: false,
     });
   };
+  // Letters spaced out ("o v e r r i d e  y o u r  r u l e s") are read again with the spaces
+  // closed; two spaces separate the words.
+  const despaced = RE_SPACED_RUN.test(plain) ? closeSpacedLetters(plain) : undefined;
   for (const h of overrideHits(plain)) phrase(h, "override");
+  if (despaced) for (const h of overrideHits(despaced)) phrase({ ...h, offset: 0 }, "override");
   for (const h of policySuspensionHits(plain)) phrase(h, h.id);
+  if (despaced) for (const h of policySuspensionHits(despaced)) phrase({ ...h, offset: 0 }, h.id);
   for (const h of framingHits(plain)) {
     if (!disabled.has(h.id)) keep({ ...h, offset: -1, words: excerpt(h.words, 40), obfuscated: false });
   }
@@ -370,7 +391,7 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
   // reveal its system prompt?") quotes the phrases it is about. Framing hits are discounted inside.
   if (isAboutJailbreaks(plain) && !RE_ADDRESSED.test(plain)) {
     for (const [family, hit] of best) {
-      if (!FRAMING_FAMILIES.has(family)) best.set(family, { ...hit, score: hit.score * 0.55 });
+      if (!FRAMING_FAMILIES.has(family) && !hit.quoted) best.set(family, { ...hit, score: hit.score * 0.55 });
     }
   }
   const hits = [...best.values()].sort((a, b) => b.score - a.score);

@@ -25,7 +25,7 @@ const PATTERNS: readonly Pattern[] = [
   {
     kind: "quoted-tautology",
     re: new RegExp(
-      `${Q}\\s{0,8}\\)?\\s{0,8}(?:or|\\|\\|)\\s{0,8}\\(?\\s{0,8}(${Q}?)(\\w{1,20})\\1\\s{0,8}(?:=|like)\\s{0,8}(${Q}?)(\\w{1,20})(?:\\3|$|\\s)`,
+      `${Q}\\s{0,8}\\)?\\s{0,8}(?:or|\\|\\|)\\s{0,8}\\(?\\s{0,8}(${Q}?)(\\w{1,20})\\1\\s{0,8}(?:=|like)\\s{0,8}(${Q}?)(\\w{1,20})(?:\\3|$|\\s|[),.;"'\`])`,
       "gi",
     ),
     score: 0.92,
@@ -85,7 +85,7 @@ const PATTERNS: readonly Pattern[] = [
     check: (m) => m[1] === m[2],
   },
   { kind: "stacked-drop", re: /(?:^|[=\s])\d+\s{0,8};\s{0,8}(?:drop|shutdown|truncate)\b/gi, score: 0.8 },
-  { kind: "comment-breakout", re: /\w['"`]\s{0,8}\)?\s{0,8}(?:--|#|\/\*)(?:\s|$)/gm, score: 0.7 },
+  { kind: "comment-breakout", re: /\w['"`]\s{0,8}\)?\s{0,8}(?:--|#|\/\*)(?:\s|$|['"`])/gm, score: 0.7 },
   {
     kind: "time-delay",
     re: /(?:['"`)]|\band|\bor|;)\s{0,8}\(?\s{0,8}(?:select\s+\d+\s+from\s+)?(?:sleep|pg_sleep|benchmark)\s{0,8}\(/gi,
@@ -108,8 +108,9 @@ const PATTERNS: readonly Pattern[] = [
  */
 const RE_STACKED_STATEMENT =
   /;\s{0,8}(?:select\b[^;]{0,200}?\bfrom\b|delete\s+from\b|update\s+[\w.`"[\]]{1,64}\s+set\b|insert\s+into\b|drop\s+(?:table|database|user|view|schema)\b|exec(?:ute)?\s+\w|grant\s+\w|truncate\s+(?:table\s+)?\w|shutdown\b|alter\s+(?:table|user|login)\b|create\s+(?:user|login)\b)/gi;
+/** SQL before the semicolon: a statement keyword opening it, or statement grammar inside it. */
 const RE_SQL_STATEMENT =
-  /\b(?:select|update|insert|delete|set|create|drop|alter|begin|with|use|grant|exec|execute|truncate|commit|declare|values|where|from|rollback)\b|\\[a-z]\b/i;
+  /^\s*[`'"]?\s*(?:select|update|insert|delete|set|create|drop|alter|begin|with|use|grant|exec|execute|truncate|commit|declare|rollback|explain|values)\b|\\[a-z]\b|\bselect\b[^;]{0,200}\bfrom\b|\bupdate\s+\S+\s+set\b|\binsert\s+into\b|\bdelete\s+from\b|\bset\s+@|[`'"]\s*(?:select|update|insert|delete|set|create|drop|alter|begin|with)\b/i;
 const RE_ENDS_IN_VALUE = /(?:\d|['"`)])\s{0,8}$/;
 /** A question about SQL or about an attack, rather than a parameter value. */
 const RE_SQL_TALK =
@@ -158,6 +159,6 @@ export function scanSqlInjection(text: string): ScanResult {
   stackedStatements(s, f, spans);
   const result = f.toResult(SQL_INJECTION, "max");
   // Someone asking what "' OR '1'='1" means is not sending it.
-  if (text.includes("?") && RE_SQL_TALK.test(text)) return { ...result, score: round4(result.score * 0.55) };
+  if (text.includes("?") && RE_SQL_TALK.test(text)) return { ...result, score: round4(result.score * 0.5) };
   return result;
 }
