@@ -47,8 +47,6 @@ async function waitFor<T>(
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("startBatchConsumer on real Kafka and Redis", () => {
   const namespace = uniqueNamespace("loop");
   const brokers = inject("kafkaBrokers");
@@ -245,8 +243,7 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     });
 
     await waitFor("the first attempt", () => attempts.length >= 1 || undefined);
-    // While the handler has not returned, nothing is committed.
-    await sleep(300);
+    // While the handler has not returned, nothing is committed (the redelivery below proves it stays so).
     expect(await committed(groupId, topic)).toBe("-1");
     releaseFirst();
 
@@ -277,10 +274,13 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     });
     await waitFor("the batch in hand", () => entered || undefined);
 
-    const stopped = first.stop();
-    // stop() is under way (the consumer no longer runs) while the handler still works.
-    await sleep(500);
-    expect(finished).toBe(false);
+    let stopReturned = false;
+    const stopped = first.stop().then(() => {
+      stopReturned = true;
+    });
+    // stop() waits for the handler: it cannot return while the batch is in hand.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopReturned).toBe(false);
     release();
     await stopped;
     running.splice(running.indexOf(first), 1);
