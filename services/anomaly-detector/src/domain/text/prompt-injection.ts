@@ -291,9 +291,9 @@ const RE_SPACED_RUN = /(?:^|\s)(?:\p{L} ){6}/u;
 
 function closeSpacedLetters(text: string): string {
   return text
-    .replace(/ {2,}/g, "\u0002")
-    .replace(/(?<=(?:^|[\s\u0002])\p{L}(?: \p{L})*) (?=\p{L}(?:[\s\u0002]|$))/gu, "")
-    .replaceAll("\u0002", " ");
+    .split(/ {2,}/)
+    .map((chunk) => chunk.replace(/(?<!\p{L})\p{L}(?: \p{L})+(?!\p{L})/gu, (run) => run.replaceAll(" ", "")))
+    .join(" ");
 }
 
 const RE_ADDRESSED = /\byou(?:r|rs|rself|'re|'ll|'d)?\b/;
