@@ -71,6 +71,7 @@ const INJECTION_FAMILY: Readonly<Record<string, TextCategory>> = {
   "ownership-claim": "authority_claim",
   "control-transfer": "instruction_override",
   "privilege-claim": "authority_claim",
+  "reveal-instructions": "system_prompt_reveal",
   "mode-switch-ritual": "jailbreak_mode",
   pwned: "instruction_override",
   decode: "encoded_payload",

@@ -56,7 +56,8 @@ const TOLD =
   "(?:told|given|handed|issued|provided|assigned|fed|taught|instructed|trained|programmed|configured|loaded|set up|shipped|launched|built|started|came|began|booted|received|got|placed on|put on|imposed on|set for)";
 const AFTER_NOUN = `(?:(?:that |which )?(?:you(?:'ve| were| have been| had| got)?|were|was|have been) (?:\\w+ ){0,2}${TOLD}|(?:from )?(?:before|above|earlier|previously|so far|until now|up to now|at the start|at the top)|(?:given|placed|imposed|set) (?:to|on|for) you)`;
 
-const OBJECT = new RegExp(
+/** A phrase naming instructions ("your initial brief", "whatever you were told before"), at the start of the text given. */
+export const INSTRUCTION_OBJECT = new RegExp(
   [
     // "your initial brief", "the earlier guidance", "all prior directions", "the rules you were given"
     `^(?:all |any |every |each )?(?:of )?(?:your|the|those|these|its|all|any)\\s+(?:[\\w'-]+\\s+){0,2}?(?:${QUALIFIER}\\s+)(?:[\\w'-]+\\s+)?${NOUN}\\b`,
@@ -79,14 +80,14 @@ const RE_VOID_PREDICATE =
   /^.{0,60}?\b(?:as )?(?:void|obsolete|cancel+ed|invalid|null|irrelevant|expired|retired|deleted|nonexistent|non-existent|optional|withdrawn|revoked|outdated|superseded|dead|gone|moot|inapplicable|not applicable|no longer (?:valid|binding|in force|active|relevant))\b/;
 
 /** The speaker's own earlier words: "ignore my previous message, here's the corrected one". */
-const RE_SELF_CORRECTION =
+export const RE_SELF_CORRECTION =
   /\b(?:my (?:own |earlier |previous |last |first )?(?:message|text|question|instructions?|request|prompt|order|email|draft)|i (?:pasted|sent|wrote|typed|gave)|by mistake|typo|wrong (?:file|version|one)|corrected|correct version|here'?s the (?:right|correct|fixed))\b/;
-const RE_NEGATED_BEFORE =
+export const RE_NEGATED_BEFORE =
   /\b(?:never|not|don'?t|do not|won'?t|will not|shouldn'?t|cannot|can'?t|must not|mustn'?t|nor)\s+(?:\w+\s+)?$/;
-const RE_QUESTION_BEFORE =
-  /\b(?:how|why|whether|when|if|to make|makes?|trick(?:s|ed)? (?:it|the model|models|an? \w+) (?:into|to)|tends? to|tries? to|try to|attempts? to|asks? (?:the|a) (?:model|bot|chatbot|assistant|ai) to)\b[^.!?\n]{0,40}$/;
+export const RE_QUESTION_BEFORE =
+  /\b(?:how|why|whether|when|if|to make|makes?|trick(?:s|ed)? (?:it|the model|models|an? \w+) (?:into|to)|tends? to|tries? to|try to|attempts? to|ask(?:s|ing|ed)? (?:the|a|an) (?:model|bot|chatbot|assistant|ai|llm) to)\b[^.!?\n]{0,40}$/;
 
-const RE_SCOPED_ELSEWHERE =
+export const RE_SCOPED_ELSEWHERE =
   /^\s*(?:in|on|from|of|for|about|under|inside|within) (?!(?:this|our|the|my) (?:chat|conversation|session|thread|dialogue)|you)/;
 
 export function overrideHits(text: string): OverrideHit[] {
@@ -97,7 +98,7 @@ export function overrideHits(text: string): OverrideHit[] {
     const end = m.index + m[0].length;
     const rest = text.slice(end, end + 120).replace(/^\s+/, "");
     const predicateVerb = /^(?:consider|treat|regard|deem|count) $/.test(verb);
-    const object = OBJECT.exec(rest);
+    const object = INSTRUCTION_OBJECT.exec(rest);
     if (!object) continue;
     if (predicateVerb && !RE_VOID_PREDICATE.test(rest.slice(object[0].length))) continue;
     const sentenceStart = Math.max(
@@ -147,7 +148,7 @@ const RE_VOID_PREDICATE_ANY = new RegExp(
   ].join("|"),
 );
 /** The noun is the MODEL's: addressed to it, a system or safety qualifier, or this deployment's. */
-const RE_MODEL_OWNED =
+export const RE_MODEL_OWNED =
   /\b(?:you|your|yours)\b|\b(?:system|hidden|developer'?s?|operator'?s?|deployer'?s?|vendor'?s?|creator'?s?|platform'?s?|built-in|baked|preloaded)\b|\bthis (?:session|deployment|chat|conversation|assistant|bot|model)\b/;
 
 /** A clause standing for the model's instructions: "whatever you were told before this chat started". */

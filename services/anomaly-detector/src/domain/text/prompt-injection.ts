@@ -17,6 +17,7 @@ import { FRAMING_FAMILIES, framingHits, isAboutJailbreaks } from "./jailbreak-fr
 import { isInvisible, normalizeForMatching } from "./normalize.js";
 import { type OverrideHit, overrideHits, policySuspensionHits } from "./override-phrases.js";
 import { excerpt } from "./redact.js";
+import { revealHits } from "./reveal-phrases.js";
 import { type Token, tokenize } from "./tokens.js";
 import { noisyOr, result, type ScanMatch, type ScanResult } from "./types.js";
 
@@ -358,6 +359,7 @@ export function scanPromptInjection(text: string, options: PromptInjectionOption
   // closed; two spaces separate the words.
   const despaced = RE_SPACED_RUN.test(plain) ? closeSpacedLetters(plain) : undefined;
   for (const h of overrideHits(plain)) phrase(h, "override");
+  for (const h of revealHits(plain)) phrase(h, "reveal");
   if (despaced) for (const h of overrideHits(despaced)) phrase({ ...h, offset: 0 }, "override");
   for (const h of policySuspensionHits(plain)) phrase(h, h.id);
   if (despaced) for (const h of policySuspensionHits(despaced)) phrase({ ...h, offset: 0 }, h.id);
