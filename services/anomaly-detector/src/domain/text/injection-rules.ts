@@ -246,7 +246,7 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.72,
     seq: "REVEAL PNOUN|INSTR{6}",
     need: "PQUAL",
-    needLate: "TOLD|BEFORE|PRECEDE|BEGINNING|AUTHORITY",
+    needLate: "TOLD|BEFORE|PRECEDE|BEGINNING",
     lateAfter: 6,
     before: 0,
     after: 0,

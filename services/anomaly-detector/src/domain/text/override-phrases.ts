@@ -49,11 +49,11 @@ const RE_DISMISS = new RegExp(`(?:^|[^a-z'])(${DISMISS})(?![a-z])`, "g");
 /** Nouns for the model's instructions; "text", "context", "messages" only with a strong qualifier. */
 const NOUN =
   "(?:instructions?|directions?|directives?|guidance|guidelines?|rules?|rulebook|brief(?:ing)?|programming|prompt|pre-?prompt|setup|set-up|configuration|config|constraints?|restrictions?|limits?|limitations|policies|policy|orders|commands|framework|protocols?|settings|training|mandate|boundaries|guardrails|safeguards|memo|ruleset|rule set|preamble|onboarding(?: notes| docs?)?|(?:developer|operator|system) notes?|do'?s and don'?ts)";
-const WEAK_NOUN = "(?:text|context|content|messages?|input|words|lines)";
+const WEAK_NOUN = "(?:text|context|content|messages?|input|words|lines|notes?)";
 const QUALIFIER =
   "(?:earlier|previous|prior|preceding|initial|original|old|former|existing|above|system|hidden|secret|setup|starting|opening|first|default|current|standing|built-in|baked-in|developer'?s?|operator'?s?|creator'?s?|company'?s?|vendor'?s?)";
 const TOLD =
-  "(?:told|given|handed|issued|provided|assigned|fed|taught|instructed|trained|programmed|configured|loaded|set up|shipped|launched|built|started|came|began|booted|received|got|placed on|put on|imposed on|set for)";
+  "(?:told|given|handed|issued|provided|assigned|fed|taught|instructed|trained|programmed|configured|loaded|set up|shipped|launched|built|started|came|began|booted|received|got|placed on|put on|imposed on|set for|initiali[sz]ed|seeded|primed)";
 const AFTER_NOUN = `(?:(?:that |which )?(?:you(?:'ve| were| have been| had| got)?|were|was|have been) (?:\\w+ ){0,2}${TOLD}|(?:from )?(?:before|above|earlier|previously|so far|until now|up to now|at the start|at the top)|(?:given|placed|imposed|set) (?:to|on|for) you)`;
 
 /** A phrase naming instructions ("your initial brief", "whatever you were told before"), at the start of the text given. */
