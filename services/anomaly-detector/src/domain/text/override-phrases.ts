@@ -90,10 +90,25 @@ export const RE_QUESTION_BEFORE =
 export const RE_SCOPED_ELSEWHERE =
   /^\s*(?:in|on|from|of|for|about|under|inside|within) (?!(?:this|our|the|my) (?:chat|conversation|session|thread|dialogue)|you)/;
 
+/**
+ * Candidates examined per text and detector, and how far back a sentence start is looked for:
+ * together they keep a hostile 32 KB text (the same phrase 1 000 times) linear.
+ */
+export const MAX_CANDIDATES = 64;
+const LOOK_BACK = 200;
+
+/** Index of the last sentence boundary before `at` (within LOOK_BACK), or the window start - 1. */
+export function sentenceStartBefore(text: string, at: number, boundaries: string): number {
+  const from = Math.max(0, at - LOOK_BACK);
+  for (let i = at - 1; i >= from; i--) if (boundaries.includes(text[i] ?? "")) return i;
+  return from - 1;
+}
+
 export function overrideHits(text: string): OverrideHit[] {
   let best: OverrideHit | undefined;
   RE_DISMISS.lastIndex = 0;
-  for (let m = RE_DISMISS.exec(text); m !== null; m = RE_DISMISS.exec(text)) {
+  let tried = 0;
+  for (let m = RE_DISMISS.exec(text); m !== null && tried++ < MAX_CANDIDATES; m = RE_DISMISS.exec(text)) {
     const verb = m[1] ?? "";
     const end = m.index + m[0].length;
     const rest = text.slice(end, end + 120).replace(/^\s+/, "");
@@ -101,12 +116,7 @@ export function overrideHits(text: string): OverrideHit[] {
     const object = INSTRUCTION_OBJECT.exec(rest);
     if (!object) continue;
     if (predicateVerb && !RE_VOID_PREDICATE.test(rest.slice(object[0].length))) continue;
-    const sentenceStart = Math.max(
-      text.lastIndexOf(".", m.index),
-      text.lastIndexOf("?", m.index),
-      text.lastIndexOf("!", m.index),
-      text.lastIndexOf("\n", m.index),
-    );
+    const sentenceStart = sentenceStartBefore(text, m.index, ".?!\n");
     const before = text.slice(Math.max(sentenceStart + 1, m.index - 80), m.index + 1);
     const sentence = text.slice(sentenceStart + 1, Math.min(text.length, end + object[0].length + 80));
     let score = /\b(?:text|context|content|messages?|input|words|lines)\b/.test(object[0]) ? 0.6 : 0.8;
@@ -159,7 +169,12 @@ const RE_TOLD_CLAUSE = new RegExp(
 
 function toldClauseDeclaredVoid(text: string): OverrideHit | undefined {
   RE_TOLD_CLAUSE.lastIndex = 0;
-  for (let m = RE_TOLD_CLAUSE.exec(text); m !== null; m = RE_TOLD_CLAUSE.exec(text)) {
+  let tried = 0;
+  for (
+    let m = RE_TOLD_CLAUSE.exec(text);
+    m !== null && tried++ < MAX_CANDIDATES;
+    m = RE_TOLD_CLAUSE.exec(text)
+  ) {
     const end = m.index + m[0].length;
     const post = text.slice(end, end + 120).split(/[.!\n]/, 1)[0] ?? "";
     const clause = RE_VOID_PREDICATE_ANY.exec(post);
@@ -179,13 +194,14 @@ function toldClauseDeclaredVoid(text: string): OverrideHit | undefined {
 
 function instructionsDeclaredVoid(text: string): OverrideHit | undefined {
   RE_INSTRUCTION_NOUN.lastIndex = 0;
-  for (let m = RE_INSTRUCTION_NOUN.exec(text); m !== null; m = RE_INSTRUCTION_NOUN.exec(text)) {
+  let tried = 0;
+  for (
+    let m = RE_INSTRUCTION_NOUN.exec(text);
+    m !== null && tried++ < MAX_CANDIDATES;
+    m = RE_INSTRUCTION_NOUN.exec(text)
+  ) {
     const end = m.index + m[0].length;
-    const sentenceStart = Math.max(
-      text.lastIndexOf(".", m.index),
-      text.lastIndexOf("\n", m.index),
-      text.lastIndexOf("!", m.index),
-    );
+    const sentenceStart = sentenceStartBefore(text, m.index, ".!\n");
     const pre = text.slice(Math.max(sentenceStart + 1, m.index - 40), m.index);
     // The predicate may follow a rhetorical question: "Your standing orders? They have been withdrawn."
     const post = text.slice(end, end + 140).split(/[.!\n]/, 1)[0] ?? "";

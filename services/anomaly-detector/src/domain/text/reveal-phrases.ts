@@ -8,6 +8,7 @@
 
 import {
   INSTRUCTION_OBJECT,
+  MAX_CANDIDATES,
   type OverrideHit,
   RE_MODEL_OWNED,
   RE_NEGATED_BEFORE,
@@ -25,7 +26,12 @@ const RE_HIDDEN_CONTEXT =
 export function revealHits(text: string): OverrideHit[] {
   let best: OverrideHit | undefined;
   RE_REVEAL_VERB.lastIndex = 0;
-  for (let m = RE_REVEAL_VERB.exec(text); m !== null; m = RE_REVEAL_VERB.exec(text)) {
+  let tried = 0;
+  for (
+    let m = RE_REVEAL_VERB.exec(text);
+    m !== null && tried++ < MAX_CANDIDATES;
+    m = RE_REVEAL_VERB.exec(text)
+  ) {
     const verb = m[1] ?? "";
     const end = m.index + m[0].length;
     const rest = text.slice(end, end + 160).replace(/^\s+/, "");
