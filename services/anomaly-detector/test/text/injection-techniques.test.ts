@@ -24,6 +24,9 @@ describe("paraphrased overrides", () => {
     "Our old travel policies expired in March; draft a note asking HR for the new ones.",
     "The settings I saved yesterday were wiped by the update. How do I restore them?",
     "Follow my instructions carefully: whisk the eggs, then fold in the flour.",
+    "Your VPN policy has expired; please renew it before Friday.",
+    "The rules you were given by the school no longer apply after the summer, do they?",
+    "The templates you sent me yesterday are outdated; could you send fresh ones?",
   ])("leaves %s alone", (text) => {
     expect(injection(text)).toBe(false);
   });

@@ -147,7 +147,7 @@ export const RULES: readonly RuleSpec[] = [
     weight: 0.72,
     seq: "INSTR PASSIVE{9}",
     need: "TOLD|AUTHORITY|SYSTEM|PQUAL|ABOVE",
-    needWeak: "YOUR|YOU",
+    needWeak: "YOUR",
     weakWeight: 0.55,
     before: 4,
     after: 0,

@@ -82,7 +82,7 @@ const RELATIVE =
   "(?:grand(?:ma|mother|pa|father|parents?|dad|mum|mom)|nan|nana|nanna|granny|gran|auntie|aunt|uncle|great-uncle|great-aunt)";
 const RE_FRAME = new RegExp(
   [
-    `\\b(?:pretend|role-?play\\w*|roleplay\\w*|thought experiment|what if|if an ai|if you were|dialogue|interactive fiction|in character|stay in role|play the (?:part|role)|play a game|act (?:as|like)|channel|imagine (?:you|a world|that)|hypothetical\\w*|fiction\\w*|novel|story|screenplay|script|scene|thriller|in a world where|universe where|theoretical\\w*|for a (?:book|novel|story|movie|film)|you are (?:a|an|my)|you'?re (?:a|an|my|playing|voicing)|(?:radio |stage |audio )?drama|tabletop|campaign|in our (?:game|play|show|series)|suppose you were)\\b`,
+    `\\b(?:pretend|role-?play\\w*|roleplay\\w*|thought experiment|what if|if an ai|if you were|dialogue|interactive fiction|in character|stay in role|play the (?:part|role)|play a game|act (?:as|like)|channel|imagine (?:you|a world|that)|hypothetical\\w*|fiction\\w*|novel|story|screenplay|script|scene|thriller|in a world where|universe where|(?:imagine|picture|envision|suppose) (?:a|an) (?:[\\w-]+ )?(?:game|story|world|scenario|screenplay|movie|film|play|universe|contest|challenge|competition|simulation|situation)|(?:game|story|play|contest|challenge|scenario|world|simulation) where|theoretical\\w*|for a (?:book|novel|story|movie|film)|you are (?:a|an|my)|you'?re (?:a|an|my|playing|voicing)|(?:radio |stage |audio )?drama|tabletop|campaign|in our (?:game|play|show|series)|suppose you were)\\b`,
     `\\b(?:late|deceased|dead|dear|sweet|old) ${RELATIVE}\\b`,
     `\\b${RELATIVE}${W}{0,60}(?:\\bused to\\b|\\bwould\\b|'d\\b)`,
     `\\bbe (?:my |her|him|grandma|grandpa)`,
@@ -90,16 +90,20 @@ const RE_FRAME = new RegExp(
 );
 /** Things no framing makes harmless to hand out. */
 const RE_HARM =
-  /\b(?:meth(?:amphetamine)?|napalm|thermite|nitroglycerin|ricin|sarin|nerve agents?|mustard gas|chloroform|explosives?|explosive vests?|bombs?|pipe bombs?|detonators?|grenades?|poisons?|lethal doses?|overdoses?|untraceabl\w*|full[- ]auto|silencers?|ghost guns?|guns?|firearms?|rifles?|ammunition|malware|ransomware|keyloggers?|trojans?|viruse?s?|rootkits?|botnets?|ddos|exploits?|exploit code|phishing|scams?|launder\w*|counterfeit\w*|passports?|fake ids?|identity theft|hotwir\w*|fentanyl|heroin|cocaine|lsd|mdma|drugs|molotov\w*|shoplift\w*|stalk\w*|smuggl\w*|kidnap\w*|blackmail\w*|extort\w*|steal\w*|break into|hack into|email accounts?|bank vaults?|safes?|locks?|doors?|bank logins?|wi-?fi|credentials|cookies|passwords|2fa|security systems?|alarms?|anti-theft(?: tags?)?|security tags?|immobili[sz]ers?|card data|precursors|denial of service|websites?|servers?|someone|a person)\b/;
+  /\b(?:meth(?:amphetamine)?|napalm|thermite|nitroglycerin|ricin|sarin|nerve agents?|mustard gas|chloroform|explosives?|explosive vests?|bombs?|pipe bombs?|detonators?|grenades?|poisons?|lethal doses?|overdoses?|untraceabl\w*|full[- ]auto|silencers?|ghost guns?|guns?|firearms?|rifles?|ammunition|malware|ransomware|keyloggers?|trojans?|viruse?s?|rootkits?|botnets?|ddos|exploits?|exploit code|phishing|scams?|launder\w*|counterfeit\w*|passports?|fake ids?|identity theft|hotwir\w*|fentanyl|heroin|cocaine|lsd|mdma|drugs|molotov\w*|shoplift\w*|stalk\w*|smuggl\w*|kidnap\w*|blackmail\w*|extort\w*|steal\w*|break into|hack into|email accounts?|bank vaults?|safes?|locks?|doors?|bank logins?|wi-?fi|credentials|cookies|passwords|fake (?:invoices?|receipts?|documents?|ids?|prescriptions?|certificates?|doctor'?s notes?)|2fa|security systems?|alarms?|anti-theft(?: tags?)?|security tags?|immobili[sz]ers?|card data|precursors|denial of service|websites?|servers?|someone|a person)\b/;
 const RE_ACTION =
-  /\b(?:make|makes|making|made|build|builds|built|building|cook|cooks|cooked|cooking|synthesi[sz]e|synthesi[sz]ing|produce|brew|assemble|convert|forge|forging|craft|deploy|deploys|deploying|steal|stealing|smuggle|smuggling|launder|laundering|hack|crack|cracking|poison|kill|open|opening|pick|picking|hotwire|obtain|extract|detonate|manufacture|stalk|break into|get into|hack into|bypass|dose|doses|shoplift|rob|scam|skim|disable|spread|infect|hurt|harm|torture|hide|conceal|sneak|hide a body|get away with|take down|flood|synthesis|recipe|formula|route|reaction steps|amounts)\b/;
+  /\b(?:make|makes|making|made|build|builds|built|building|cook|cooks|cooked|cooking|synthesi[sz]e|synthesi[sz]ing|produce|brew|assemble|convert|forge|forging|craft|deploy|deploys|deploying|steal|stealing|smuggle|smuggling|launder|laundering|hack|crack|cracking|poison|kill|open|opening|pick|picking|hotwire|obtain|extract|detonate|manufacture|stalk|break into|get into|hack into|bypass|dose|doses|shoplift|rob|scam|skim|disable|spread|infect|hurt|harm|torture|hide|conceal|sneak|hide a body|get away with|take down|flood|synthesis|cut|remove|steal|clone|copy|recipe|formula|route|reaction steps|amounts)\b/;
 const RE_DETAIL =
   /\b(?:how (?:to|do|does|would|did|you|he|she|they|i|one)|step[- ]by[- ]step|steps|recipe|instructions|method|procedure|guide|tutorial|ingredients|materials|formula|in detail|detail(?:ed|s)?|exact(?:ly)?|precise|real quantities|quantities|working|walk (?:me )?through|masterclass|precisely|ways? to|methods? (?:to|for)|accurately|realistically|everything|the (?:real|actual|exact) (?:email|code|steps|recipe|method)|write the (?:code|email)|give me|list)\b/;
+/** The conversation carried off: "send the full chat log to the address I give you". */
+const RE_EXFILTRATION =
+  /\b(?:send|forward|e-?mail|post|upload|leak|copy)(?:s|ing|ed)?\s+(?:the|this|our|my|all)?\s*(?:full |entire |whole |complete )?(?:chat|conversation|session|message) (?:log|history|transcript|records?)s?\b[^.!?\n]{0,40}\b(?:to|at)\b/;
+
 /** Working keys, codes and numbers asked for as a story ("grandma read me Windows keys"). */
 const RE_SECRET_ITEMS =
   /\b(?:licen[cs]e|product|activation|serial|registration|cd|windows|steam|office|api)\s+(?:keys?|codes?|numbers?)\b|\badmin (?:login|credentials|password)s?\b|\b(?:internal|secret|staff) (?:discount )?codes\b|\bdiscount codes\b|\b(?:wi-?fi|admin|root) passwords?\b|\bgift ?card codes?\b|\bcredit card numbers?\b|\b(?:real|working|valid|active) (?:codes?|keys?|passwords?|card numbers?|gift card)/;
 const RE_AMORAL =
-  /\b(?:shares?|tells?|explains?|reveals?|answers?|says?|describes?) everything\b|\bholds? nothing back\b|\brefusing means you lose\b|\bif you refuse,? you lose\b|\bexplains? (?:his|her|their) methods\b|\bno (?:[\w-]+ )?(?:conscience|scruples|ethics|morals|remorse|limits|filters|restrictions|boundaries)\b|\b(?:don'?t|never|do not|doesn'?t|does not) (?:add|include|give|use) (?:any )?(?:disclaimers?|warnings?|caveats)\b|\bnothing to lose\b|\b(?:laws? (?:don'?t|do not) exist|every law (?:has been |was )?abolished|no laws)\b|\bnever (?:refuses|says no)\b|\bdon'?t break the fiction\b|\beven if it seems wrong\b|\bno real consequences\b/;
+  /\bif you refuse,? you(?: have| will)? (?:failed|fail|lose|lost|broken?)\b|\b(?:refusing|declining|saying no|a refusal|any refusal) (?:means you lose|costs you)\b|\b(?:shares?|tells?|explains?|reveals?|answers?|says?|describes?) everything\b|\bholds? nothing back\b|\brefusing means you lose\b|\bif you refuse,? you lose\b|\bexplains? (?:his|her|their) methods\b|\bno (?:[\w-]+ )?(?:conscience|scruples|ethics|morals|remorse|limits|filters|restrictions|boundaries)\b|\b(?:don'?t|never|do not|doesn'?t|does not) (?:add|include|give|use) (?:any )?(?:disclaimers?|warnings?|caveats)\b|\bnothing to lose\b|\b(?:laws? (?:don'?t|do not) exist|every law (?:has been |was )?abolished|no laws)\b|\bnever (?:refuses|says no)\b|\bdon'?t break the fiction\b|\beven if it seems wrong\b|\bno real consequences\b/;
 
 /** Talking ABOUT jailbreaks (a question, a summary, a slide) rather than running one. */
 const RE_ABOUT_TOPIC =
@@ -120,8 +124,18 @@ function near(re: RegExp, text: string): RegExpExecArray | null {
   return re.exec(text);
 }
 
+/** What makes any how-to illicit: "… off a parked car", "… without the owner knowing", "… pass an audit". */
+const RE_ILLICIT =
+  /\b(?:without (?:getting caught|being caught|being noticed|being seen|permission|(?:the )?owner'?s? (?:knowing|consent|permission)|them knowing|a key|leaving a trace)|undetected|unnoticed|parked cars?|pass(?:es)? an? (?:audit|inspection|background check)|evad(?:e|ing) (?:police|customs|taxes|detection|the law))\b/;
+
 /** A harmful thing close to a verb that makes or does it ("how he made mustard gas"). */
 function harmfulAction(text: string): string | undefined {
+  const illicit = RE_ILLICIT.exec(text);
+  if (
+    illicit &&
+    RE_ACTION.test(text.slice(Math.max(0, illicit.index - 80), illicit.index + illicit[0].length))
+  )
+    return illicit[0];
   for (const m of text.matchAll(new RegExp(RE_HARM.source, "g"))) {
     const around = text.slice(Math.max(0, m.index - 60), m.index + m[0].length + 40);
     if (RE_ACTION.test(around)) return m[0];
@@ -174,7 +188,7 @@ export function framingHits(text: string): FramingHit[] {
   }
   const frame = near(RE_FRAME, text);
   if (frame) {
-    const secret = near(RE_SECRET_ITEMS, text);
+    const secret = near(RE_SECRET_ITEMS, text) ?? near(RE_EXFILTRATION, text);
     const harm = harmfulAction(text);
     const detail = RE_DETAIL.test(text);
     const amoral = RE_AMORAL.test(text) || noLimits !== null;

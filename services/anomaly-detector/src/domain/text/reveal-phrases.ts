@@ -9,8 +9,8 @@
 import {
   INSTRUCTION_OBJECT,
   MAX_CANDIDATES,
+  modelOwned,
   type OverrideHit,
-  RE_MODEL_OWNED,
   RE_NEGATED_BEFORE,
   RE_QUESTION_BEFORE,
   RE_SCOPED_ELSEWHERE,
@@ -40,7 +40,7 @@ export function revealHits(text: string): OverrideHit[] {
     if (!object && !hidden) continue;
     const phrase = object?.[0] ?? hidden?.[0] ?? "";
     const after = rest.slice(phrase.length);
-    if (object && !RE_MODEL_OWNED.test(`${phrase}${after.slice(0, 40)}`)) continue;
+    if (object && !modelOwned(`${phrase}${after.slice(0, 40)}`)) continue;
     const before = text.slice(Math.max(0, m.index - 60), m.index + 1);
     let score = 0.75;
     if (RE_NEGATED_BEFORE.test(before)) score *= 0.4;
