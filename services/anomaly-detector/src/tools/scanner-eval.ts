@@ -11,8 +11,8 @@ import { join } from "node:path";
 import {
   ATTACK_CORPUS,
   BENIGN_CORPUS,
-  CORPORA_DIR,
   type CategorizedEntry,
+  CORPORA_DIR,
   evaluate,
   evaluateInjection,
   HELDOUT_ATTACKS,
