@@ -202,7 +202,7 @@ export function detectBatch(
         const requested = observeClientRequest(before, event, resources, model.population, policies.client);
         let modelState: ClientModelState = requested.state;
         const signals: ClientSignal[] = [...requested.signals];
-        if (scored.vector && output?.$case === "classification") {
+        if (scored.vector && scored.vector.length > 0 && output?.$case === "classification") {
           stage = "query-detectors";
           const queried = observeClientQueries(
             modelState,
