@@ -106,7 +106,7 @@ export async function benchAnomaly(stack: Stack, events: number, clients: number
   const detector = await startAnomalyDetector(loadConfig(anomalyConfigSchema, env), {
     logger: createLogger("anomaly-detector", "warn", process.stderr),
   });
-  const fence = `${namespace}:anomaly-detector:fence:argus-anomaly:${topic}:*`;
+  const fence = `${namespace}:anomaly-detector:fence:argus-anomaly:{${topic}:*`;
   const lastOffset = total - 1;
   let started = 0;
   let appliedAll = false;

@@ -42,7 +42,7 @@ describe("client-level detectors on real Kafka and Redis", () => {
   beforeAll(async () => {
     const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl: inject("redisUrl") }, namespace, {
       ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
-      ANOMALY_RATE_MAX_REQUESTS: "300",
+      ANOMALY_RATE_FALLBACK_PER_MIN: "300",
       ANOMALY_RESOURCE_WARMUP: "100",
       ARGUS_API_KEYS: apiKeysJson([principals.viewer, principals.ingest, otherTenant.viewer]),
     });

@@ -3,6 +3,7 @@ import {
   createEvidenceSealer,
   createLogger,
   createRedis,
+  type GuardedCommand,
   keyspace,
   plaintextEvidence,
   type Redis,
@@ -11,18 +12,17 @@ import {
 } from "@argus/runtime";
 import { testEvidenceKeys, uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ClientStore, clientDigest } from "../src/adapters/client-store.js";
-import { type ClientState, emptyClientState } from "../src/domain/client-state.js";
-import { emptyOutlierModel } from "../src/domain/outliers.js";
+import { AnomalyStore, partitionTag } from "../src/adapters/anomaly-store.js";
+import { type ClientState, emptyClientModelState, emptyClientState } from "../src/domain/client-state.js";
+import { type BatchPlan, clientKey } from "../src/domain/detect-batch.js";
 
 const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
 
 /** A client of `tenant` with one risk reason that quotes evidence. */
 function riskyClient(tenant: string, clientId: string): ClientState {
   return {
-    ...emptyClientState(),
-    tenant,
-    queries: 3,
+    ...emptyClientState(tenant),
+    models: { chat: { ...emptyClientModelState(), queries: 3, lastAtMs: 1_000 } },
     risk: {
       score: 0.6,
       updatedAtMs: 1_000,
@@ -40,10 +40,25 @@ function riskyClient(tenant: string, clientId: string): ClientState {
   };
 }
 
-describe("client store: sealed reasons, erasure, and no resurrection by an in-flight batch (real Redis)", () => {
+const TAG = partitionTag("inference", 0);
+
+/** The part of a batch's plan that concerns one client. */
+function planFor(tenant: string, clientId: string, state: ClientState): BatchPlan {
+  return {
+    partitions: new Map(),
+    profiles: new Map(),
+    calibrations: new Map(),
+    clients: new Map([[clientKey(tenant, clientId), state]]),
+    findings: [],
+    confident: [],
+    failures: [],
+  };
+}
+
+describe("anomaly store: sealed reasons, erasure, and no resurrection by an in-flight batch (real Redis)", () => {
   let redis: Redis;
   let namespace: string;
-  let store: ClientStore;
+  let store: AnomalyStore;
   let fence = 0;
 
   beforeAll(() => {
@@ -52,11 +67,15 @@ describe("client store: sealed reasons, erasure, and no resurrection by an in-fl
 
   afterAll(() => redis?.disconnect());
 
-  function fresh(): ClientStore {
+  async function fresh(): Promise<AnomalyStore> {
     namespace = uniqueNamespace("clients");
-    store = new ClientStore(redis, keyspace(namespace, "anomaly-detector"), 60_000, sealer);
+    store = new AnomalyStore(redis, keyspace(namespace, "anomaly-detector"), 60_000, sealer);
+    await store.registerPartition(TAG);
     return store;
   }
+  const clientKeyOf = (clientId: string, tenant = "acme") => store.clientKey(TAG, tenant, clientId);
+  const riskyByModel = () => store.riskyByModelKey(TAG, "acme", "chat");
+  const riskyByTenant = () => store.riskyByTenantKey(TAG, "acme");
 
   /** Writes a client as a batch would: state and risk index entries, with the fence. */
   async function writeBatch(
@@ -67,122 +86,122 @@ describe("client store: sealed reasons, erasure, and no resurrection by an in-fl
   ): Promise<boolean> {
     const expected = fence === 0 ? "" : String(fence);
     fence++;
+    const writes = store.batchWrites(
+      TAG,
+      planFor(state.tenant, clientId, state),
+      [],
+      [{ tenant: state.tenant, clientId }],
+      new Map([[clientKey(state.tenant, clientId), mark]]),
+      () => 0.6,
+    );
     return runGuarded(redis, {
-      key: `${namespace}:anomaly-detector:fence:test:topic:0`,
+      key: `${namespace}:anomaly-detector:fence:test:{inference:0}`,
       expected,
       next: String(fence),
-      commands: shared.map(([key, value]) => ["SET", key, value]),
-      conditional: [
-        store.clientWrites(clientId, mark, state, { modelId: "chat", tenant: state.tenant, score: 0.6 }),
-      ],
+      commands: [...writes.shared, ...shared.map(([key, value]): GuardedCommand => ["SET", key, value])],
+      conditional: writes.clients,
     });
   }
 
   it("keeps risk reasons sealed at rest for the client's key, and reads them back", async () => {
     fence = 0;
-    fresh();
+    await fresh();
     await writeBatch("p1.alice", "", riskyClient("acme", "p1.alice"));
-    const raw = (await redis.get(store.clientKey("p1.alice"))) as string;
+    const raw = (await redis.get(clientKeyOf("p1.alice"))) as string;
     expect(raw).not.toContain("ignore previous instructions");
     expect(raw).not.toContain("blocked for");
-    expect(JSON.parse(raw)).toMatchObject({ tenant: "acme", queries: 3, risk: { score: 0.6 } });
+    expect(JSON.parse(raw)).toMatchObject({
+      tenant: "acme",
+      models: { chat: { queries: 3 } },
+      risk: { score: 0.6 },
+    });
     expect(JSON.parse(raw).sealed).toMatch(/^v1\.test\./);
-    expect(await store.client("p1.alice")).toEqual(riskyClient("acme", "p1.alice"));
+    expect(await store.client("acme", "p1.alice")).toEqual(riskyClient("acme", "p1.alice"));
 
     // Copied onto another client's key, the state no longer opens: reasons cannot be moved around.
-    await redis.set(store.clientKey("p1.mallory"), raw);
-    await expect(store.client("p1.mallory")).rejects.toThrow(SealedValueError);
+    await redis.set(clientKeyOf("p1.mallory"), raw);
+    await expect(store.client("acme", "p1.mallory")).rejects.toThrow(SealedValueError);
     // A store without keys (development) cannot read it either, and says so.
-    const plaintext = new ClientStore(
+    const plaintext = new AnomalyStore(
       redis,
       keyspace(namespace, "anomaly-detector"),
       60_000,
       plaintextEvidence,
     );
-    await expect(plaintext.client("p1.alice")).rejects.toThrow(/no ARGUS_EVIDENCE_KEYS/);
+    await expect(plaintext.client("acme", "p1.alice")).rejects.toThrow(/no ARGUS_EVIDENCE_KEYS/);
   });
 
-  it("erases the client's key, index entries and calibration entries, only for its own tenant", async () => {
+  it("erases the client's key and its risky-index entries, only for its own tenant", async () => {
     fence = 0;
-    fresh();
+    await fresh();
     await writeBatch("p1.alice", "", riskyClient("acme", "p1.alice"));
     await writeBatch("p1.bob", "", riskyClient("acme", "p1.bob"));
-    const outliers = store.outliersKey("chat", 0);
-    await redis.set(
-      outliers,
-      JSON.stringify({
-        ...emptyOutlierModel(),
-        // Calibration minimums by digest, and one by raw id as stored before digests were used.
-        pradaMinW: { [clientDigest("p1.alice")]: 0.91, [clientDigest("p1.bob")]: 0.93, "p1.alice": 0.9 },
-        pradaEmissions: 12,
-      }),
-    );
-
     expect(await store.erase("p1.alice", "globex")).toEqual({ keysRemoved: 0, entriesRemoved: 0 });
-    expect(await store.client("p1.alice")).toBeDefined();
+    expect(await store.client("acme", "p1.alice")).toBeDefined();
 
-    expect(await store.erase("p1.alice", "acme")).toEqual({ keysRemoved: 1, entriesRemoved: 4 });
-    expect(await store.client("p1.alice")).toBeUndefined();
-    expect(await redis.zrange(store.riskyByModelKey("chat"), 0, -1)).toEqual(["p1.bob"]);
-    expect(await redis.zrange(store.riskyByTenantKey("acme"), 0, -1)).toEqual(["p1.bob"]);
-    const model = JSON.parse((await redis.get(outliers)) as string);
-    expect(model.pradaMinW).toEqual({ [clientDigest("p1.bob")]: 0.93 });
-    expect(model.pradaEmissions).toBe(12);
-    expect(await store.client("p1.bob")).toEqual(riskyClient("acme", "p1.bob"));
+    expect(await store.erase("p1.alice", "acme")).toEqual({ keysRemoved: 1, entriesRemoved: 2 });
+    expect(await store.client("acme", "p1.alice")).toBeUndefined();
+    expect(await redis.zrange(riskyByModel(), 0, -1)).toEqual(["p1.bob"]);
+    expect(await redis.zrange(riskyByTenant(), 0, -1)).toEqual(["p1.bob"]);
+    expect(await store.client("acme", "p1.bob")).toEqual(riskyClient("acme", "p1.bob"));
     // Erasing again (or an unknown client) finds nothing and is not an error.
     expect(await store.erase("p1.alice", "acme")).toEqual({ keysRemoved: 0, entriesRemoved: 0 });
   });
 
   it("does not let a batch that read the client before the erasure write it back", async () => {
     fence = 0;
-    fresh();
+    await fresh();
     await writeBatch("p1.alice", "", riskyClient("acme", "p1.alice"));
     // A batch reads the client (no erasure mark yet) ...
-    const read = await store.load(["p1.alice"], []);
-    const mark = read.marks.get("p1.alice") as string;
+    const read = await store.loadBatch(TAG, [{ tenant: "acme", clientId: "p1.alice" }], []);
+    const mark = read.marks.get(clientKey("acme", "p1.alice")) as string;
     expect(mark).toBe("");
     // ... EraseClient runs meanwhile ...
     await store.erase("p1.alice", "acme");
     // ... and the batch's write lands: its other effects and the fence are stored, the client is not.
-    const shared = `${namespace}:anomaly-detector:resources:{chat}:p0`;
+    const shared = store.partKey(TAG, "acme", "chat");
     expect(
-      await writeBatch("p1.alice", mark, read.clients.get("p1.alice") as ClientState, [[shared, "{}"]]),
+      await writeBatch("p1.alice", mark, read.clients.get(clientKey("acme", "p1.alice")) as ClientState, [
+        [shared, "{}"],
+      ]),
     ).toBe(true);
     expect(await redis.get(shared)).toBe("{}");
-    expect(await redis.exists(store.clientKey("p1.alice"))).toBe(0);
-    expect(await redis.zrange(store.riskyByModelKey("chat"), 0, -1)).toEqual([]);
+    expect(await redis.exists(clientKeyOf("p1.alice"))).toBe(0);
+    expect(await redis.zrange(riskyByModel(), 0, -1)).toEqual([]);
 
     // A batch that reads the client after the erasure starts from nothing and is stored.
-    const later = await store.load(["p1.alice"], []);
-    expect(later.clients.get("p1.alice")).toEqual(emptyClientState());
-    const next = { ...riskyClient("acme", "p1.alice"), queries: 1 };
-    expect(await writeBatch("p1.alice", later.marks.get("p1.alice") as string, next)).toBe(true);
-    expect(await store.client("p1.alice")).toEqual(next);
+    const later = await store.loadBatch(TAG, [{ tenant: "acme", clientId: "p1.alice" }], []);
+    expect(later.clients.get(clientKey("acme", "p1.alice"))).toEqual(emptyClientState("acme"));
+    const next = riskyClient("acme", "p1.alice");
+    expect(await writeBatch("p1.alice", later.marks.get(clientKey("acme", "p1.alice")) as string, next)).toBe(
+      true,
+    );
+    expect(await store.client("acme", "p1.alice")).toEqual(next);
     // The mark (named by digest, never by id) expires on its own.
-    const markTtl = await redis.pttl(store.erasureMarkKey("p1.alice"));
+    const markTtl = await redis.pttl(store.erasureMarkKey(TAG, "acme", "p1.alice"));
     expect(markTtl).toBeGreaterThan(0);
     expect(markTtl).toBeLessThanOrEqual(10 * 60_000);
-    expect(store.erasureMarkKey("p1.alice")).not.toContain("p1.alice");
+    expect(store.erasureMarkKey(TAG, "acme", "p1.alice")).not.toContain("p1.alice");
   });
 
   it("sweeps index entries of clients whose state expired, keeping the live ones", async () => {
     fence = 0;
-    fresh();
+    await fresh();
     await writeBatch("p1.alice", "", riskyClient("acme", "p1.alice"));
     await writeBatch("p1.bob", "", riskyClient("acme", "p1.bob"));
-    await redis.del(store.clientKey("p1.alice")); // as its TTL would
+    await redis.del(clientKeyOf("p1.alice")); // as its TTL would
     expect(await store.pruneIndexes()).toBe(2);
-    expect(await redis.zrange(store.riskyByModelKey("chat"), 0, -1)).toEqual(["p1.bob"]);
-    expect(await redis.zrange(store.riskyByTenantKey("acme"), 0, -1)).toEqual(["p1.bob"]);
+    expect(await redis.zrange(riskyByModel(), 0, -1)).toEqual(["p1.bob"]);
+    expect(await redis.zrange(riskyByTenant(), 0, -1)).toEqual(["p1.bob"]);
     expect(await store.pruneIndexes()).toBe(0);
   });
 
   it("writes nothing when the fence moved (another replica applied the batch)", async () => {
     fence = 0;
-    fresh();
+    await fresh();
     expect(await writeBatch("p1.alice", "", riskyClient("acme", "p1.alice"))).toBe(true);
     fence = 0; // a stale replica that believes the fence is still unset
     expect(await writeBatch("p1.bob", "", riskyClient("acme", "p1.bob"))).toBe(false);
-    expect(await redis.exists(store.clientKey("p1.bob"))).toBe(0);
+    expect(await redis.exists(clientKeyOf("p1.bob"))).toBe(0);
   });
 });

@@ -17,7 +17,8 @@ import {
 } from "@argus/testkit";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { ClientStore } from "../src/adapters/client-store.js";
+import { AnomalyStore } from "../src/adapters/anomaly-store.js";
+import { type ClientState, clientQueries } from "../src/domain/client-state.js";
 import { encode, type Planned, traffic } from "./traffic.js";
 
 const schemaFile = fileURLToPath(new URL("../config/models.example.yaml", import.meta.url));
@@ -37,7 +38,6 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
     const [http, grpc] = await freePorts(2);
     const env = isolatedServiceEnv({ kafkaBrokers: brokers, redisUrl }, namespace, {
       ANOMALY_INPUT_SCHEMAS_FILE: schemaFile,
-      ANOMALY_RATE_MAX_REQUESTS: "300",
       ANOMALY_RESOURCE_WARMUP: "100",
       KAFKA_SESSION_TIMEOUT_MS: "6000",
     });
@@ -67,15 +67,31 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
   /** Client states as the service reads them (risk reasons are sealed at rest, per namespace). */
   async function states(redis: Redis, namespace: string): Promise<Record<string, unknown>> {
     const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
-    const store = new ClientStore(redis, keyspace(namespace, "anomaly-detector"), 60_000, sealer);
-    const values = await store.clients(clients);
+    const store = new AnomalyStore(redis, keyspace(namespace, "anomaly-detector"), 60_000, sealer);
+    const values = await store.clients("acme", clients);
     return Object.fromEntries(clients.map((c, i) => [c, values[i] ?? null]));
   }
 
   async function applied(redis: Redis, namespace: string): Promise<number> {
     return Object.values(await states(redis, namespace)).reduce<number>(
-      (sum, state) => sum + ((state as { queries?: number } | null)?.queries ?? 0),
+      (sum, state) => sum + (state ? clientQueries(state as ClientState) : 0),
       0,
+    );
+  }
+
+  function summaries(all: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(
+      Object.entries(all).map(([client, state]) => [
+        client,
+        state === null
+          ? null
+          : Object.fromEntries(
+              Object.entries((state as ClientState).models).map(([model, m]) => [
+                model,
+                { queries: m.queries, lastAtMs: m.lastAtMs, alarmed: Object.keys(m.alarmedAtMs).sort() },
+              ]),
+            ),
+      ]),
     );
   }
 
@@ -127,7 +143,10 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
       await until(async () => (await applied(redis, crashed)) === planned.length, "the restarted run");
 
       expect(atKill).toBeLessThan(planned.length);
-      expect(await states(redis, crashed)).toEqual(expectedStates);
+      // Counts, times and alarms per client and model are exact; the statistics judged against the
+      // model's population (calibrated per batch from every partition) may differ with batch
+      // boundaries, which a crash moves (docs/decisions.md).
+      expect(summaries(await states(redis, crashed))).toEqual(summaries(expectedStates));
       expect(await findingIds(crashed, expectedFindings.length)).toEqual(expectedFindings);
       // Not a vacuous comparison: the run flagged both attackers and gave them risk.
       expect(expectedFindings).toHaveLength(2);

@@ -168,7 +168,7 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
         actor: principal.id,
         tenant: principal.tenant,
         action: "anomaly.erase_client",
-        target: `client-sha256:${clientDigest(clientId, principal.tenant)}`,
+        target: `client-sha256:${clientDigest(clientId)}`,
         detail: {
           keys_removed: String(erased.keysRemoved),
           entries_removed: String(erased.entriesRemoved),

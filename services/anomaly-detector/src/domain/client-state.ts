@@ -286,6 +286,7 @@ export function observeClientQueries(
         : `${pct(evidence?.oodShare)} of the client's queries lie outside the model's data (its clients: ${pct(population.ood.baseline)} at most), ${companions.coverageCells} feature-space cells covered`,
       evidence: {
         ...signalEvidence(evidence),
+        ...(observed.prada.w !== undefined ? { shapiro_w: observed.prada.w.toFixed(4) } : {}),
         prada_delta: population.pradaDelta.toFixed(3),
         prada_delta_source: population.pradaDeltaSource,
         ood_baseline: population.ood.baseline.toFixed(4),
