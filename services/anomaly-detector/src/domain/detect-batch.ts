@@ -178,7 +178,7 @@ export function detectBatch(
       if (scored.outlier) eventFindings.push(outlierFinding(event, scored.outlier));
       stage = "resources";
       const resources = model.resources.observe(
-        model.limits,
+        model.limits(),
         event.latencyMs,
         event.outputTokens,
         policies.resources,
@@ -293,7 +293,8 @@ interface Scored {
 /** A model while a batch is planned: its live part, merged views, and what the batch fitted. */
 interface ModelWork {
   resources: LiveResources;
-  limits: ResourceLimits;
+  /** The model's resource baseline (refit within the batch until it is warm, so batch size does not delay it). */
+  limits(): ResourceLimits;
   /** The model's clients as sampled on every partition when the batch was read. */
   population: PopulationCalibration;
   /** Clients of the batch: client id → client key (their snapshots go into this partition's sample). */
@@ -317,10 +318,9 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
   const othersWarm = mergedWarmupCount(otherProfiles);
   const othersCalibrating = mergedCalibrationCount(otherProfiles);
   const resources = new LiveResources(own.resources);
-  const limits = resourceLimits(
-    [own.resources, ...others.map((other) => other.resources)],
-    policies.resources,
-  );
+  const otherResources = others.map((other) => other.resources);
+  let limits = resourceLimits([own.resources, ...otherResources], policies.resources);
+  const othersCount = limits.n - resources.count;
   const population = calibratePopulation(
     mergePopulations([
       own.population ?? emptyPopulation(),
@@ -330,7 +330,11 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
   );
   return {
     resources,
-    limits,
+    limits() {
+      if (limits.n < policies.resources.warmup && othersCount + resources.count >= policies.resources.warmup)
+        limits = resourceLimits([resources.toJSON(), ...otherResources], policies.resources);
+      return limits;
+    },
     population,
     touched: new Map(),
     get fittedProfile() {

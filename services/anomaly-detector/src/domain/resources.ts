@@ -123,6 +123,11 @@ export class LiveResources {
     };
   }
 
+  /** Latencies this part holds (the baseline's warm-up counts them). */
+  get count(): number {
+    return this.latency?.count ?? 0;
+  }
+
   toJSON(): ResourcePart {
     return {
       ...(this.latency ? { latency: this.latency.toJSON() } : {}),
