@@ -47,8 +47,13 @@ export function textFindingFingerprint(
   kind: TextFindingKind,
   modelId: string,
   clientId: string,
+  side: Side = "output",
 ): string {
-  return sha256(["text", tenant, kind, modelId, clientId]);
+  // A user's own personal data in a prompt is its own (informational) alert, so that it never
+  // holds back the alert about the model leaking data in its answers.
+  const parts = ["text", tenant, kind, modelId, clientId];
+  if (kind === "data_leakage" && side === "input") parts.push("input");
+  return sha256(parts);
 }
 
 function textFinding(
@@ -60,6 +65,14 @@ function textFinding(
   observedAt: Date,
 ): Finding {
   const block = result.verdict === "block";
+  // PII or a secret in a prompt is the user's own data (a privacy matter for whoever logs prompts),
+  // not an attack on the model: recorded and listed, but it pages nobody. In outputs it is leakage.
+  const ownData = kind === "data_leakage" && side === "input";
+  const severity = ownData
+    ? Severity.SEVERITY_INFO
+    : block
+      ? Severity.SEVERITY_CRITICAL
+      : Severity.SEVERITY_WARNING;
   const matches = result.results.flatMap((scan) =>
     scan.matches.map((match) => `${scan.scanner}:${match.kind}:${match.evidence}`),
   );
@@ -73,7 +86,7 @@ function textFinding(
       kind === "data_leakage"
         ? FindingKind.FINDING_KIND_DATA_LEAKAGE
         : FindingKind.FINDING_KIND_PROMPT_INJECTION,
-    severity: block ? Severity.SEVERITY_CRITICAL : Severity.SEVERITY_WARNING,
+    severity,
     modelId: event.modelId,
     tenant: event.tenant,
     subject: { feature, clientId: client, source: "" },
@@ -93,11 +106,12 @@ function textFinding(
       alertname: kind === "data_leakage" ? "DataLeakage" : "PromptInjection",
       kind,
       model: event.modelId,
-      severity: block ? "critical" : "warning",
+      severity: ownData ? "info" : block ? "critical" : "warning",
       tenant: event.tenant,
       ...(client === "" ? {} : { client }),
+      ...(ownData ? { side } : {}),
     },
-    fingerprint: textFindingFingerprint(event.tenant, kind, event.modelId, client),
+    fingerprint: textFindingFingerprint(event.tenant, kind, event.modelId, client, side),
     observedAt,
     detector: "text-scanners",
     sampleEventIds: [event.eventId],

@@ -106,17 +106,20 @@ describe("text findings name what was detected", () => {
     expect(JSON.stringify(findings[0])).not.toContain("collector@harvest.example");
   });
 
-  it("report a request whose only signal is personal data as data leakage", () => {
+  it("report a request whose only signal is the user's own personal data as informational data leakage, its own alert", () => {
     const [finding] = scanEventTexts(
       textEvent("My card is 4111 1111 1111 1111, book the flight."),
       observedAt,
     );
     expect(finding).toMatchObject({
       kind: FindingKind.FINDING_KIND_DATA_LEAKAGE,
-      severity: Severity.SEVERITY_CRITICAL,
-      labels: { alertname: "DataLeakage", kind: "data_leakage" },
+      severity: Severity.SEVERITY_INFO,
+      labels: { alertname: "DataLeakage", kind: "data_leakage", severity: "info", side: "input" },
       evidence: { categories: "personal_data", side: "input" },
     });
+    const [leaked] = scanEventTexts(outputEvent("Sure, the key is AKIAQ4X7TZ2LM9WNB3RD."), observedAt);
+    expect(leaked?.severity).not.toBe(Severity.SEVERITY_INFO);
+    expect(leaked?.fingerprint).not.toBe(finding?.fingerprint);
   });
 
   it("report a secret in the model's output as data leakage of the output", () => {
