@@ -11,8 +11,6 @@ import {
   type ListRiskyClientsResponse,
   type ScreenInputRequest,
   type ScreenInputResponse,
-  Severity,
-  Verdict,
 } from "@argus/proto";
 import {
   type AuditLog,
@@ -25,6 +23,7 @@ import type { handleUnaryCall } from "@grpc/grpc-js";
 import { type ClientPolicy, type ClientState, clientQueries } from "../domain/client-state.js";
 import { detectInputViolations, type ModelSchemas } from "../domain/index.js";
 import { riskNow } from "../domain/risk.js";
+import { screenVerdict } from "../domain/screen.js";
 import { type AnomalyStore, clientDigest } from "./anomaly-store.js";
 
 /** Reading risk is for viewers; screening is for the inference path (ingest); erasure for admins. */
@@ -36,7 +35,6 @@ export const anomalyServiceRoles = {
 } as const;
 
 const maxIdLength = 256;
-const blockRisk = 0.8;
 
 interface Deps {
   store: AnomalyStore;
@@ -132,27 +130,7 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
             principalOf(call).tenant,
           ).score
         : 0;
-      const severityScore = (severity: Severity) =>
-        severity === Severity.SEVERITY_CRITICAL ? 1 : severity === Severity.SEVERITY_WARNING ? 0.6 : 0.3;
-      const score = Math.max(clientRisk, ...findings.map((finding) => severityScore(finding.severity)), 0);
-      const critical = findings.some((finding) => finding.severity === Severity.SEVERITY_CRITICAL);
-      const verdict =
-        critical || clientRisk >= blockRisk
-          ? Verdict.VERDICT_BLOCK
-          : findings.length > 0 || clientRisk >= 0.5
-            ? Verdict.VERDICT_FLAG
-            : Verdict.VERDICT_ALLOW;
-      return {
-        verdict,
-        score,
-        reasons: findings.map((finding) => ({
-          detector: finding.detector,
-          kind: finding.kind,
-          score: severityScore(finding.severity),
-          summary: finding.summary,
-        })),
-        clientRisk,
-      };
+      return screenVerdict(findings, clientRisk);
     });
   };
 
