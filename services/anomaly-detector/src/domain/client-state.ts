@@ -325,12 +325,12 @@ export function observeClientQueries(
       threshold: copies ? population.near.baseline : config.membership.coverage,
       summary: copies
         ? `${pct(evidence?.nearShare)} of the client's queries are noisy copies of its own recent ones with the same label: probing whether records were in the training data`
-        : `${pct(observed.membership.clusteredShare)} of recent queries are noisy copies of ${observed.membership.clusters} records`,
+        : `${pct(observed.membership.clusteredShare)} of recent queries are noisy copies of ${observed.membership.clusters.length} records`,
       evidence: {
         ...signalEvidence(evidence),
         near_baseline: population.near.baseline.toFixed(4),
         clustered_share: observed.membership.clusteredShare.toFixed(3),
-        clusters: String(observed.membership.clusters),
+        clusters: String(observed.membership.clusters.length),
       },
     });
   }

@@ -68,7 +68,7 @@ export interface PopulationPolicy {
 
 export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   minClients: 20,
-  minClientQueries: 30,
+  minClientQueries: 15,
   rateHighQuantile: 0.95,
   ood: { highQuantile: 0.95, margin: 1.25, floor: 0.02, fallback: 0.2 },
   near: { highQuantile: 0.95, margin: 1.25, floor: 0.05, fallback: 0.4 },
