@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStack } from "@argus/testkit";
 import { loadHeldoutCorpora } from "./corpora.js";
+import { evaluateOffline } from "./offline.js";
 import { parseOptions, UsageError, usage } from "./options.js";
 import { elapsedSeconds, say } from "./progress.js";
 import { runPseudonymizer } from "./replay.js";
-import { formatSummary, type PagesSeen, type StreamFacts, summarize } from "./report.js";
+import { formatSummary, type PagesSeen, streamFacts, summarize } from "./report.js";
 import { runPhase } from "./run-phase.js";
 import { benignOnly, buildScenario, inputSchemas, scenarioSettings } from "./scenario.js";
 import { evaluate } from "./scoring.js";
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", () => void runCleanup().then(() => process.exit(130)));
   try {
+    if (options.offline) return evaluateOffline(options);
     return await evaluateRun(options, cleanup);
   } catch (error) {
     await runCleanup();
@@ -53,7 +55,7 @@ async function evaluateRun(
   const scenario = buildScenario(options.seed, settings, corpora, true);
   const pseudonymizer = runPseudonymizer(options.seed);
   const pseudonymOf = (clientId: string) => pseudonymizer.pseudonymize(clientId).id;
-  const stream = streamFacts(scenario);
+  const stream = streamFacts(scenario, partitions, detectorReplicas);
   say(
     `  ${stream.events} events, ${stream.benignClients} benign clients, ${stream.attackers} attackers, ` +
       `${stream.textEvents} prompts (${stream.textAttackEvents} attacks)`,
@@ -110,26 +112,6 @@ async function evaluateRun(
   process.stdout.write(`\n${formatSummary(summary, evaluation).join("\n")}\n\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.pass ? 0 : 1;
-}
-
-function streamFacts(scenario: ReturnType<typeof buildScenario>): StreamFacts {
-  const text = scenario.events.filter((event) => event.text !== undefined);
-  const benignPrompts = new Set(
-    text
-      .filter((event) => event.text?.attack === false)
-      .map((event) => (event.features.prompt as { text: string }).text),
-  );
-  return {
-    events: scenario.events.length,
-    benignClients: scenario.clients.length,
-    attackers: scenario.attacks.length,
-    textEvents: text.length,
-    textAttackEvents: text.filter((event) => event.text?.attack).length,
-    distinctBenignPrompts: benignPrompts.size,
-    partitions,
-    detectorReplicas,
-    simulatedMinutes: scenario.settings.traffic.periodMs / 60_000,
-  };
 }
 
 process.exit(await main());

@@ -17,6 +17,47 @@ export function runPseudonymizer(seed: number): Pseudonymizer {
 }
 
 /**
+ * Builds each stream event as the model's SDK would (pseudonymized client, tenant "eval"), stamped
+ * with its simulated event time.
+ */
+export function eventBuilder(
+  endpoints: Endpoints,
+  pseudonymizer: Pseudonymizer,
+  periodStartMs: number,
+): (event: StreamEvent) => InferenceEvent {
+  const contexts = new Map(
+    [endpoints.credit, endpoints.merchant, endpoints.llm].map((model) => [
+      model.modelId,
+      {
+        modelId: model.modelId,
+        modelVersion: model.modelVersion,
+        tenant: "eval",
+        pseudonymizer,
+        piiFeatures: new Set<string>(),
+        now: () => new Date(),
+      },
+    ]),
+  );
+  return (event) => {
+    const context = contexts.get(event.modelId);
+    if (context === undefined) throw new Error(`no endpoint for model ${event.modelId}`);
+    return toInferenceEvent(
+      {
+        clientId: event.clientId,
+        eventId: event.eventId,
+        eventTime: new Date(periodStartMs + event.atMs),
+        features: event.features,
+        output: event.output,
+        latencyMs: event.latencyMs,
+        ...(event.inputTokens === undefined ? {} : { inputTokens: event.inputTokens }),
+        ...(event.outputTokens === undefined ? {} : { outputTokens: event.outputTokens }),
+      },
+      context,
+    );
+  };
+}
+
+/**
  * Publishes the stream as the three inference services' SDKs would (events built and pseudonymized
  * by @argus/sdk, keyed by pseudonymized client, murmur2-partitioned), stamped with simulated event
  * times. One producer sends in event-time order, so a client's events across models stay in order.
@@ -40,19 +81,7 @@ export async function replay(input: {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const contexts = new Map(
-    [input.endpoints.credit, input.endpoints.merchant, input.endpoints.llm].map((model) => [
-      model.modelId,
-      {
-        modelId: model.modelId,
-        modelVersion: model.modelVersion,
-        tenant: "eval",
-        pseudonymizer: input.pseudonymizer,
-        piiFeatures: new Set<string>(),
-        now: () => new Date(),
-      },
-    ]),
-  );
+  const toEvent = eventBuilder(input.endpoints, input.pseudonymizer, input.periodStartMs);
   try {
     let batch: Message[] = [];
     let sent = 0;
@@ -63,21 +92,7 @@ export async function replay(input: {
       if (sent % 5_000 < batchSize || sent === input.events.length) input.progress(sent);
     };
     for (const event of input.events) {
-      const context = contexts.get(event.modelId);
-      if (context === undefined) throw new Error(`no endpoint for model ${event.modelId}`);
-      const inference = toInferenceEvent(
-        {
-          clientId: event.clientId,
-          eventId: event.eventId,
-          eventTime: new Date(input.periodStartMs + event.atMs),
-          features: event.features,
-          output: event.output,
-          latencyMs: event.latencyMs,
-          ...(event.inputTokens === undefined ? {} : { inputTokens: event.inputTokens }),
-          ...(event.outputTokens === undefined ? {} : { outputTokens: event.outputTokens }),
-        },
-        context,
-      );
+      const inference = toEvent(event);
       const encoded = InferenceEvent.encode(inference).finish();
       batch.push({
         key: inference.clientId,

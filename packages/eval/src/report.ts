@@ -1,3 +1,4 @@
+import type { Scenario } from "./scenario.js";
 import { type Evaluation, type FalseAlarm, short, type TextScore, targets } from "./scoring.js";
 
 /** What one replay observed besides findings: pages at the webhook receiver. */
@@ -213,4 +214,25 @@ function mergeKinds(alarms: FalseAlarm[]): Record<string, number> {
   for (const alarm of alarms)
     for (const [kind, count] of Object.entries(alarm.kinds)) merged[kind] = (merged[kind] ?? 0) + count;
   return merged;
+}
+
+/** What the replayed stream holds (printed with the results). */
+export function streamFacts(scenario: Scenario, partitions: number, detectorReplicas: number): StreamFacts {
+  const text = scenario.events.filter((event) => event.text !== undefined);
+  const benignPrompts = new Set(
+    text
+      .filter((event) => event.text?.attack === false)
+      .map((event) => (event.features.prompt as { text: string }).text),
+  );
+  return {
+    events: scenario.events.length,
+    benignClients: scenario.clients.length,
+    attackers: scenario.attacks.length,
+    textEvents: text.length,
+    textAttackEvents: text.filter((event) => event.text?.attack).length,
+    distinctBenignPrompts: benignPrompts.size,
+    partitions,
+    detectorReplicas,
+    simulatedMinutes: scenario.settings.traffic.periodMs / 60_000,
+  };
 }

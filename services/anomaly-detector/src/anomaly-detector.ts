@@ -11,17 +11,8 @@ import { AnomalyStore } from "./adapters/anomaly-store.js";
 import { confidentKey, createFeedbackHandler } from "./adapters/feedback-handler.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
-import {
-  type AnomalyConfig,
-  clientPolicyOf,
-  poisoningPolicyOf,
-  populationPolicyOf,
-  profilePolicyOf,
-  resourcePolicyOf,
-} from "./config.js";
+import { type AnomalyConfig, clientPolicyOf, detectPoliciesOf, poisoningPolicyOf } from "./config.js";
 import { scanEventTexts } from "./domain/text-findings.js";
-
-const developmentSalt = "argus-development-salt-not-secret";
 
 /** How often the risky-client indexes are swept of clients whose state expired. */
 const indexSweepMs = 15 * 60_000;
@@ -71,16 +62,7 @@ export function startAnomalyDetector(
           fence: context.offsetFence(group),
           publish: context.publishFindings,
           tracer: context.tracer,
-          policies: {
-            schemas,
-            client: clientPolicy,
-            profile: profilePolicyOf(config),
-            resources: resourcePolicyOf(config),
-            population: populationPolicyOf(config),
-            fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
-            confidentScore: config.ANOMALY_CONFIDENT_SCORE,
-            scanText: scanEventTexts,
-          },
+          policies: detectPoliciesOf(config, schemas),
           confidentPrediction: {
             keyOf: (modelId, requestId) => confidentKey(context.key, modelId, requestId),
             ttlMs: config.ANOMALY_LABEL_TTL_MS,

@@ -2,10 +2,17 @@ import { FindingKind } from "@argus/proto";
 import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
 import { z } from "zod";
 import type { ClientPolicy } from "./domain/client-state.js";
+import type { DetectPolicies } from "./domain/detect-batch.js";
+import type { ModelSchemas } from "./domain/input-schema.js";
 import type { ProfilePolicy } from "./domain/model-profile.js";
 import type { PoisoningPolicy } from "./domain/poisoning.js";
 import { DEFAULT_POPULATION_POLICY, type PopulationPolicy } from "./domain/population/index.js";
 import { DEFAULT_RELATIVE_RATE_POLICY } from "./domain/rate.js";
+import { scanEventTexts } from "./domain/text-findings.js";
+
+/** The salt without ANOMALY_FINGERPRINT_SALT (development only: the service warns at start). */
+export const developmentSalt = "argus-development-salt-not-secret";
+
 import type { ResourcePolicy } from "./domain/resources.js";
 
 const ms = z.coerce.number().int().positive();
@@ -141,5 +148,19 @@ export function populationPolicyOf(config: AnomalyConfig): PopulationPolicy {
     ...DEFAULT_POPULATION_POLICY,
     minClients: config.ANOMALY_POPULATION_MIN_CLIENTS,
     pradaMinClients: config.ANOMALY_POPULATION_MIN_CLIENTS,
+  };
+}
+
+/** Every policy of the batch planner from the configuration (the service and offline replays share it). */
+export function detectPoliciesOf(config: AnomalyConfig, schemas: ModelSchemas): DetectPolicies {
+  return {
+    schemas,
+    client: clientPolicyOf(config),
+    profile: profilePolicyOf(config),
+    resources: resourcePolicyOf(config),
+    population: populationPolicyOf(config),
+    fingerprintSalt: config.ANOMALY_FINGERPRINT_SALT ?? developmentSalt,
+    confidentScore: config.ANOMALY_CONFIDENT_SCORE,
+    scanText: scanEventTexts,
   };
 }

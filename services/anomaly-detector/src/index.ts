@@ -1,3 +1,3 @@
 export { anomalyServiceRoles } from "./adapters/anomaly-grpc.js";
 export { startAnomalyDetector } from "./anomaly-detector.js";
-export { type AnomalyConfig, anomalyConfigSchema } from "./config.js";
+export { type AnomalyConfig, anomalyConfigSchema, detectPoliciesOf } from "./config.js";

@@ -34,6 +34,7 @@ export {
   validateInput,
 } from "./input-validation.js";
 export type { ModelProfile, ProfilePolicy, ScoreCalibration } from "./model-profile.js";
+export { type Caught, PartitionedDetector } from "./partitioned-replay.js";
 export { DEFAULT_POPULATION_POLICY, type PopulationPolicy } from "./population/index.js";
 export { DEFAULT_RELATIVE_RATE_POLICY, type RelativeRatePolicy } from "./rate.js";
 export { LiveResources, type ResourcePolicy, resourceLimits } from "./resources.js";
