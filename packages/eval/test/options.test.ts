@@ -3,7 +3,7 @@ import { parseOptions, UsageError } from "../src/options.js";
 
 describe("command line", () => {
   it("runs the full evaluation with seed 1 and the benign-only replay by default", () => {
-    expect(parseOptions([])).toEqual({ quick: false, seed: 1, benignRun: true });
+    expect(parseOptions([])).toEqual({ quick: false, seed: 1, benignRun: true, offline: false });
   });
 
   it("takes --quick, --seed N or --seed=N, and the `--` pnpm passes through", () => {
@@ -11,12 +11,15 @@ describe("command line", () => {
       quick: true,
       seed: 42,
       benignRun: true,
+      offline: false,
     });
     expect(parseOptions(["--seed=-3", "--no-benign-run"])).toEqual({
       quick: false,
       seed: -3,
       benignRun: false,
+      offline: false,
     });
+    expect(parseOptions(["--offline"]).offline).toBe(true);
   });
 
   it("refuses what it does not understand instead of running something else", () => {
