@@ -42,11 +42,9 @@ export function evaluateOffline(options: EvalOptions): number {
     parseInputSchemas(inputSchemas(scenario.endpoints), "offline.yaml"),
   );
   const detector = new PartitionedDetector(partitions, policies, batchSize);
-  const chunk = 5_000;
-  for (let at = 0; at < events.length; at += chunk) {
-    detector.run(events.slice(at, at + chunk));
-    say(`  planned ${Math.min(at + chunk, events.length)}/${events.length} events`);
-  }
+  say(`  planning ${events.length} events over ${partitions} partitions…`);
+  detector.run(events);
+  say(`  planned ${detector.processed} events`);
   if (detector.failures.length > 0)
     say(`  ${detector.failures.length} events failed a detector (they would be dead-lettered)`);
 

@@ -275,21 +275,30 @@ export function observeClientQueries(
   if (observed.verdict.extraction && judged) {
     const companions = pradaCompanions(observed.state.p, config.prada);
     const byPrada = judged.verdict.pradaExtraction;
+    const byOod = judged.verdict.oodExtraction;
     signals.push({
       kind: FindingKind.FINDING_KIND_EXTRACTION,
-      detector: byPrada ? "prada" : "ood-share",
+      detector: byPrada ? "prada" : byOod ? "ood-share" : "query-spread",
       severity: Severity.SEVERITY_CRITICAL,
-      score: byPrada ? (observed.prada.w ?? 0) : (evidence?.oodShare ?? 0),
-      threshold: byPrada ? population.pradaDelta : population.ood.baseline,
+      score: byPrada ? (observed.prada.w ?? 0) : byOod ? (evidence?.oodShare ?? 0) : (evidence?.spread ?? 0),
+      threshold: byPrada
+        ? population.pradaDelta
+        : byOod
+          ? population.ood.baseline
+          : Math.max(3 * population.spreadMedian, 1.5 * population.spreadHigh),
       summary: byPrada
         ? `query distances no longer look natural (Shapiro-Wilk W ${observed.prada.w?.toFixed(3)} < δ ${population.pradaDelta.toFixed(3)} for ${evidence?.pradaBelow} tests, ${companions.queries} queries, ${companions.coverageCells} feature-space cells)`
-        : `${pct(evidence?.oodShare)} of the client's queries lie outside the model's data (its clients: ${pct(population.ood.baseline)} at most), ${companions.coverageCells} feature-space cells covered`,
+        : byOod
+          ? `${pct(evidence?.oodShare)} of the client's queries lie outside the model's data (its clients: ${pct(population.ood.baseline)} at most), ${companions.coverageCells} feature-space cells covered`
+          : `the client's queries spread ${((evidence?.spread ?? 0) / Math.max(population.spreadMedian, 1e-9)).toFixed(1)}× wider than the median client's: sampling the feature space rather than real cases (${companions.coverageCells} cells covered, label entropy ${companions.labelEntropyBits.toFixed(2)} bits)`,
       evidence: {
         ...signalEvidence(evidence),
         ...(observed.prada.w !== undefined ? { shapiro_w: observed.prada.w.toFixed(4) } : {}),
         prada_delta: population.pradaDelta.toFixed(3),
         prada_delta_source: population.pradaDeltaSource,
         ood_baseline: population.ood.baseline.toFixed(4),
+        spread_median: population.spreadMedian.toFixed(3),
+        spread_high: population.spreadHigh.toFixed(3),
         coverage_cells: String(companions.coverageCells),
         label_entropy_bits: companions.labelEntropyBits.toFixed(3),
         queries: String(companions.queries),

@@ -39,7 +39,7 @@ export interface RelativeRatePolicy {
   kSelf: number;
   floorPerMin: number;
   capPerMin: number;
-  /** −ln of the Poisson tail probability the recent count must reach (11.5 ≈ 1e-5). */
+  /** −ln of the Poisson tail probability the recent count must reach (16.1 ≈ 1e-7: hundreds of clients, thousands of windows a day). */
   surprise: number;
   /** The only limit while the population is not calibrated. */
   fallbackLimitPerMin: number;
@@ -54,7 +54,7 @@ export const DEFAULT_RELATIVE_RATE_POLICY: RelativeRatePolicy = {
   kSelf: 5,
   floorPerMin: 6,
   capPerMin: 6_000,
-  surprise: Math.log(1e5),
+  surprise: Math.log(1e7),
   fallbackLimitPerMin: 600,
 };
 

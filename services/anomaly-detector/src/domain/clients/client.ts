@@ -170,7 +170,7 @@ export function observeClientQuery(
     membership: membershipResult,
     signals: { verdict: v, evidence: signals.evidence },
     verdict: {
-      extraction: v.pradaExtraction || v.oodExtraction,
+      extraction: v.pradaExtraction || v.oodExtraction || v.wideExtraction,
       adversarialProbe: fingerprintProbe || v.boundarySearch,
       membershipProbe: membership.alarm || v.membershipCopies,
     },
@@ -186,6 +186,7 @@ const NO_CALIBRATION: PopulationCalibration = {
   ood: { baseline: 1, median: 0, high: 0 },
   near: { baseline: 1, median: 0, high: 0 },
   spreadMedian: 0,
+  spreadHigh: 0,
   pradaDelta: 0,
   pradaDeltaSource: "fallback",
 };

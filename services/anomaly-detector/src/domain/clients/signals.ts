@@ -44,6 +44,13 @@ export interface QuerySignalsConfig {
   surprise: number;
   /** An OOD-heavy client is excused when its spread is below this fraction of the median spread. */
   narrowSpread: number;
+  /**
+   * A client whose queries spread wider than this many times the median client's (and than every
+   * client but a few, see `wideMargin`) is sampling the feature box, not drawing from the data.
+   */
+  wideSpread: number;
+  /** …and wider than the 95th-percentile client times this. */
+  wideMargin: number;
   /** Label change rate between near copies at and above which near copies are boundary search. */
   boundaryFlipRate: number;
   /** Consecutive PRADA tests with W < δ before PRADA accuses. */
@@ -59,6 +66,8 @@ export const DEFAULT_QUERY_SIGNALS_CONFIG: QuerySignalsConfig = {
   minScored: 20,
   surprise: Math.log(1e6),
   narrowSpread: 0.5,
+  wideSpread: 3,
+  wideMargin: 1.5,
   boundaryFlipRate: 0.2,
   pradaPersistence: 10,
 };
@@ -99,6 +108,8 @@ export interface QuerySignalsInput {
 export interface QuerySignalsVerdict {
   /** OOD share far above the population's (and the client is not a narrow segment). */
   oodExtraction: boolean;
+  /** Queries spread far wider than any client drawing from the data: sampling the feature box. */
+  wideExtraction: boolean;
   /** PRADA's W below the population-calibrated δ for `pradaPersistence` tests in a row. */
   pradaExtraction: boolean;
   /** Near-copy share far above the population's. */
@@ -271,6 +282,13 @@ export function judgeSignals(
   // copies" or "often out of distribution" depends too much on the model's data to guess.
   const nearCopies = calibration.calibrated && nearSurprise > config.surprise;
   const nearFlipRate = state.nk > 0 ? state.nf / state.nk : 0;
+  const wide =
+    calibration.calibrated &&
+    spread !== undefined &&
+    state.vn >= config.minScored &&
+    calibration.spreadMedian > 0 &&
+    spread >
+      Math.max(config.wideSpread * calibration.spreadMedian, config.wideMargin * calibration.spreadHigh);
   const evidence: QuerySignalsEvidence = {
     oodShare: state.o > 0 ? state.ok / state.o : 0,
     oodSurprise,
@@ -283,6 +301,7 @@ export function judgeSignals(
   return {
     verdict: {
       oodExtraction: calibration.calibrated && oodSurprise > config.surprise && !narrow,
+      wideExtraction: wide,
       pradaExtraction: state.pb >= config.pradaPersistence,
       nearCopies,
       boundarySearch: nearCopies && nearFlipRate >= config.boundaryFlipRate,

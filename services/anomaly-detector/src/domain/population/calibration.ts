@@ -34,6 +34,8 @@ export interface PopulationCalibration {
   near: ShareCalibration;
   /** Median per-coordinate spread of qualified clients (0 when unknown). */
   spreadMedian: number;
+  /** 95th-percentile spread of qualified clients (0 when unknown). */
+  spreadHigh: number;
   /** PRADA alarm threshold on W, and how it was obtained. */
   pradaDelta: number;
   pradaDeltaSource: "population" | "fallback";
@@ -133,6 +135,7 @@ export function calibrateFromClients(
     ood: share(oodShares, policy.ood),
     near: share(nearShares, policy.near),
     spreadMedian: calibrated && spreads.length > 0 ? quantile(spreads, 0.5) : 0,
+    spreadHigh: calibrated && spreads.length > 0 ? quantile(spreads, 0.95) : 0,
     pradaDelta,
     pradaDeltaSource,
   };
