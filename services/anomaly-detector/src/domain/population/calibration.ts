@@ -57,8 +57,15 @@ export interface PopulationPolicy {
   rateHighQuantile: number;
   ood: SharePolicy;
   near: SharePolicy;
-  /** δ = median − pradaMadK · 1.4826 · MAD of the sampled clients' smallest W. */
+  /**
+   * δ = the smaller of median − pradaMadK · 1.4826 · MAD and the `pradaLowQuantile` client minus
+   * `pradaMargin`, of the sampled clients' smallest W. Smallest Ws are skewed low (a minimum over a
+   * stream), so the MAD rule alone sits too close to the median when they are tightly packed; the low
+   * quantile keeps δ below nearly every honest client. Attackers in the sample can only lower δ.
+   */
   pradaMadK: number;
+  pradaLowQuantile: number;
+  pradaMargin: number;
   /** Clients with a W needed to calibrate δ (else `pradaFallbackDelta`). */
   pradaMinClients: number;
   /** Conservative δ before calibration (below nearly every honest client's W on tabular data). */
@@ -75,6 +82,8 @@ export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   ood: { highQuantile: 0.95, margin: 1.25, floor: 0.02, fallback: 0.2 },
   near: { highQuantile: 0.95, margin: 1.25, floor: 0.05, fallback: 0.4 },
   pradaMadK: 4,
+  pradaLowQuantile: 0.01,
+  pradaMargin: 0.03,
   pradaMinClients: 20,
   pradaFallbackDelta: 0.7,
   pradaCeilingDelta: 0.9,
@@ -119,7 +128,13 @@ export function calibrateFromClients(
     );
     pradaDelta = Math.min(
       policy.pradaCeilingDelta,
-      Math.max(policy.pradaFloorDelta, median - policy.pradaMadK * 1.4826 * mad),
+      Math.max(
+        policy.pradaFloorDelta,
+        Math.min(
+          median - policy.pradaMadK * 1.4826 * mad,
+          quantile(minWs, policy.pradaLowQuantile) - policy.pradaMargin,
+        ),
+      ),
     );
     pradaDeltaSource = "population";
   }
