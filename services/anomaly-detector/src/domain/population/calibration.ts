@@ -85,7 +85,7 @@ export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   pradaLowQuantile: 0.01,
   pradaMargin: 0.03,
   pradaMinClients: 20,
-  pradaFallbackDelta: 0.7,
+  pradaFallbackDelta: 0.75,
   pradaCeilingDelta: 0.9,
   pradaFloorDelta: 0.5,
 };
