@@ -5,6 +5,7 @@ import {
   createRedis,
   type GuardedCommand,
   keyspace,
+  partitionHashTag,
   plaintextEvidence,
   type Redis,
   runGuarded,
@@ -12,7 +13,7 @@ import {
 } from "@argus/runtime";
 import { testEvidenceKeys, uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { AnomalyStore, partitionTag } from "../src/adapters/anomaly-store.js";
+import { AnomalyStore } from "../src/adapters/anomaly-store.js";
 import { type ClientState, emptyClientModelState, emptyClientState } from "../src/domain/client-state.js";
 import { type BatchPlan, clientKey } from "../src/domain/detect-batch.js";
 
@@ -40,7 +41,7 @@ function riskyClient(tenant: string, clientId: string): ClientState {
   };
 }
 
-const TAG = partitionTag("inference", 0);
+const TAG = partitionHashTag("inference", 0);
 
 /** The part of a batch's plan that concerns one client. */
 function planFor(tenant: string, clientId: string, state: ClientState): BatchPlan {

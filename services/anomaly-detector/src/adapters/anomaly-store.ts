@@ -72,11 +72,6 @@ export function clientDigest(clientId: string, tenant = ""): string {
     .digest("hex");
 }
 
-/** The Redis Cluster hash tag of one input partition: its fence and every key of its state share it. */
-export function partitionTag(topic: string, partition: number): string {
-  return `{${topic}:${partition}}`;
-}
-
 const part = (value: string) => encodeURIComponent(value);
 
 /**

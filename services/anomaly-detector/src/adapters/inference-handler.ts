@@ -6,6 +6,7 @@ import {
   type OffsetFence,
   type OutgoingFinding,
   type PublishFindings,
+  partitionHashTag,
   type RecordBatch,
   runGuarded,
   type Tracer,
@@ -13,7 +14,7 @@ import {
 import type { ClientState } from "../domain/client-state.js";
 import { type DetectPolicies, detectBatch } from "../domain/detect-batch.js";
 import { riskNow } from "../domain/risk.js";
-import { type AnomalyStore, type ClientId, type ModelId, partitionTag } from "./anomaly-store.js";
+import type { AnomalyStore, ClientId, ModelId } from "./anomaly-store.js";
 
 export interface InferenceHandlerDeps {
   store: AnomalyStore;
@@ -40,7 +41,7 @@ export function createInferenceHandler(
 ): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
   const { store } = deps;
   return async (batch) => {
-    const tag = partitionTag(batch.topic, batch.partition);
+    const tag = partitionHashTag(batch.topic, batch.partition);
     await store.registerPartition(tag);
     await applyFencedWith(deps.fence, batch, async (records, expected) => {
       const write = (
