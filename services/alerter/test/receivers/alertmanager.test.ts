@@ -4,7 +4,7 @@ import {
   validateAlertmanagerPayload,
   ZERO_TIME,
 } from "../../src/domain/receivers/alertmanager.js";
-import { alertRecord } from "./helpers.js";
+import { alertRecord, attackAlert } from "./helpers.js";
 
 const firing = alertRecord();
 const resolved = alertRecord({
@@ -122,18 +122,7 @@ describe("alertmanagerPayload", () => {
   });
 
   it("says how many findings the episode had, when it was first and last seen, its categories and sample events", () => {
-    const attack = alertRecord({
-      labels: { alertname: "PromptInjection", kind: "prompt_injection", model: "chat", client: "c-7f3a" },
-      findingCount: 150,
-      episode: {
-        firstSeenAt: "2025-03-04T05:00:00.000Z",
-        lastSeenAt: "2025-03-04T05:24:00.000Z",
-        categories: ["jailbreak", "system_prompt"],
-        categoriesTruncated: false,
-        firstEventIds: ["ev-1", "ev-2"],
-        latestEventIds: ["ev-149", "ev-150"],
-      },
-    });
+    const attack = attackAlert();
     const [alert] = alertmanagerPayload({ ...base, alerts: [attack] }).alerts;
     expect(alert?.labels.client).toBe("c-7f3a");
     expect(alert?.annotations).toMatchObject({
