@@ -1,6 +1,6 @@
 // Policies, a tabular model and its clients for the detectBatch tests (the replay itself is
 // src/domain/partitioned-replay.ts).
-import { type FeatureValue, type Finding, FindingKind, InferenceEvent, Severity } from "@argus/proto";
+import { type FeatureValue, InferenceEvent } from "@argus/proto";
 import { normalDraw, seededUniform } from "@argus/stats";
 import {
   DEFAULT_POPULATION_POLICY,
@@ -155,9 +155,4 @@ export function mergeByTime(...streams: InferenceEvent[][]): InferenceEvent[] {
   return streams.flat().sort((a, b) => (a.eventTime as Date).getTime() - (b.eventTime as Date).getTime());
 }
 
-export function isInfo(finding: Finding): boolean {
-  return finding.severity === Severity.SEVERITY_INFO;
-}
-
 export { type Caught, PartitionedDetector } from "../src/domain/partitioned-replay.js";
-export { FindingKind };
