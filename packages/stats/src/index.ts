@@ -2,6 +2,8 @@
  * @argus/stats: pure streaming statistics for drift detection. No I/O, no clock, no randomness.
  * See README.md for the error bounds and references.
  */
+
+export { probit as normalQuantile } from "simple-statistics";
 export { Adwin, type AdwinJSON, type AdwinOptions, adwinCutEpsilon, adwinDeltaPrime } from "./adwin.js";
 export {
   CategoryCounter,
@@ -28,6 +30,7 @@ export {
   wassersteinDistance,
   wassersteinDistanceNorm,
 } from "./distances.js";
+export { gammaPoissonSurprise } from "./gamma-poisson.js";
 export {
   FixedBinHistogram,
   type FixedBinHistogramJSON,

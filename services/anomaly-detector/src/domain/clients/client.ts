@@ -163,6 +163,11 @@ export function observeClientQuery(
     config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG,
   );
   const v = signals.verdict;
+  // Hash windows of discrete or sparse features collide between unrelated queries, so a busy benign
+  // client can gather Blacklight near-duplicates by chance; with a population to compare with, they
+  // count only when the client's queries are also near copies by distance more often than its peers'.
+  const confirmedFingerprintProbe =
+    fingerprintProbe && signals.evidence.nearShare > calibration.near.baseline;
   return {
     state: { p: pradaState, f: fpState, m: membershipState, s: signals.state },
     prada: pradaResult,
@@ -171,7 +176,7 @@ export function observeClientQuery(
     signals: { verdict: v, evidence: signals.evidence },
     verdict: {
       extraction: v.pradaExtraction || v.oodExtraction || v.wideExtraction,
-      adversarialProbe: fingerprintProbe || v.boundarySearch,
+      adversarialProbe: confirmedFingerprintProbe || v.boundarySearch,
       membershipProbe: membership.alarm || v.membershipCopies,
     },
   };
@@ -182,7 +187,7 @@ const NO_CALIBRATION: PopulationCalibration = {
   calibrated: false,
   clients: 0,
   qualifiedClients: 0,
-  rate: { calibrated: false, medianPerMin: 0, highPerMin: 0 },
+  rate: { calibrated: false, medianPerMin: 0, highPerMin: 0, logSpread: 0 },
   ood: { baseline: 1, median: 0, high: 0 },
   near: { baseline: 1, median: 0, high: 0 },
   spreadMedian: 0,

@@ -6,6 +6,7 @@
 // percentile of 200 clients ignore the top 10 of them, and an attacker whose statistic is extreme is
 // among those. "The first clients are benign" is never assumed. Until `minClients` clients with at
 // least `minClientQueries` queries are sampled, the conservative absolute `fallback` values apply.
+import { normalQuantile } from "@argus/stats";
 import { type ClientSnapshot, type PopulationSummary, populationClients } from "./summary.js";
 
 export interface ShareCalibration {
@@ -29,6 +30,8 @@ export interface PopulationCalibration {
     /** Median and high-quantile long-run rate of the sampled clients (requests per minute). */
     medianPerMin: number;
     highPerMin: number;
+    /** σ of ln(rate) across clients, from the median and the high quantile (as if log-normal). */
+    logSpread: number;
   };
   ood: ShareCalibration;
   near: ShareCalibration;
@@ -61,7 +64,12 @@ export interface PopulationPolicy {
    * δ = the smaller of median − pradaMadK · 1.4826 · MAD and the `pradaLowQuantile` client minus
    * `pradaMargin`, of the sampled clients' smallest W. Smallest Ws are skewed low (a minimum over a
    * stream), so the MAD rule alone sits too close to the median when they are tightly packed; the low
-   * quantile keeps δ below nearly every honest client. Attackers in the sample can only lower δ.
+   * quantile keeps δ below nearly every honest client. The quantile is the 5th percentile, not the
+   * 1st: attackers in the sample sit at the bottom (PRADA's own targets, and membership or boundary
+   * probers whose W falls to 0.1-0.6), and with 50 sampled clients the 1st percentile is the lowest
+   * one, so two attackers on a model pulled δ to the 0.5 floor and hid a JbDA extractor. Up to 5 % of
+   * the sample may be attackers; honest clients below the 5th percentile keep the margin and PRADA's
+   * persistence (`pradaPersistence` tests in a row) between them and an alarm.
    */
   pradaMadK: number;
   pradaLowQuantile: number;
@@ -82,7 +90,7 @@ export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   ood: { highQuantile: 0.95, margin: 1.25, floor: 0.02, fallback: 0.2 },
   near: { highQuantile: 0.95, margin: 1.25, floor: 0.05, fallback: 0.4 },
   pradaMadK: 4,
-  pradaLowQuantile: 0.01,
+  pradaLowQuantile: 0.05,
   pradaMargin: 0.03,
   pradaMinClients: 20,
   pradaFallbackDelta: 0.75,
@@ -146,6 +154,7 @@ export function calibrateFromClients(
       calibrated: rateCalibrated,
       medianPerMin: rateCalibrated ? quantile(rates, 0.5) : 0,
       highPerMin: rateCalibrated ? quantile(rates, policy.rateHighQuantile) : 0,
+      logSpread: rateCalibrated ? logSpreadOf(rates, policy.rateHighQuantile) : 0,
     },
     ood: share(oodShares, policy.ood),
     near: share(nearShares, policy.near),
@@ -154,6 +163,20 @@ export function calibrateFromClients(
     pradaDelta,
     pradaDeltaSource,
   };
+}
+
+/** Slowest rate that counts in the spread (requests per minute): a client seen once has a rate near 0. */
+const RATE_SPREAD_FLOOR_PER_MIN = 0.01;
+
+/**
+ * σ of ln(rate) from two quantiles, robust to a few extreme clients (an attacker among them), clamped
+ * to what client populations show: from near-identical clients to five decades of rates.
+ */
+function logSpreadOf(rates: readonly number[], highQuantile: number): number {
+  const floored = rates.map((r) => Math.max(RATE_SPREAD_FLOOR_PER_MIN, r));
+  const spread =
+    Math.log(quantile(floored, highQuantile) / quantile(floored, 0.5)) / normalQuantile(highQuantile);
+  return Math.min(3, Math.max(0.25, Number.isFinite(spread) ? spread : 0.25));
 }
 
 /** The calibration to use before any population exists (all fallbacks). */
