@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { ensureTopics } from "@argus/runtime";
 import {
   collectTopic,
   freePorts,
@@ -85,10 +86,16 @@ async function start(
   await admin.connect();
   stops.push(() => admin.disconnect());
   // Created here rather than by the first service to start: the partition count is the experiment's.
-  await admin.createTopics({
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: options.partitions })),
-    waitForLeaders: true,
-  });
+  // The kit's ensureTopics, not kafkajs' waitForLeaders, which gives up when a KRaft broker briefly
+  // answers "does not host this topic-partition" for a topic it has just created.
+  await ensureTopics(
+    kafka,
+    Object.values(topics).map((topic) => ({
+      topic,
+      numPartitions: options.partitions,
+      replicationFactor: 1,
+    })),
+  );
   stops.push(async () => {
     const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(`${namespace}.`));
     await admin.deleteTopics({ topics: ours });
