@@ -9,6 +9,8 @@ export function normals(seed: number): () => number {
 
 export const t0 = Date.UTC(2026, 5, 1, 0, 0, 0);
 
+export const benchModelId = "bench";
+
 /** An inference event with `numeric` normal features and `categorical` 8-valued ones. */
 export function syntheticEvent(
   i: number,
@@ -25,7 +27,7 @@ export function syntheticEvent(
   const approve = 1 / (1 + Math.exp(-draw()));
   return InferenceEvent.fromPartial({
     eventId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-    modelId: "bench",
+    modelId: benchModelId,
     modelVersion: "1",
     clientId: `client-${i % 500}`,
     tenant: "bench",
