@@ -6,8 +6,12 @@ import { startStack } from "@argus/testkit";
 import { benchAnomaly } from "./anomaly.js";
 import { benchAnomalyKernels } from "./anomaly-kernels.js";
 import { benchKernels } from "./kernels.js";
-import { benchThroughput } from "./processes/throughput.js";
+import { benchAlerter } from "./processes/alerter.js";
+import { benchDriftMemory } from "./processes/drift-memory.js";
+import { benchPipeline } from "./processes/pipeline.js";
+import { benchThroughput, throughputFeatures } from "./processes/throughput.js";
 import { say } from "./progress.js";
+import { benchSdk } from "./sdk.js";
 import { formatSpread, table } from "./summary.js";
 
 const flag = (name: string, fallback: number) =>
@@ -16,6 +20,9 @@ const events = flag("events", 200_000);
 const repeats = flag("repeats", 3);
 // Redis bytes per client and ScreenInput latency with many distinct clients (in-process, slow): opt-in.
 const clients = flag("clients", 0);
+const alerts = flag("alerts", 3_000);
+// Simulated days of drift windows whose Redis memory is measured (14 = the default retention).
+const memoryDays = flag("memory-days", 14);
 if (!(events >= 20_000) || !(repeats >= 1)) throw new Error("--events must be ≥ 20000 and --repeats ≥ 1");
 
 say(`Argus benchmark on ${cpus().length} cores, Node ${process.version}`);
@@ -24,8 +31,16 @@ say("starting Kafka and Redis (or using KAFKA_BROKERS / REDIS_URL)…");
 const stack = await startStack({ log: (line) => say(`  ${line}`) });
 let throughput: Awaited<ReturnType<typeof benchThroughput>>;
 let manyClients: Awaited<ReturnType<typeof benchAnomaly>> | undefined;
+let sdk: Awaited<ReturnType<typeof benchSdk>>;
+let alerter: Awaited<ReturnType<typeof benchAlerter>>;
+let pipeline: Awaited<ReturnType<typeof benchPipeline>>;
+let driftMemory: Awaited<ReturnType<typeof benchDriftMemory>>;
 try {
   throughput = await benchThroughput(stack, events, repeats);
+  sdk = await benchSdk(stack, Math.min(events, 100_000), throughputFeatures);
+  alerter = await benchAlerter(stack, alerts);
+  pipeline = await benchPipeline(stack, 5_000, 30);
+  driftMemory = await benchDriftMemory(stack, memoryDays, 200, throughputFeatures);
   if (clients > 0) manyClients = await benchAnomaly(stack, events, clients);
 } finally {
   await stack.stop();
@@ -34,7 +49,7 @@ try {
 const result = {
   date: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
-  command: `pnpm bench --events=${events} --repeats=${repeats}${clients > 0 ? ` --clients=${clients}` : ""}`,
+  command: `pnpm bench --events=${events} --repeats=${repeats} --alerts=${alerts} --memory-days=${memoryDays}${clients > 0 ? ` --clients=${clients}` : ""}`,
   drift: {
     ratio_vs_bare: throughput.drift.ratioVsBare.median,
     us_per_event: throughput.drift.usPerEvent.median,
@@ -44,7 +59,19 @@ const result = {
     us_per_event: throughput.anomaly.usPerEvent.median,
   },
   decode: { ratio_vs_bare: throughput.bareDecode.ratioVsBare.median },
+  sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited },
+  alerter: {
+    webhooks_per_s: alerter.webhooksPerSecond,
+    cpu_us_per_webhook: alerter.cpuUsPerWebhook,
+    redis_bytes_per_webhook: alerter.redisBytesInPerWebhook,
+  },
+  pipeline: { p50_ms_at_5k: pipeline.p50Ms, p99_ms_at_5k: pipeline.p99Ms, missing: pipeline.missing },
+  redis: { drift_mib_per_model_14d: driftMemory.mibPerModel14d },
   throughput,
+  sdkRecord: sdk,
+  alerterRun: alerter,
+  pipelineRun: pipeline,
+  driftMemory,
   kernels,
   ...(manyClients ? { manyClients } : {}),
 };
@@ -65,6 +92,29 @@ process.stdout.write(
   `\n${events} events, ${throughput.features} numeric features, ${throughput.partitions} partitions; each consumer its own process; min / median / max of ${repeats} interleaved runs\n\n`,
 );
 process.stdout.write(`${table(["consumer", "events/s", "CPU µs per event", "ratio vs bare"], rows)}\n\n`);
+process.stdout.write(
+  `${table(
+    ["figure", "value"],
+    [
+      [
+        "sdk record() on the caller's thread",
+        `${sdk.recordUs.median} µs (calls that waited for buffer space: ${sdk.callsThatWaited})`,
+      ],
+      [
+        "alerter, one replica",
+        `${alerter.webhooksPerSecond} webhooks/s, ${alerter.cpuUsPerWebhook} µs CPU and ${alerter.redisBytesInPerWebhook} bytes to Redis per webhook`,
+      ],
+      [
+        "event → verified webhook at 5k events/s",
+        `p50 ${pipeline.p50Ms} ms, p99 ${pipeline.p99Ms} ms (${pipeline.missing} missing)`,
+      ],
+      [
+        `drift Redis memory, one ${throughputFeatures}-feature model`,
+        `${driftMemory.mibPerModel14d} MiB for 14 days (measured over ${memoryDays} simulated days)`,
+      ],
+    ],
+  )}\n\n`,
+);
 say(`written to ${file}`);
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

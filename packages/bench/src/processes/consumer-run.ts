@@ -30,7 +30,7 @@ export async function topicEnd(admin: Admin, topic: string): Promise<number> {
   return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
 }
 
-async function committed(admin: Admin, groupId: string, topic: string): Promise<number> {
+export async function committed(admin: Admin, groupId: string, topic: string): Promise<number> {
   const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return (entry?.partitions ?? []).reduce((sum, partition) => sum + Math.max(0, Number(partition.offset)), 0);
 }

@@ -1,0 +1,119 @@
+// Redis memory the drift-detector keeps for one 30-feature model over its retention (14 days of
+// 5-minute windows by default): 14 simulated days of events go through the drift-detector process
+// into a Redis of its own, whose used_memory is read before and after.
+import { InferenceEvent } from "@argus/proto";
+import { ensureTopics } from "@argus/runtime";
+import {
+  freePorts,
+  isolatedServiceEnv,
+  type Stack,
+  spawnService,
+  startLocalRedis,
+  stopService,
+  testProducer,
+  uniqueNamespace,
+} from "@argus/testkit";
+import { Redis } from "ioredis";
+import kafkajs from "kafkajs";
+import { say } from "../progress.js";
+import { round } from "../summary.js";
+import { normals, syntheticEvent, t0 } from "../synthetic.js";
+import { committed, topicEnd } from "./consumer-run.js";
+
+const day = 24 * 3_600_000;
+const windowMs = 5 * 60_000;
+
+export async function benchDriftMemory(
+  stack: Stack,
+  days: number,
+  eventsPerWindow: number,
+  features: number,
+) {
+  const redis = await startLocalRedis();
+  const namespace = uniqueNamespace("bench-drift-mem");
+  const topic = `${namespace}.argus.inference.v1`;
+  const kafka = new kafkajs.Kafka({ brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const client = new Redis(redis.url);
+  try {
+    await ensureTopics(kafka, [{ topic, numPartitions: 6, replicationFactor: 1 }]);
+    const windows = Math.round((days * day) / windowMs);
+    const events = windows * eventsPerWindow;
+    const stepMs = windowMs / eventsPerWindow;
+    say(
+      `drift memory: ${days} simulated days, ${windows} windows × ${eventsPerWindow} events, ${features} features…`,
+    );
+    const producer = await testProducer(stack.kafkaBrokers);
+    const draw = normals(11);
+    for (let at = 0; at < events; at += 5_000) {
+      const messages = [];
+      for (let i = at; i < Math.min(at + 5_000, events); i++) {
+        const event = syntheticEvent(i, draw, features, 0);
+        event.eventTime = new Date(t0 + i * stepMs);
+        messages.push({ key: event.clientId, value: Buffer.from(InferenceEvent.encode(event).finish()) });
+      }
+      await producer.send({ topic, messages });
+      if ((at + 5_000) % 200_000 === 0) say(`  produced ${Math.min(at + 5_000, events)}/${events}`);
+    }
+    await producer.disconnect();
+    const before = await usedMemory(client);
+    const [http, grpc] = await freePorts(2);
+    const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: redis.url }, namespace, {
+      KAFKA_TOPIC_PARTITIONS: "6",
+      LOG_LEVEL: "warn",
+    });
+    const drift = spawnService("drift-detector", env, { http: http as number, grpc: grpc as number });
+    try {
+      const total = await topicEnd(admin, topic);
+      const group = `${namespace}.argus-drift`;
+      let last = 0;
+      for (;;) {
+        if (drift.child.exitCode !== null)
+          throw new Error(
+            `drift-detector exited with ${drift.child.exitCode}:\n${drift.output.slice(-20).join("\n")}`,
+          );
+        const done = await committed(admin, group, topic);
+        if (done >= total) break;
+        if (done - last >= 200_000) {
+          say(`  consumed ${done}/${total}`);
+          last = done;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      // Closed windows are evaluated (and compacted, where that is done) on the evaluation loop.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    } finally {
+      await stopService(drift, 15_000);
+    }
+    const after = await usedMemory(client);
+    const keys = await client.dbsize();
+    const mib = (after - before) / 1024 / 1024;
+    const perModel14d = (mib * 14) / days;
+    say(
+      `  ${round(mib, 1)} MiB in ${keys} keys for ${days} days: ${round(perModel14d, 1)} MiB per model for 14 days`,
+    );
+    return {
+      days,
+      windows,
+      eventsPerWindow,
+      features,
+      events,
+      keys,
+      usedMiB: round(mib, 1),
+      mibPerModel14d: round(perModel14d, 1),
+    };
+  } finally {
+    client.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    await redis.stop();
+  }
+}
+
+async function usedMemory(client: Redis): Promise<number> {
+  const info = await client.info("memory");
+  const match = /used_memory:(\d+)/.exec(info);
+  if (!match) throw new Error("Redis INFO memory has no used_memory");
+  return Number(match[1]);
+}
