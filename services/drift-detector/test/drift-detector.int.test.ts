@@ -238,7 +238,13 @@ describe("drift-detector on real Kafka and Redis", () => {
     const { models } = await unary<ListModelsResponse>((cb) => client.listModels({}, viewer, cb));
     expect(models.find((m) => m.modelId === "scorer")?.baselineVersion).toBe(1);
 
-    // Freezing a window of live traffic makes it the next baseline version.
+    // An evaluated window is packed (one field for its sketches, not one per bucket)…
+    const redis = new Redis(inject("redisUrl"));
+    const packedWindow = await redis.hgetall(`${namespace}:drift-detector:win:{scorer}:${t0 + 4 * windowMs}`);
+    await redis.quit();
+    expect(Object.keys(packedWindow).filter((field) => field.includes(":d:"))).toEqual([]);
+    expect(packedWindow.k).toBeDefined();
+    // …and freezing it, from the packed form, makes it the next baseline version.
     const frozen = await setBaseline([
       {
         part: {

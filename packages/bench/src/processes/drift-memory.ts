@@ -88,10 +88,16 @@ export async function benchDriftMemory(
     }
     const after = await usedMemory(client);
     const keys = await client.dbsize();
+    const byKind = await memoryByKind(client, namespace);
     const mib = (after - before) / 1024 / 1024;
     const perModel14d = (mib * 14) / days;
     say(
       `  ${round(mib, 1)} MiB in ${keys} keys for ${days} days: ${round(perModel14d, 1)} MiB per model for 14 days`,
+    );
+    say(
+      `  by key kind (MiB): ${Object.entries(byKind)
+        .map(([kind, bytes]) => `${kind} ${round(bytes / 1024 / 1024, 2)}`)
+        .join(", ")}`,
     );
     return {
       days,
@@ -102,6 +108,9 @@ export async function benchDriftMemory(
       keys,
       usedMiB: round(mib, 1),
       mibPerModel14d: round(perModel14d, 1),
+      mibByKeyKind: Object.fromEntries(
+        Object.entries(byKind).map(([kind, bytes]) => [kind, round(bytes / 1024 / 1024, 2)]),
+      ),
     };
   } finally {
     client.disconnect();
@@ -109,6 +118,22 @@ export async function benchDriftMemory(
     await admin.disconnect();
     await redis.stop();
   }
+}
+
+/** MEMORY USAGE summed by the key's kind: its first segment after the service's prefix. */
+async function memoryByKind(client: Redis, namespace: string): Promise<Record<string, number>> {
+  const byKind: Record<string, number> = {};
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "COUNT", 1000);
+    cursor = next;
+    for (const key of keys) {
+      const rest = key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : key;
+      const kind = rest.split(":").slice(0, 2).join(":");
+      byKind[kind] = (byKind[kind] ?? 0) + ((await client.memory("USAGE", key)) ?? 0);
+    }
+  } while (cursor !== "0");
+  return byKind;
 }
 
 async function usedMemory(client: Redis): Promise<number> {

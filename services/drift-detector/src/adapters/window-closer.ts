@@ -84,7 +84,8 @@ export class WindowCloser {
         await windows.markReported(modelId, windowStart);
         return;
       }
-      const state = parseWindowState(await windows.closeAndRead(modelId, windowStart));
+      const hash = await windows.closeAndRead(modelId, windowStart);
+      const state = parseWindowState(hash);
       const config = configs.forModel(modelId);
       const report = evaluateWindow(
         { modelId, windowStart, windowMs: config.windowMs, state },
@@ -96,6 +97,8 @@ export class WindowCloser {
       await this.deps.publish(untraced(findings));
       await reports.save(report);
       await windows.markReported(modelId, windowStart);
+      // Reported: from now on only a FROZEN_WINDOW baseline reads it, and the packed form will do.
+      await windows.compact(modelId, windowStart, hash);
       this.deps.logger.info(
         {
           modelId,

@@ -1,5 +1,6 @@
 import type { Redis } from "@argus/runtime";
 import type { StoredPrediction } from "../domain/performance.js";
+import { compactWindow } from "../domain/window-compaction.js";
 import type { WindowDelta } from "../domain/window-counters.js";
 
 /** Distinct categories kept per feature and window; further ones are counted as `__other__`. */
@@ -56,6 +57,28 @@ if payload.wm then
     redis.call('HSET', KEYS[3], payload.wm[1] .. ':at', payload.wm[3])
   end
 end
+return 1
+`;
+
+const compactScript = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+local packedPairs = tonumber(ARGV[1])
+local fields = {}
+for i = 2, 1 + 2 * packedPairs do fields[#fields + 1] = ARGV[i] end
+local keep = {}
+for i = 2 + 2 * packedPairs, #ARGV do keep[#keep + 1] = ARGV[i] end
+local values = redis.call('HMGET', KEYS[1], unpack(keep))
+for i, field in ipairs(keep) do
+  if values[i] then
+    fields[#fields + 1] = field
+    fields[#fields + 1] = values[i]
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(fields))
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('RENAME', KEYS[2], KEYS[1])
 return 1
 `;
 
@@ -189,6 +212,23 @@ export class WindowStore {
       [Error | null, Record<string, string>],
     ];
     return hash;
+  }
+
+  /**
+   * Packs an evaluated window's sketches (see window-compaction.ts) by rewriting the hash: deleting
+   * the bucket fields in place would leave Redis' table sized for thousands of fields (32 KiB of a
+   * 44 KiB window). The rewrite reads the fields it keeps live, `late` included, so late events
+   * counted since the window was read are not lost; a window packed twice stays the same.
+   */
+  async compact(modelId: string, windowStart: number, hash: Record<string, string>): Promise<void> {
+    const { set, remove } = compactWindow(hash);
+    if (remove.length === 0) return;
+    const removed = new Set(remove);
+    const keep = new Set(Object.keys(hash).filter((field) => !removed.has(field) && !(field in set)));
+    keep.add("late");
+    const key = this.windowKey(modelId, windowStart);
+    const packed = Object.entries(set).flat();
+    await this.redis.eval(compactScript, 2, key, `${key}:packing`, packed.length / 2, ...packed, ...keep);
   }
 
   async readWindow(modelId: string, windowStart: number): Promise<Record<string, string>> {

@@ -1,4 +1,5 @@
 import { Distribution } from "./distribution.js";
+import { packedField, unpackWindow } from "./window-compaction.js";
 import { fixedPointScale } from "./window-counters.js";
 
 export interface ObservedFeature {
@@ -32,15 +33,20 @@ export function parseWindowState(hash: Record<string, string>): WindowState {
     prediction: empty(),
     confidence: empty(),
   };
+  const featureOf = (encodedName: string): ObservedFeature => {
+    const name = decodeURIComponent(encodedName);
+    const feature = state.features.get(name) ?? empty();
+    state.features.set(name, feature);
+    return feature;
+  };
   for (const [field, raw] of Object.entries(hash)) {
     const parts = field.split(":");
+    if (field === packedField) continue;
     const count = Number(raw);
     let target: ObservedFeature | undefined;
     let rest: string[];
     if (parts[0] === "f" && parts.length === 4) {
-      const name = decodeURIComponent(parts[1] as string);
-      target = state.features.get(name) ?? empty();
-      state.features.set(name, target);
+      target = featureOf(parts[1] as string);
       rest = parts.slice(2);
     } else if ((parts[0] === "p" || parts[0] === "s") && parts.length === 3) {
       target = parts[0] === "p" ? state.prediction : state.confidence;
@@ -48,8 +54,19 @@ export function parseWindowState(hash: Record<string, string>): WindowState {
     } else {
       continue;
     }
-    if (rest[0] === "d") target.buckets.set(rest[1] as string, count);
+    if (rest[0] === "d")
+      target.buckets.set(rest[1] as string, (target.buckets.get(rest[1] as string) ?? 0) + count);
     else if (rest[0] === "c") target.categories.set(decodeURIComponent(rest[1] as string), count);
+  }
+  // A closed window's sketches packed into one field (window-compaction.ts).
+  const packed = hash[packedField];
+  if (packed !== undefined) {
+    for (const [prefix, buckets] of unpackWindow(packed).sketches) {
+      const target =
+        prefix === "p" ? state.prediction : prefix === "s" ? state.confidence : featureOf(prefix.slice(2));
+      for (const [bucket, count] of buckets)
+        target.buckets.set(bucket, (target.buckets.get(bucket) ?? 0) + count);
+    }
   }
   const rows = Number(hash["mv:n"] ?? 0);
   if (rows > 0) {
