@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 // detectBatch over whole simulated streams (fake clock: every time is an event time), at 1 and 12
 // partitions: what on-call would see from the anomaly-detector, without Kafka or Redis.
 import { FindingKind, type InferenceEvent, Severity } from "@argus/proto";
@@ -210,6 +211,26 @@ describe("detectBatch: attack families among benign clients (12 partitions)", ()
     benignOnly = new PartitionedDetector(12, testPolicies());
     benignOnly.run(benign);
   }, CPU_BUDGET_MS);
+
+  it("golden: the same seeded stream gives the same findings (a speed-up must not change a verdict)", async () => {
+    // Client-level findings in full; the many per-event outliers as a digest of what they say.
+    const findings = attacked.findings.map(({ event, finding }) => {
+      const detail = { summary: finding.summary, evidence: finding.evidence };
+      return {
+        event: event.eventId,
+        kind: FindingKind[finding.kind].replace("FINDING_KIND_", ""),
+        client: finding.subject?.clientId ?? "",
+        score: Number(finding.score.toPrecision(12)),
+        ...(finding.kind === FindingKind.FINDING_KIND_OUTLIER
+          ? { detail: createHash("sha256").update(JSON.stringify(detail)).digest("hex").slice(0, 16) }
+          : { severity: Severity[finding.severity], ...detail }),
+      };
+    });
+    expect(findings.length).toBeGreaterThan(50);
+    await expect(`${findings.map((f) => JSON.stringify(f)).join("\n")}\n`).toMatchFileSnapshot(
+      "./golden/detect-batch-findings.jsonl",
+    );
+  });
 
   for (const family of families) {
     it(`${family.name} is caught before the attacker's 300th query`, () => {

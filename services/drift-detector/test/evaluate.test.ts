@@ -1,5 +1,6 @@
 import {
   BaselineSource,
+  DriftReport,
   type FeatureDrift,
   type FeatureValue,
   InferenceEvent,
@@ -11,6 +12,7 @@ import { BaselineBuilder, type ReferenceRowInput } from "../src/domain/baseline-
 import type { StoredBaseline } from "../src/domain/baseline-record.js";
 import { type DriftModelConfig, defaultDriftConfig } from "../src/domain/drift-config.js";
 import { evaluateWindow } from "../src/domain/evaluate.js";
+import { compactWindow } from "../src/domain/window-compaction.js";
 import { accumulateWindows, type PcaContext, type WindowDelta } from "../src/domain/window-counters.js";
 import { parseWindowState, type WindowState } from "../src/domain/window-state.js";
 
@@ -580,5 +582,48 @@ describe("edge cases", () => {
     // and a real shift among the tracked merchants is still seen
     const shifted = merchants(99, 2000).map((r, i) => (i % 3 === 0 ? { features: { merchant: "m0" } } : r));
     expect(feature(evaluate(windowOf(shifted), baseline), "merchant").drifted).toBe(true);
+  });
+});
+
+describe("golden", () => {
+  it("the same seeded windows give byte-identical reports, open or packed (a speed-up must not change a report)", async () => {
+    const baseline = baselineOf(rows(1, 5_000), { categorical: ["plan"], pca: 2 });
+    const model = baseline.profile.pca;
+    const pca: PcaContext | undefined = model ? { model, baselineVersion: 1 } : undefined;
+    const windows: [string, Row[]][] = [
+      ["same", rows(2, 2_000)],
+      ["x shifted 0.5 sd", rows(3, 2_000, { xShift: 0.5 })],
+      [
+        "plan mix changed, y missing",
+        rows(4, 2_000, {
+          plan: [
+            ["basic", 0.2],
+            ["premium", 0.3],
+            ["gold", 0.5],
+          ],
+          yMissing: 0.2,
+        }),
+      ],
+      ["predictions and confidence shifted", rows(5, 2_000, { positiveShare: 0.6, confidence: [0.5, 0.7] })],
+    ];
+    const reports = windows.map(([name, current]) => {
+      const hash: Record<string, string> = {};
+      const events = current.map(toEvent);
+      for (let i = 0; i < events.length; i += 97) {
+        for (const delta of accumulateWindows(
+          events.slice(i, i + 97),
+          () => windowMs,
+          () => pca,
+        ).values())
+          addToHash(hash, delta);
+      }
+      const { set, remove } = compactWindow(hash);
+      const packed = { ...hash, ...set };
+      for (const field of remove) delete packed[field];
+      const open = JSON.stringify(DriftReport.toJSON(evaluate(parseWindowState(hash), baseline)));
+      expect(JSON.stringify(DriftReport.toJSON(evaluate(parseWindowState(packed), baseline)))).toBe(open);
+      return `${name}: ${open}`;
+    });
+    await expect(`${reports.join("\n")}\n`).toMatchFileSnapshot("./golden/drift-reports.txt");
   });
 });
