@@ -14,7 +14,7 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
 import type { AlertStore, StoredAlert } from "./alert-store.js";
-import { releaseLease } from "./outbox-commands.js";
+import { releaseLease } from "./leases.js";
 import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
 import { enableReceiver } from "./receiver-state.js";
 import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";

@@ -229,8 +229,16 @@ export class AlertStore {
     return ["SET", this.key("seen", findingId), "1", "PX", seenTtlMs];
   }
 
-  /** Puts an alert into a group, creating the group (first flush at `firstFlushAt`) if it is new. */
-  joinGroupCommands(group: GroupRef, fingerprint: string, firstFlushAt: number): GuardedCommand[] {
+  /**
+   * Puts an alert into a group, creating the group (first flush at `firstFlushAt`) if it is new;
+   * `traceparent` (the decision's trace context) is what the group's next flush continues.
+   */
+  joinGroupCommands(
+    group: GroupRef,
+    fingerprint: string,
+    firstFlushAt: number,
+    traceparent?: string,
+  ): GuardedCommand[] {
     return [
       [
         "HSET",
@@ -245,6 +253,7 @@ export class AlertStore {
         group.tenant,
         "labels",
         JSON.stringify(group.groupLabels),
+        ...(traceparent ? ["traceparent", traceparent] : []),
       ],
       ["SADD", this.groupAlertsKey(group.gid), fingerprint],
       ["ZADD", this.groupsDueKey, "NX", firstFlushAt, group.gid],

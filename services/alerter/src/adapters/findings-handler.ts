@@ -84,8 +84,7 @@ export function createFindingsHandler(deps: {
         for (const group of groupsFor(routing, alert)) {
           const route = findRoute(routing.route, group.routeKey);
           const flushAt = firstFlushAt(Date.parse(alert.startsAt), now.getTime(), route?.groupWaitMs ?? 0);
-          commands.push(...store.joinGroupCommands(group, alert.fingerprint, flushAt));
-          if (traceparent) commands.push(["HSET", store.groupKey(group.gid), "traceparent", traceparent]);
+          commands.push(...store.joinGroupCommands(group, alert.fingerprint, flushAt, traceparent));
           grouped++;
         }
       }

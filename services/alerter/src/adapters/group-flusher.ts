@@ -5,22 +5,25 @@ import {
   injectTraceContext,
   inSpan,
   type Logger,
-  runGuarded,
   type Tracer,
 } from "@argus/runtime";
-import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
+import { type Acknowledgement, type AlertRecord, isAcknowledged } from "../domain/alert.js";
 import { type InhibitionCandidate, inhibitingAlert } from "../domain/inhibition.js";
 import { type Notification, notificationId, queueId } from "../domain/notification.js";
 import { type NotificationLogEntry, nextEntry, notifyReason } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
 import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
-import { findRoute, type Route } from "../domain/routing/route.js";
+import { findRoute } from "../domain/routing/route.js";
 import { isRouteMuted } from "../domain/routing/time-intervals.js";
 import { type Silence, silencesMuting } from "../domain/silences.js";
 import type { AlertStore } from "./alert-store.js";
-import { enqueueCommands, releaseLease } from "./outbox-commands.js";
+import { type LeasedWrite, releaseLeases, writeUnderLeases } from "./leases.js";
+import { enqueueCommands } from "./outbox-commands.js";
 import { PollingWorker } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
+
+/** Most groups flushed in one pass. */
+const passLimit = 50;
 
 /** Most firing alerts considered as inhibition sources in one flush. */
 const inhibitionSourceLimit = 5_000;
@@ -50,6 +53,10 @@ function supportsAcknowledge(integration: Integration): boolean {
  * integration of its receiver the notification log decides whether to notify. Notifications go to
  * the outbox in the same atomic write that advances the log and the group's timer, so a crash never
  * notifies twice or drops a notification.
+ *
+ * A pass flushes up to 50 due groups in four round trips whatever their number: leases and group
+ * state in one pipeline, their alerts and acknowledgements in another, silences once, and every
+ * group's write in one script (each group's writes still atomic with its own lease).
  */
 export class GroupFlusher extends PollingWorker {
   private readonly owner = randomUUID();
@@ -59,31 +66,132 @@ export class GroupFlusher extends PollingWorker {
   }
 
   protected async pass(): Promise<void> {
-    const { store } = this.deps;
+    const { store, logger } = this.deps;
     const now = this.deps.clock().getTime();
-    const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, 50);
+    const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, passLimit);
+    if (due.length === 0 || !this.running) return;
+    const { groups, unread } = await this.leaseGroups(due);
+    const writes: LeasedWrite[] = [];
     let queued = 0;
-    const mutes = this.passMutes();
-    for (const gid of due) {
-      if (!this.running) break;
-      queued += await this.flushGroup(gid, mutes);
+    try {
+      const alerts = await this.readAlerts(groups);
+      const mutes = this.passMutes();
+      for (const group of groups) {
+        try {
+          const plan = await this.plan(group, alerts, mutes);
+          writes.push({ lease: group.lease, commands: plan.commands });
+          queued += plan.queued;
+        } catch (error) {
+          // One group whose state does not read (e.g. a key that no longer opens) holds back no other.
+          unread.push(group.lease);
+          logger.error({ err: (error as Error).message, gid: group.gid }, "group not flushed");
+        }
+      }
+    } catch (error) {
+      unread.push(...groups.map((group) => group.lease));
+      throw error;
+    } finally {
+      await releaseLeases(store.redis, this.owner, unread);
     }
+    await writeUnderLeases(store.redis, this.owner, writes);
     if (queued > 0) this.deps.onQueued();
+    // A full page means more groups may be due now: flush them at once, not a poll later.
+    if (due.length === passLimit && writes.length > 0) this.wake();
   }
 
-  /** Flushes one group under its lease; returns the number of notifications queued. */
+  /**
+   * Takes the lease of each due group and reads its state under it, in one round trip: Redis runs
+   * a pipeline's commands in order, so each read comes after its lease was taken. Groups leased by
+   * another replica are left to it; leases of groups whose state did not read are in `unread`.
+   */
+  private async leaseGroups(due: string[]): Promise<{ groups: LeasedGroup[]; unread: string[] }> {
+    const { store, logger } = this.deps;
+    const pipeline = store.redis.pipeline();
+    for (const gid of due) {
+      pipeline.set(store.groupLeaseKey(gid), this.owner, "PX", 30_000, "NX");
+      pipeline.hgetall(store.groupKey(gid));
+      pipeline.smembers(store.groupAlertsKey(gid));
+      pipeline.hgetall(store.notificationLogKey(gid));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const groups: LeasedGroup[] = [];
+    const unread: string[] = [];
+    due.forEach((gid, index) => {
+      const [leased, meta, members, log] = replies.slice(index * 4, index * 4 + 4);
+      if (leased?.[1] !== "OK") return;
+      const lease = store.groupLeaseKey(gid);
+      const reads = [meta, members, log];
+      if (reads.some((reply) => !reply || reply[0])) {
+        unread.push(lease);
+        const err = reads.find((reply) => reply?.[0])?.[0]?.message ?? "no reply";
+        logger.error({ err, gid }, "group not flushed");
+        return;
+      }
+      groups.push({
+        gid,
+        lease,
+        meta: meta?.[1] as Record<string, string>,
+        members: members?.[1] as string[],
+        log: log?.[1] as Record<string, string>,
+      });
+    });
+    return { groups, unread };
+  }
+
+  /** The alerts of the pass's groups and their acknowledgements: one round trip for all groups. */
+  private async readAlerts(groups: LeasedGroup[]): Promise<PassAlerts> {
+    const { store } = this.deps;
+    const fingerprints = [...new Set(groups.flatMap((group) => group.members))];
+    const raw = new Map<string, string>();
+    const acks = new Map<string, Acknowledgement>();
+    if (fingerprints.length > 0) {
+      const [alertValues, ackValues] = await store.redis
+        .pipeline()
+        .mget(fingerprints.map(store.alertKey))
+        .mget(fingerprints.map(store.ackKey))
+        .exec()
+        .then((replies) =>
+          (replies ?? []).map(([error, values]) => {
+            if (error) throw error;
+            return values as (string | null)[];
+          }),
+        );
+      fingerprints.forEach((fingerprint, index) => {
+        const value = alertValues?.[index];
+        if (typeof value === "string") raw.set(fingerprint, value);
+        const ack = ackValues?.[index];
+        if (typeof ack === "string") acks.set(fingerprint, JSON.parse(ack) as Acknowledgement);
+      });
+    }
+    const opened = new Map<string, AlertRecord>();
+    return {
+      // Opened on demand, once per pass: an alert in several groups is opened once.
+      alerts: (members) =>
+        members.flatMap((fingerprint) => {
+          const value = raw.get(fingerprint);
+          if (value === undefined) return [];
+          let alert = opened.get(fingerprint);
+          if (!alert) {
+            alert = store.parseAlert(fingerprint, value);
+            opened.set(fingerprint, alert);
+          }
+          return [alert];
+        }),
+      acks,
+    };
+  }
+
   /**
    * What silences and inhibition need, read at most once per pass and shared by its groups: a pass
    * flushes up to 50 groups, and each must not re-read every silence and every firing alert.
    */
   private passMutes(): PassMutes {
-    const silences = new Map<string, Promise<Silence[]>>();
+    let silences: Promise<Silence[]> | undefined;
     let firing: Promise<AlertRecord[]> | undefined;
     return {
-      silences: (tenant) => {
-        const found = silences.get(tenant) ?? this.deps.silences.list(tenant);
-        silences.set(tenant, found);
-        return found;
+      silences: async (tenant) => {
+        silences ??= this.deps.silences.listAll();
+        return (await silences).filter((silence) => silence.tenant === tenant);
       },
       firing: () => {
         firing ??= this.deps.store.firingAlerts(inhibitionSourceLimit);
@@ -92,56 +200,31 @@ export class GroupFlusher extends PollingWorker {
     };
   }
 
-  private async flushGroup(gid: string, mutes: PassMutes): Promise<number> {
-    const { store } = this.deps;
-    const lease = store.groupLeaseKey(gid);
-    if ((await store.redis.set(lease, this.owner, "PX", 30_000, "NX")) !== "OK") return 0;
-    try {
-      const [meta, members, log] = await Promise.all([
-        store.redis.hgetall(store.groupKey(gid)),
-        store.redis.smembers(store.groupAlertsKey(gid)),
-        store.redis.hgetall(store.notificationLogKey(gid)),
-      ]);
-      const config = this.deps.routing();
-      const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
-      if (!route || meta.groupKey === undefined) {
-        // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
-        const commands = store.endGroupCommands(gid, parseLog(log));
-        await runGuarded(store.redis, { key: lease, expected: this.owner, commands });
-        return 0;
-      }
-      const plan = await this.plan(gid, meta, route, members, log, config, mutes);
-      const written = await runGuarded(store.redis, {
-        key: lease,
-        expected: this.owner,
-        commands: plan.commands,
-      });
-      return written ? plan.queued : 0;
-    } finally {
-      await releaseLease(store.redis, lease, this.owner);
-    }
-  }
-
+  /** The writes of one group's flush (under its lease) and how many notifications they queue. */
   private async plan(
-    gid: string,
-    meta: Record<string, string>,
-    route: Route,
-    members: string[],
-    log: Record<string, string>,
-    config: AlerterRoutingConfig,
+    group: LeasedGroup,
+    passAlerts: PassAlerts,
     mutes: PassMutes,
   ): Promise<{ commands: GuardedCommand[]; queued: number }> {
     const { store } = this.deps;
+    const { gid, meta, members, log } = group;
+    const config = this.deps.routing();
+    const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
+    if (!route || meta.groupKey === undefined) {
+      // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
+      return { commands: store.endGroupCommands(gid, parseLog(log)), queued: 0 };
+    }
     const now = this.deps.clock();
     const regularAt = meta.regularAt === undefined ? 0 : Number(meta.regularAt);
     // Woken early (an acknowledgement): only acknowledgement news may go out before group_interval.
     const regular = now.getTime() >= regularAt;
     const tenant = meta.tenant ?? "";
-    const alerts = await store.getAlerts(members);
+    const alerts = passAlerts.alerts(members);
     const present = new Set(alerts.map((alert) => alert.fingerprint));
-    const acks = await store.getAcks(alerts.filter((a) => a.state === "firing").map((a) => a.fingerprint));
     const acknowledged = new Set(
-      alerts.filter((alert) => isAcknowledged(alert, acks.get(alert.fingerprint))).map((a) => a.fingerprint),
+      alerts
+        .filter((alert) => isAcknowledged(alert, passAlerts.acks.get(alert.fingerprint)))
+        .map((a) => a.fingerprint),
     );
     const shown = await unmuted(alerts, tenant, config, now, mutes);
     const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
@@ -149,6 +232,7 @@ export class GroupFlusher extends PollingWorker {
     const commands: GuardedCommand[] = [];
     let queued = 0;
     const entries = parseLog(log);
+    const logExisted = entries.size > 0;
     const receiver = config.receivers.get(route.receiver);
     if (receiver && shown.length > 0 && !isRouteMuted(route, config.timeIntervals, now)) {
       const groupLabels = JSON.parse(meta.labels ?? "{}") as Record<string, string>;
@@ -168,7 +252,8 @@ export class GroupFlusher extends PollingWorker {
         const next = nextEntry(entry, firing, resolved, acknowledged, now.getTime());
         entries.set(field, next);
         commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(next)]);
-        commands.push(["PERSIST", store.notificationLogKey(gid)]);
+        // Only the log of a group that ended and came back has an expiry to drop; a new one has none.
+        if (logExisted) commands.push(["PERSIST", store.notificationLogKey(gid)]);
         const body = notificationBody(integration, {
           receiver: receiver.name,
           groupKey: meta.groupKey as string,
@@ -235,6 +320,21 @@ export class GroupFlusher extends PollingWorker {
 /** A notification log field: receiver, integration type and index (Alertmanager's receiver key). */
 function logField(receiver: string, integration: Integration, index: number): string {
   return `${encodeURIComponent(receiver)}/${integration.type}/${index}`;
+}
+
+/** A due group this replica leased, and its state as read under the lease. */
+interface LeasedGroup {
+  gid: string;
+  lease: string;
+  meta: Record<string, string>;
+  members: string[];
+  log: Record<string, string>;
+}
+
+/** The alerts of a pass's groups (`alerts(members)`: those that still exist) and acknowledgements. */
+interface PassAlerts {
+  alerts(members: readonly string[]): AlertRecord[];
+  acks: ReadonlyMap<string, Acknowledgement>;
 }
 
 /** Per-pass readers of silences (by tenant) and of the firing alerts that may inhibit. */

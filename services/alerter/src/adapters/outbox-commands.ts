@@ -1,4 +1,4 @@
-import type { GuardedCommand, Redis } from "@argus/runtime";
+import type { GuardedCommand } from "@argus/runtime";
 import type { Notification } from "../domain/notification.js";
 import type { AlertStore } from "./alert-store.js";
 
@@ -16,14 +16,4 @@ export function enqueueCommands(
     ["ZADD", store.queueKey(notification.queue), "NX", notification.sequence, notification.id],
     ["ZADD", store.dueKey, "NX", dueAt, notification.id],
   ];
-}
-
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-/** Drops a lease only if this owner still holds it (it may have expired and passed to another replica). */
-export async function releaseLease(redis: Redis, key: string, owner: string): Promise<void> {
-  await redis.eval(releaseScript, 1, key, owner);
 }

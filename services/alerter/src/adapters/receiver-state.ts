@@ -13,17 +13,15 @@ export interface ReceiverState {
   disabled?: Disabled;
 }
 
-/** Health of one receiver integration, shared by replicas in one Redis hash. */
-export async function readReceiverState(
-  store: AlertStore,
-  receiver: string,
-  integration: number,
-): Promise<ReceiverState> {
-  const [breaker, disabled] = await store.redis.hmget(
-    store.receiverStateKey(receiver, integration),
-    "breaker",
-    "disabled",
-  );
+/** The fields of an integration's health hash (`receiverStateKey`), shared by replicas: HMGET them. */
+export const receiverStateFields = ["breaker", "disabled"] as const;
+
+/** An integration's health from the values of `receiverStateFields`. */
+export function parseReceiverState([breaker, disabled]: readonly (
+  | string
+  | null
+  | undefined
+)[]): ReceiverState {
   return {
     breaker: breaker ? (JSON.parse(breaker) as BreakerState) : closedBreaker,
     ...(disabled ? { disabled: JSON.parse(disabled) as Disabled } : {}),

@@ -20,13 +20,18 @@ export class SilenceStore {
 
   /** The tenant's silences; long-expired ones are pruned on the way. */
   async list(tenant: string): Promise<Silence[]> {
+    return (await this.listAll()).filter((silence) => silence.tenant === tenant);
+  }
+
+  /** Every tenant's silences (one read for a flush pass, whatever tenants its groups belong to). */
+  async listAll(): Promise<Silence[]> {
     const all = Object.values(await this.redis.hgetall(this.key)).map(
       (value) => JSON.parse(value) as Silence,
     );
     const now = Date.now();
     const stale = all.filter((silence) => Date.parse(silence.endsAt) < now - expiredRetentionMs);
     if (stale.length > 0) await this.redis.hdel(this.key, ...stale.map((silence) => silence.id));
-    return all.filter((silence) => silence.tenant === tenant && !stale.includes(silence));
+    return all.filter((silence) => !stale.includes(silence));
   }
 
   async create(tenant: string, input: SilenceInput, now: Date): Promise<Silence> {

@@ -1,0 +1,78 @@
+import { type GuardedCommand, type Redis, runGuarded } from "@argus/runtime";
+
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Drops a lease only if this owner still holds it (it may have expired and passed to another replica). */
+export async function releaseLease(redis: Redis, key: string, owner: string): Promise<void> {
+  await redis.eval(releaseScript, 1, key, owner);
+}
+
+/** Drops the leases this owner still holds, in one round trip (best effort: they expire anyway). */
+export async function releaseLeases(redis: Redis, owner: string, leases: readonly string[]): Promise<void> {
+  if (leases.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const lease of leases) pipeline.eval(releaseScript, 1, lease, owner);
+  await pipeline.exec();
+}
+
+/** The writes one lease authorizes: applied only while the lease still holds its owner's value. */
+export interface LeasedWrite {
+  lease: string;
+  commands: GuardedCommand[];
+}
+
+/**
+ * Applies the writes of many leases held by `owner` in one script, one round trip and one copy of
+ * the script for a whole pass, and releases each lease with its writes. Each lease's writes stay
+ * atomic with its check: a lease that passed to another replica has its writes skipped (that
+ * replica redoes the work), the others are written. A lost lease is not reported: runGuarded says
+ * only whether its first guard held, so when the first one fails, the rest are tried again.
+ *
+ * When the script fails (a key of the wrong type), each lease is written alone, so one broken key
+ * fails its own writes and not those of the whole pass; leases whose writes failed are released and
+ * the error is thrown. Trying again is safe: writes that did apply took their lease with them.
+ */
+export async function writeUnderLeases(redis: Redis, owner: string, writes: LeasedWrite[]): Promise<void> {
+  try {
+    await writeTogether(redis, owner, writes);
+  } catch (error) {
+    const failed = writes.length === 1 ? writes : await writtenAlone(redis, owner, writes);
+    if (failed.length === 0) return;
+    await releaseLeases(
+      redis,
+      owner,
+      failed.map((write) => write.lease),
+    ).catch(() => {});
+    throw error;
+  }
+}
+
+/** Writes each lease's writes in a script of its own; returns those that failed. */
+async function writtenAlone(redis: Redis, owner: string, writes: LeasedWrite[]): Promise<LeasedWrite[]> {
+  const failed: LeasedWrite[] = [];
+  for (const write of writes) await writeTogether(redis, owner, [write]).catch(() => failed.push(write));
+  return failed;
+}
+
+async function writeTogether(redis: Redis, owner: string, writes: LeasedWrite[]): Promise<void> {
+  for (let rest = writes; rest.length > 0; rest = rest.slice(1)) {
+    const [first, ...others] = rest as [LeasedWrite, ...LeasedWrite[]];
+    const written = await runGuarded(redis, {
+      key: first.lease,
+      expected: owner,
+      commands: andRelease(first),
+      conditional: others.map((write) => ({
+        when: { key: write.lease, equals: owner },
+        commands: andRelease(write),
+      })),
+    });
+    if (written) return;
+  }
+}
+
+function andRelease(write: LeasedWrite): GuardedCommand[] {
+  return [...write.commands, ["DEL", write.lease]];
+}
