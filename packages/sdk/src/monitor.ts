@@ -1,4 +1,4 @@
-import { InferenceEvent } from "@argus/proto";
+import { encodeInferenceEvent } from "@argus/proto";
 import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import kafkajs, { type KafkaConfig, type Message, type Producer, type ProducerConfig } from "kafkajs";
 import { ArgusSdkError } from "./errors.js";
@@ -381,7 +381,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
       propagation.inject(trace.setSpan(parent, span), headers);
       headers["content-type"] = CONTENT_TYPE;
       headers["argus-schema"] = SCHEMA;
-      const encoded = InferenceEvent.encode(event).finish();
+      // The hand-written encoder: the generated one's bytes, in two thirds of the time (see @argus/proto).
+      const encoded = encodeInferenceEvent(event);
       const value = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       let bytes = value.length + event.clientId.length + 64;
       for (const [name, header] of Object.entries(headers)) bytes += name.length + header.length;

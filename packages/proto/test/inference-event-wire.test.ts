@@ -1,0 +1,90 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeInferenceEvent, type FeatureValue, InferenceEvent, type ModelOutput } from "../src/index.js";
+
+const text = fc.string({ unit: "binary", maxLength: 40 });
+const double = fc.double({ noNaN: false });
+const featureValue: fc.Arbitrary<FeatureValue> = fc.oneof(
+  fc.record({ kind: fc.record({ $case: fc.constant("number" as const), value: double }) }),
+  fc.record({ kind: fc.record({ $case: fc.constant("category" as const), value: text }) }),
+  fc.record({
+    kind: fc.record({
+      $case: fc.constant("text" as const),
+      value: fc.string({ unit: "binary", maxLength: 400 }),
+    }),
+  }),
+  fc.record({
+    kind: fc.record({
+      $case: fc.constant("embedding" as const),
+      value: fc.record({ values: fc.array(fc.float({ noNaN: true }), { maxLength: 70 }) }),
+    }),
+  }),
+  fc.constant({ kind: undefined }),
+);
+const output: fc.Arbitrary<ModelOutput | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.constant({ kind: undefined }),
+  fc.record({
+    kind: fc.record({
+      $case: fc.constant("classification" as const),
+      value: fc.record({ label: text, scores: fc.dictionary(text, double, { maxKeys: 6 }) }),
+    }),
+  }),
+  fc.record({ kind: fc.record({ $case: fc.constant("regression" as const), value: double }) }),
+  fc.record({
+    kind: fc.record({ $case: fc.constant("generatedText" as const), value: fc.string({ maxLength: 300 }) }),
+  }),
+);
+const event: fc.Arbitrary<InferenceEvent> = fc.record({
+  eventId: fc.oneof(fc.uuid(), fc.constant("")),
+  modelId: text,
+  modelVersion: text,
+  requestId: text,
+  clientId: text,
+  tenant: text,
+  eventTime: fc.oneof(
+    fc.constant(undefined),
+    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
+  ),
+  features: fc.dictionary(text, featureValue, { maxKeys: 40 }),
+  output,
+  latencyMs: fc.oneof(fc.constant(0), double),
+  inputTokens: fc.nat({ max: 0xffffffff }),
+  outputTokens: fc.nat({ max: 0xffffffff }),
+  clientIdKeyId: text,
+});
+
+describe("InferenceEvent's hand-written encoder", () => {
+  it("writes exactly the bytes of the generated encoder, for any event", () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        expect(Buffer.from(encodeInferenceEvent(e))).toEqual(Buffer.from(InferenceEvent.encode(e).finish()));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("writes the bytes of a typical tabular event, which the generated decoder reads back", () => {
+    const typical = InferenceEvent.fromPartial({
+      eventId: "00000000-0000-4000-8000-000000000042",
+      modelId: "credit-scoring",
+      modelVersion: "2026-11",
+      clientId: "p1.abc",
+      tenant: "acme",
+      eventTime: new Date("2026-12-07T15:00:00.123Z"),
+      features: Object.fromEntries(
+        Array.from({ length: 30 }, (_, f) => [
+          `feature_${f}`,
+          { kind: { $case: "number" as const, value: f * 1.25 - 3 } },
+        ]),
+      ),
+      output: {
+        kind: { $case: "classification", value: { label: "approve", scores: { approve: 0.7, deny: 0.3 } } },
+      },
+      latencyMs: 5.5,
+    });
+    const bytes = encodeInferenceEvent(typical);
+    expect(Buffer.from(bytes)).toEqual(Buffer.from(InferenceEvent.encode(typical).finish()));
+    expect(InferenceEvent.decode(bytes)).toEqual(typical);
+  });
+});
