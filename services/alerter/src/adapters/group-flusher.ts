@@ -93,8 +93,9 @@ export class GroupFlusher extends PollingWorker {
     } finally {
       await releaseLeases(store.redis, this.owner, unread);
     }
-    await writeUnderLeases(store.redis, this.owner, writes);
+    const { error } = await writeUnderLeases(store.redis, this.owner, writes);
     if (queued > 0) this.deps.onQueued();
+    if (error) throw error;
     // A full page means more groups may be due now: flush them at once, not a poll later.
     if (due.length === passLimit && writes.length > 0) this.wake();
   }

@@ -32,28 +32,43 @@ export interface LeasedWrite {
  * only whether its first guard held, so when the first one fails, the rest are tried again.
  *
  * When the script fails (a key of the wrong type), each lease is written alone, so one broken key
- * fails its own writes and not those of the whole pass; leases whose writes failed are released and
- * the error is thrown. Trying again is safe: writes that did apply took their lease with them.
+ * fails its own writes and not those of the whole pass. Returns the writes that failed (their
+ * leases released) and the first error. Trying again is safe: writes that applied took their lease.
  */
-export async function writeUnderLeases(redis: Redis, owner: string, writes: LeasedWrite[]): Promise<void> {
+export async function writeUnderLeases(
+  redis: Redis,
+  owner: string,
+  writes: LeasedWrite[],
+): Promise<{ failed: ReadonlySet<LeasedWrite>; error?: unknown }> {
   try {
     await writeTogether(redis, owner, writes);
+    return { failed: new Set() };
   } catch (error) {
-    const failed = writes.length === 1 ? writes : await writtenAlone(redis, owner, writes);
-    if (failed.length === 0) return;
+    // A single write has just failed alone; several are tried one by one to find the broken ones.
+    const failed =
+      writes.length === 1
+        ? new Map([[writes[0] as LeasedWrite, error]])
+        : await eachAlone(redis, owner, writes);
     await releaseLeases(
       redis,
       owner,
-      failed.map((write) => write.lease),
+      [...failed.keys()].map((write) => write.lease),
     ).catch(() => {});
-    throw error;
+    const [first] = failed.values();
+    return failed.size === 0 ? { failed: new Set() } : { failed: new Set(failed.keys()), error: first };
   }
 }
 
-/** Writes each lease's writes in a script of its own; returns those that failed. */
-async function writtenAlone(redis: Redis, owner: string, writes: LeasedWrite[]): Promise<LeasedWrite[]> {
-  const failed: LeasedWrite[] = [];
-  for (const write of writes) await writeTogether(redis, owner, [write]).catch(() => failed.push(write));
+/** Writes each lease's writes in a script of its own; the writes that failed, with their errors. */
+async function eachAlone(
+  redis: Redis,
+  owner: string,
+  writes: LeasedWrite[],
+): Promise<Map<LeasedWrite, unknown>> {
+  const failed = new Map<LeasedWrite, unknown>();
+  for (const write of writes) {
+    await writeTogether(redis, owner, [write]).catch((error: unknown) => failed.set(write, error));
+  }
   return failed;
 }
 

@@ -33,12 +33,15 @@ export class ResolveTimeoutSweeper extends PollingWorker {
       0,
       200,
     );
-    for (const fingerprint of stale) {
-      const found = await this.store.getAlert(fingerprint);
-      if (!found) {
-        await this.store.redis.zrem(this.store.firingKey, fingerprint);
-        continue;
-      }
+    if (stale.length === 0) return;
+    // Alerts with a longer timeout than the shortest come back every pass: read them in one MGET.
+    const values = await this.store.redis.mget(stale.map(this.store.alertKey));
+    const gone = stale.filter((_, index) => values[index] === null);
+    if (gone.length > 0) await this.store.redis.zrem(this.store.firingKey, ...gone);
+    for (const [index, fingerprint] of stale.entries()) {
+      const raw = values[index];
+      if (raw === null || raw === undefined) continue;
+      const found = { raw, alert: this.store.parseAlert(fingerprint, raw) };
       const timeout = resolveTimeoutFor(config, kindName(found.alert.kind));
       const lastUpdate = Date.parse(found.alert.updatedAt);
       if (now - lastUpdate < timeout) continue;

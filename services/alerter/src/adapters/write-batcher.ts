@@ -28,15 +28,12 @@ export class WriteBatcher {
     this.writing = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0);
-      const error = await writeUnderLeases(
+      const { failed, error } = await writeUnderLeases(
         this.redis,
         this.owner,
         batch.map((entry) => entry.write),
-      ).then(
-        () => undefined,
-        (failure: unknown) => failure ?? new Error("write failed"),
-      );
-      for (const entry of batch) entry.done(error);
+      ).catch((failure: unknown) => ({ failed: undefined, error: failure ?? new Error("write failed") }));
+      for (const entry of batch) entry.done(!failed || failed.has(entry.write) ? error : undefined);
     }
     this.writing = false;
   }
