@@ -59,7 +59,7 @@ const result = {
     us_per_event: throughput.anomaly.usPerEvent.median,
   },
   decode: { ratio_vs_bare: throughput.bareDecode.ratioVsBare.median },
-  sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited },
+  sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited, dropped: sdk.dropped },
   alerter: {
     webhooks_per_s: alerter.webhooksPerSecond,
     cpu_us_per_webhook: alerter.cpuUsPerWebhook,
@@ -98,7 +98,7 @@ process.stdout.write(
     [
       [
         "sdk record() on the caller's thread",
-        `${sdk.recordUs.median} µs (calls that waited for buffer space: ${sdk.callsThatWaited})`,
+        `${sdk.recordUs.median} µs (calls that waited: ${sdk.callsThatWaited}; dropped with the buffer full: ${sdk.dropped})`,
       ],
       [
         "alerter, one replica",

@@ -34,6 +34,7 @@ export async function benchSdk(stack: Stack, events: number, features: number) {
   say(`sdk: record() of ${events} events (${features} numeric features) with a producer sending to Kafka…`);
   const perChunkUs: number[] = [];
   let waited = 0;
+
   const pending: Promise<void>[] = [];
   for (let done = 0; done < events; done += chunk) {
     let elapsed = 0;
@@ -54,13 +55,14 @@ export async function benchSdk(stack: Stack, events: number, features: number) {
   await monitor.close();
   const recordUs = roundSpread(spread(perChunkUs), 2);
   say(
-    `  record(): ${recordUs.median} µs median per call; ${waited} calls waited for buffer space; ${stats.sent} sent`,
+    `  record(): ${recordUs.median} µs median per call; ${waited} calls waited for buffer space, ${stats.dropped} dropped with it full; ${stats.sent} sent`,
   );
   return {
     events,
     features,
     recordUs,
     callsThatWaited: waited,
+    dropped: stats.dropped,
     sent: stats.sent,
     failedSends: stats.failedSends,
   };

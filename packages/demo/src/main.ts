@@ -108,6 +108,8 @@ async function runDemo(cleanup: (() => Promise<void>)[]): Promise<number> {
     tenant: "acme",
     pseudonymization: { keys: { "2026-11": randomBytes(32) }, activeKeyId: "2026-11" },
     lingerMs: 20,
+    // The demo replays a story faster than any service would serve it: lossless beats never waiting.
+    whenFull: "wait",
   });
   cleanup.push(() => monitor.close());
 

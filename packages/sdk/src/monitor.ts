@@ -1,5 +1,14 @@
 import { encodeInferenceEvent } from "@argus/proto";
-import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import {
+  context,
+  type Meter,
+  metrics,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import kafkajs, { type KafkaConfig, type Message, type Producer, type ProducerConfig } from "kafkajs";
 import { ArgusSdkError } from "./errors.js";
 import { type RecordInput, toInferenceEvent } from "./event.js";
@@ -31,14 +40,22 @@ interface CommonOptions {
   batchSize?: number;
   /** ...or when the oldest waiting event has waited this long. Default 50 ms. */
   lingerMs?: number;
-  /** Events buffered (waiting + in flight) before record() starts to wait. Default 10 000. */
+  /** Events buffered (waiting + in flight) at most. Default 10 000. */
   maxBufferedEvents?: number;
+  /**
+   * What record() does when `maxBufferedEvents` are buffered (Kafka slow or down). `"drop"` (the
+   * default): it drops the event and resolves at once, so monitoring never slows inference; drops are
+   * counted in `stats().dropped` and on the `argus.sdk.events.dropped` OpenTelemetry counter.
+   * `"wait"`: the returned promise stays pending until a send frees space (lossless, for batch jobs
+   * that would rather slow down), or rejects with RECORD_TIMEOUT after `recordTimeoutMs`.
+   */
+  whenFull?: "drop" | "wait";
   /**
    * Upper bound on the bytes of one send (keep it under the topic's `max.message.bytes`, 1 MiB by
    * default); an event larger than this is rejected by record(). Default 900 000.
    */
   maxBatchBytes?: number;
-  /** When set, a record() that waited this long for buffer space rejects with RECORD_TIMEOUT. */
+  /** With `whenFull: "wait"`: a record() that waited this long for buffer space rejects with RECORD_TIMEOUT. */
   recordTimeoutMs?: number;
   /** Pause after a failed send before the next try; doubles per failure up to 30 s. Default 1 000 ms. */
   retryBackoffMs?: number;
@@ -46,6 +63,8 @@ interface CommonOptions {
   onError?: (error: ArgusSdkError) => void;
   /** Tracer for the `argus.sdk.record` spans; `trace.getTracer("@argus/sdk")` by default. */
   tracer?: Tracer;
+  /** Meter for the SDK's counters; `metrics.getMeter("@argus/sdk")` by default. */
+  meter?: Meter;
 }
 
 export type MonitorOptions = CommonOptions &
@@ -80,6 +99,8 @@ export interface MonitorStats {
   failedSends: number;
   /** record() calls that rejected with RECORD_TIMEOUT. */
   recordTimeouts: number;
+  /** Events dropped because the buffer was full (`whenFull: "drop"`). */
+  dropped: number;
   /** The message of the last failed send, until a send succeeds again. */
   lastError: string | undefined;
   closed: boolean;
@@ -181,6 +202,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     now: () => new Date(),
   };
   const tracer = options.tracer ?? trace.getTracer("@argus/sdk");
+  const whenFull = options.whenFull ?? "drop";
+  if (whenFull !== "drop" && whenFull !== "wait") {
+    throw new ArgusSdkError("INVALID_OPTIONS", `whenFull must be "drop" or "wait", got ${String(whenFull)}`);
+  }
+  const droppedCounter = (options.meter ?? metrics.getMeter("@argus/sdk")).createCounter(
+    "argus.sdk.events.dropped",
+    {
+      description: "Events record() dropped because the SDK's buffer was full (Kafka slow or unreachable).",
+    },
+  );
+  const modelAttributes = { "argus.model.id": options.modelId, "argus.model.version": options.modelVersion };
   const onError =
     options.onError ??
     ((error: ArgusSdkError) => process.emitWarning(error.message, { code: "ARGUS_SDK_SEND_FAILED" }));
@@ -225,7 +257,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let backoffMs = retryBackoffMs;
   let closed = false;
   let closing: Promise<void> | undefined;
-  const counters = { recorded: 0, sent: 0, failedSends: 0, recordTimeouts: 0 };
+  const counters = { recorded: 0, sent: 0, failedSends: 0, recordTimeouts: 0, dropped: 0 };
   let lastError: string | undefined;
 
   const buffered = (): number => pending.length + inFlightCount;
@@ -400,6 +432,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (waiters.length === 0 && buffered() < maxBuffered) {
       admit(item);
       pump();
+      span.end();
+      return Promise.resolve();
+    }
+
+    if (whenFull === "drop") {
+      // Never hold inference up: the event is lost, and counted.
+      counters.dropped += 1;
+      droppedCounter.add(1, modelAttributes);
+      span.addEvent("argus.sdk.dropped", { "argus.sdk.buffered": buffered() });
       span.end();
       return Promise.resolve();
     }

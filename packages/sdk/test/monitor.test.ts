@@ -21,6 +21,8 @@ type Tuning = Pick<
   | "maxBufferedEvents"
   | "maxBatchBytes"
   | "recordTimeoutMs"
+  | "whenFull"
+  | "meter"
   | "retryBackoffMs"
   | "piiFeatures"
   | "topic"
@@ -223,7 +225,12 @@ describe("batching", () => {
 
 describe("backpressure", () => {
   it("keeps record() pending beyond maxBufferedEvents while Kafka does not answer, and never buffers more", async () => {
-    const { producer, monitor } = setup({ batchSize: 2, lingerMs: 10, maxBufferedEvents: 4 });
+    const { producer, monitor } = setup({
+      batchSize: 2,
+      lingerMs: 10,
+      maxBufferedEvents: 4,
+      whenFull: "wait",
+    });
     producer.behaviour = "hang";
     for (let i = 0; i < 4; i++) await monitor.record(event(i));
     const settled: number[] = [];
@@ -249,7 +256,12 @@ describe("backpressure", () => {
   });
 
   it("rejects a waiting record() after recordTimeoutMs, with a clear error", async () => {
-    const { producer, monitor } = setup({ batchSize: 1, maxBufferedEvents: 2, recordTimeoutMs: 5_000 });
+    const { producer, monitor } = setup({
+      batchSize: 1,
+      maxBufferedEvents: 2,
+      recordTimeoutMs: 5_000,
+      whenFull: "wait",
+    });
     producer.behaviour = "hang";
     await monitor.record(event(1));
     await monitor.record(event(2));
@@ -298,8 +310,46 @@ describe("send failures", () => {
     expect(monitor.stats()).toMatchObject({ buffered: 0, sent: 1 });
   });
 
-  it("with Kafka down, stays bounded: a full buffer makes record() wait instead of growing", async () => {
-    const { producer, monitor, errors } = setup({ batchSize: 5, lingerMs: 10, maxBufferedEvents: 10 });
+  it("by default never makes inference wait: with Kafka down a full buffer drops, counts and exports the rest", async () => {
+    const added: { value: number; attributes: unknown }[] = [];
+    const meter = {
+      createCounter: () => ({
+        add: (value: number, attributes: unknown) => added.push({ value, attributes }),
+      }),
+    } as unknown as NonNullable<MonitorOptions["meter"]>;
+    const { producer, monitor, errors } = setup({ batchSize: 5, lingerMs: 10, maxBufferedEvents: 10, meter });
+    producer.behaviour = "fail";
+    const settled: number[] = [];
+    const results = Array.from({ length: 25 }, (_, i) =>
+      monitor.record(event(i)).then(() => settled.push(i)),
+    );
+    await settle();
+    // Every call resolved without waiting for Kafka.
+    expect(settled).toHaveLength(25);
+    expect(monitor.stats()).toMatchObject({ buffered: 10, waiting: 0, dropped: 15, sent: 0 });
+    expect(added).toHaveLength(15);
+    expect(added[0]).toEqual({
+      value: 1,
+      attributes: { "argus.model.id": "fraud-scorer", "argus.model.version": "3.1.0" },
+    });
+    // Kafka comes back: the buffered ten are delivered, in order.
+    producer.behaviour = "ack";
+    await vi.advanceTimersByTimeAsync(30_000);
+    await Promise.all(results);
+    await monitor.flush();
+    const delivered = producer.calls
+      .slice(errors.length)
+      .flatMap((c) => c.record.messages.map((m) => decode(m).requestId));
+    expect(delivered).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i}`));
+  });
+
+  it('with whenFull "wait" and Kafka down, stays bounded: a full buffer makes record() wait instead of growing', async () => {
+    const { producer, monitor, errors } = setup({
+      batchSize: 5,
+      lingerMs: 10,
+      maxBufferedEvents: 10,
+      whenFull: "wait",
+    });
     producer.behaviour = "fail";
     const results = Array.from({ length: 25 }, (_, i) => monitor.record(event(i)));
     await vi.advanceTimersByTimeAsync(120_000);
@@ -332,7 +382,7 @@ describe("close", () => {
   });
 
   it("also delivers the record() calls that were waiting for space", async () => {
-    const { producer, monitor } = setup({ batchSize: 2, maxBufferedEvents: 2 });
+    const { producer, monitor } = setup({ batchSize: 2, maxBufferedEvents: 2, whenFull: "wait" });
     producer.behaviour = "hang";
     await monitor.record(event(1));
     await monitor.record(event(2));

@@ -91,6 +91,8 @@ describe("drift-detector on real Kafka and Redis", () => {
       tenant: "acme",
       pseudonymization: { keys: { k: randomBytes(32) }, activeKeyId: "k" },
       lingerMs: 5,
+      // The test sends windows of events in bursts and counts on every one arriving.
+      whenFull: "wait",
     });
   });
 
@@ -280,6 +282,7 @@ describe("drift-detector on real Kafka and Redis", () => {
       modelVersion: "1",
       tenant: "acme",
       pseudonymization: { keys: { k: randomBytes(32) }, activeKeyId: "k" },
+      whenFull: "wait",
       lingerMs: 5,
     });
     for (let i = 0; i < labels; i++) {
