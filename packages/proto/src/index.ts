@@ -13,4 +13,7 @@ export { Timestamp } from "./gen/google/protobuf/timestamp.js";
 
 /** Binary FileDescriptorSet of every Argus proto (with imports), for gRPC server reflection. */
 export const descriptorSetPath = fileURLToPath(new URL("../descriptor.binpb", import.meta.url));
-export { encodeInferenceEvent } from "./wire/inference-event.js";
+export {
+  decodeInferenceEvent as decodeInferenceEventWire,
+  encodeInferenceEvent,
+} from "./wire/inference-event.js";

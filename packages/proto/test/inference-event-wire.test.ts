@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeInferenceEvent, type FeatureValue, InferenceEvent, type ModelOutput } from "../src/index.js";
+import {
+  decodeInferenceEventWire,
+  encodeInferenceEvent,
+  type FeatureValue,
+  InferenceEvent,
+  type ModelOutput,
+} from "../src/index.js";
 
 const text = fc.string({ unit: "binary", maxLength: 40 });
 const double = fc.double({ noNaN: false });
@@ -86,5 +92,48 @@ describe("InferenceEvent's hand-written encoder", () => {
     const bytes = encodeInferenceEvent(typical);
     expect(Buffer.from(bytes)).toEqual(Buffer.from(InferenceEvent.encode(typical).finish()));
     expect(InferenceEvent.decode(bytes)).toEqual(typical);
+  });
+});
+
+/** What a decoder made of some bytes: the object, or that it threw. */
+function outcome(decode: (bytes: Uint8Array) => InferenceEvent, bytes: Uint8Array): unknown {
+  try {
+    return { ok: decode(bytes) };
+  } catch {
+    return "threw";
+  }
+}
+
+describe("InferenceEvent's hand-written decoder", () => {
+  it("reads any event into exactly the generated decoder's object", () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        const bytes = InferenceEvent.encode(e).finish();
+        expect(decodeInferenceEventWire(bytes)).toEqual(InferenceEvent.decode(bytes));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("agrees with the generated decoder on damaged and foreign bytes: the same object, or both throw", () => {
+    const damaged = fc
+      .tuple(
+        event,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+      )
+      .map(([e, flips, cut]) => {
+        const bytes = Uint8Array.from(InferenceEvent.encode(e).finish());
+        for (const [at, value] of flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
+        return bytes.subarray(0, bytes.length - (cut % 3 === 0 ? cut % Math.max(1, bytes.length) : 0));
+      });
+    fc.assert(
+      fc.property(fc.oneof(damaged, fc.uint8Array({ maxLength: 200 })), (bytes) => {
+        expect(outcome(decodeInferenceEventWire, bytes)).toEqual(
+          outcome((b) => InferenceEvent.decode(b), bytes),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { FeedbackEvent, Finding, findingKindToJSON, InferenceEvent } from "@argus/proto";
+import {
+  decodeInferenceEventWire,
+  FeedbackEvent,
+  Finding,
+  findingKindToJSON,
+  type InferenceEvent,
+} from "@argus/proto";
 import type { Producer } from "kafkajs";
 import type { Decoded } from "./consumer-loop.js";
 import type { ServiceMetrics } from "./metrics.js";
@@ -15,7 +21,8 @@ export function decodeInferenceEvent(value: Buffer | null): Decoded<InferenceEve
   if (!value || value.length === 0) return { ok: false, reason: "empty record" };
   let event: InferenceEvent;
   try {
-    event = InferenceEvent.decode(value);
+    // The hand-written decoder: the generated decoder's object, faster (see @argus/proto).
+    event = decodeInferenceEventWire(value);
   } catch (error) {
     return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
   }
