@@ -127,26 +127,21 @@ export class AlertStore {
     findingIds: string[],
     clients: ErasableClient[] = [],
   ): Promise<{ alerts: Map<string, AlertRecord>; seen: Set<string>; erased: Set<string> }> {
-    const pipeline = this.redis.pipeline();
-    for (const fingerprint of fingerprints) pipeline.get(this.alertKey(fingerprint));
-    for (const id of findingIds) pipeline.exists(this.key("seen", id));
-    for (const client of clients) pipeline.exists(this.erasedKey(client));
-    const replies = (await pipeline.exec()) ?? [];
+    // Seen and erasure marks are strings ("1"): an MGET says which exist, one command for a batch.
+    const [alertValues, seenValues, erasedValues] = await mgetEach(this.redis, [
+      fingerprints.map(this.alertKey),
+      findingIds.map((id) => this.key("seen", id)),
+      clients.map((client) => this.erasedKey(client)),
+    ]);
     const alerts = new Map<string, AlertRecord>();
-    const seen = new Set<string>();
-    const erased = new Set<string>();
-    const seenEnd = fingerprints.length + findingIds.length;
-    replies.forEach(([error, value], index) => {
-      if (error) throw error;
-      if (index < fingerprints.length) {
-        const fingerprint = fingerprints[index] as string;
-        if (typeof value === "string") alerts.set(fingerprint, this.parseAlert(fingerprint, value));
-      } else if (index < seenEnd) {
-        if (value === 1) seen.add(findingIds[index - fingerprints.length] as string);
-      } else if (value === 1) {
-        erased.add(erasableId(clients[index - seenEnd] as ErasableClient));
-      }
+    fingerprints.forEach((fingerprint, index) => {
+      const value = alertValues?.[index];
+      if (typeof value === "string") alerts.set(fingerprint, this.parseAlert(fingerprint, value));
     });
+    const seen = new Set(findingIds.filter((_, index) => typeof seenValues?.[index] === "string"));
+    const erased = new Set(
+      clients.filter((_, index) => typeof erasedValues?.[index] === "string").map(erasableId),
+    );
     return { alerts, seen, erased };
   }
 
@@ -318,4 +313,18 @@ export class AlertStore {
       if (fingerprints.length < pageSize) return found;
     }
   }
+}
+
+/** The values of each list of keys (an MGET each, empty lists skipped), in one round trip. */
+export async function mgetEach(redis: Redis, lists: string[][]): Promise<(string | null)[][]> {
+  if (lists.every((keys) => keys.length === 0)) return lists.map(() => []);
+  const pipeline = redis.pipeline();
+  for (const keys of lists) if (keys.length > 0) pipeline.mget(keys);
+  const replies = ((await pipeline.exec()) ?? []).values();
+  return lists.map((keys) => {
+    if (keys.length === 0) return [];
+    const [error, values] = replies.next().value ?? [new Error("no reply"), null];
+    if (error) throw error;
+    return values as (string | null)[];
+  });
 }

@@ -16,7 +16,7 @@ import type { AlerterRoutingConfig, Integration } from "../domain/routing/config
 import { findRoute } from "../domain/routing/route.js";
 import { isRouteMuted } from "../domain/routing/time-intervals.js";
 import { type Silence, silencesMuting } from "../domain/silences.js";
-import type { AlertStore } from "./alert-store.js";
+import { type AlertStore, mgetEach } from "./alert-store.js";
 import { type LeasedWrite, releaseLeases, writeUnderLeases } from "./leases.js";
 import { enqueueCommands } from "./outbox-commands.js";
 import { PollingWorker } from "./polling-loop.js";
@@ -145,25 +145,16 @@ export class GroupFlusher extends PollingWorker {
     const fingerprints = [...new Set(groups.flatMap((group) => group.members))];
     const raw = new Map<string, string>();
     const acks = new Map<string, Acknowledgement>();
-    if (fingerprints.length > 0) {
-      const [alertValues, ackValues] = await store.redis
-        .pipeline()
-        .mget(fingerprints.map(store.alertKey))
-        .mget(fingerprints.map(store.ackKey))
-        .exec()
-        .then((replies) =>
-          (replies ?? []).map(([error, values]) => {
-            if (error) throw error;
-            return values as (string | null)[];
-          }),
-        );
-      fingerprints.forEach((fingerprint, index) => {
-        const value = alertValues?.[index];
-        if (typeof value === "string") raw.set(fingerprint, value);
-        const ack = ackValues?.[index];
-        if (typeof ack === "string") acks.set(fingerprint, JSON.parse(ack) as Acknowledgement);
-      });
-    }
+    const [alertValues, ackValues] = await mgetEach(store.redis, [
+      fingerprints.map(store.alertKey),
+      fingerprints.map(store.ackKey),
+    ]);
+    fingerprints.forEach((fingerprint, index) => {
+      const value = alertValues?.[index];
+      if (typeof value === "string") raw.set(fingerprint, value);
+      const ack = ackValues?.[index];
+      if (typeof ack === "string") acks.set(fingerprint, JSON.parse(ack) as Acknowledgement);
+    });
     const opened = new Map<string, AlertRecord>();
     return {
       // Opened on demand, once per pass: an alert in several groups is opened once.
