@@ -108,7 +108,9 @@ export class OutboxDispatcher extends PollingWorker {
     const byIntegration = new Map<string, Notification[]>();
     for (const notification of heads) {
       const key = store.receiverStateKey(notification.receiver, notification.integration);
-      byIntegration.set(key, [...(byIntegration.get(key) ?? []), notification]);
+      const items = byIntegration.get(key) ?? [];
+      items.push(notification);
+      byIntegration.set(key, items);
     }
     const health = await this.readHealth([...byIntegration.keys()], gone);
     const claimed = await settled(
