@@ -17,7 +17,7 @@ import { Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { say } from "../progress.js";
 import { round } from "../summary.js";
-import { normals, syntheticEvent, t0 } from "../synthetic.js";
+import { benchModelId, normals, syntheticEvent, t0 } from "../synthetic.js";
 import { committed, topicEnd } from "./consumer-run.js";
 
 const day = 24 * 3_600_000;
@@ -64,6 +64,7 @@ export async function benchDriftMemory(
       LOG_LEVEL: "warn",
     });
     const drift = spawnService("drift-detector", env, { http: http as number, grpc: grpc as number });
+    let openWindows = 0;
     try {
       const total = await topicEnd(admin, topic);
       const group = `${namespace}.argus-drift`;
@@ -81,8 +82,18 @@ export async function benchDriftMemory(
         }
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      // Closed windows are evaluated (and compacted, where that is done) on the evaluation loop.
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      // Closed windows are evaluated and packed by the evaluation loop, a few hundred a second:
+      // measure once every window that can close has (the newest stay open for late events).
+      const pending = `${namespace}:drift-detector:pending:{${benchModelId}}`;
+      let left = await client.zcard(pending);
+      let lastProgress = Date.now();
+      while (left > 2 && Date.now() - lastProgress < 30_000) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const now = await client.zcard(pending);
+        if (now < left) lastProgress = Date.now();
+        left = now;
+      }
+      openWindows = left;
     } finally {
       await stopService(drift, 15_000);
     }
@@ -108,6 +119,7 @@ export async function benchDriftMemory(
       keys,
       usedMiB: round(mib, 1),
       mibPerModel14d: round(perModel14d, 1),
+      windowsNotYetEvaluated: openWindows,
       mibByKeyKind: Object.fromEntries(
         Object.entries(byKind).map(([kind, bytes]) => [kind, round(bytes / 1024 / 1024, 2)]),
       ),
