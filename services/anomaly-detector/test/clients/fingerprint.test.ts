@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { normalDraw, seededUniform } from "@argus/stats";
 import { describe, expect, it } from "vitest";
 import {
@@ -26,6 +27,29 @@ describe("fingerprint", () => {
     const wide = Array.from({ length: 40 }, () => normalDraw(random));
     expect(fingerprint(wide, config)).toHaveLength(16);
     expect(fingerprint([0.3, 0.4], config)).toHaveLength(1); // shorter than a window: one window
+  });
+
+  it("is SHA-256 of (salt, position, quantized window), whether a window's hash was memoized or not", () => {
+    const reference = (vector: number[]) => {
+      const buckets = vector.map((v) => Math.floor(v / config.quantStep));
+      const out: number[] = [];
+      for (let start = 0; start + 3 <= buckets.length; start++) {
+        const block = Buffer.alloc(16);
+        block.writeUInt32LE(start, 0);
+        for (let j = 0; j < 3; j++) block.writeInt32LE(buckets[start + j] as number, 4 + 4 * j);
+        const digest = createHash("sha256")
+          .update(`argus-blacklight-v1\0${config.salt}\0`)
+          .update(block)
+          .digest();
+        out.push(digest.readUInt32BE(0));
+      }
+      return out.sort((a, b) => b - a).slice(0, config.topN);
+    };
+    // Small values (memoized windows), then the same again (memo hits), then huge ones (never memoized).
+    const small = Array.from({ length: 30 }, (_, i) => Math.sin(i) * 3);
+    const huge = small.map((v) => v * 1e6);
+    for (const vector of [small, small, huge, small.slice(0, 5)])
+      expect(fingerprint(vector, config)).toEqual(reference(vector));
   });
 
   it("is deterministic, secret-dependent and position-aware", () => {

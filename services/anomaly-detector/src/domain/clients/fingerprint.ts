@@ -103,6 +103,37 @@ function saltPrefix(salt: string): Buffer {
   return prefix;
 }
 
+/**
+ * Window hashes already computed, per salt. Real traffic keeps sending the same quantized windows
+ * (a feature's values fall in a few dozen steps), and a memo lookup costs a few percent of a SHA-256
+ * call; the hash is a pure function of (salt, position, window), so nothing else changes.
+ */
+const windowMemos = new Map<string, Map<number, number>>();
+const WINDOW_MEMO_SIZE = 1 << 18;
+
+function windowHashMemo(salt: string): Map<number, number> {
+  let memo = windowMemos.get(salt);
+  if (memo === undefined) {
+    if (windowMemos.size > 16) windowMemos.clear();
+    memo = new Map();
+    windowMemos.set(salt, memo);
+  }
+  return memo;
+}
+
+/** (position, up to 3 buckets in −127..127) as one integer below 2^40, or −1 when it does not fit. */
+function memoKey(buckets: Int32Array, start: number, width: number): number {
+  if (start >= 1 << 16) return -1;
+  let packed = 0;
+  for (let j = 0; j < width; j++) {
+    const bucket = buckets[start + j] as number;
+    if (bucket < -127 || bucket > 127) return -1;
+    packed = packed * 256 + (bucket + 128);
+  }
+  // The width is part of the key: windows of different widths never share a packed value.
+  return (start * 4 + width) * 2 ** 24 + packed;
+}
+
 /** Largest quantized magnitude: keeps int32 serialization exact for absurd inputs. */
 const MAX_BUCKET = 1 << 30;
 
@@ -130,10 +161,22 @@ export function fingerprint(
   prefix.copy(message, 0);
   const at = prefix.length;
   const hashes: number[] = [];
+  const memo = windowHashMemo(config.salt);
   for (let start = 0; start + width <= dim; start++) {
+    const key = width <= 3 ? memoKey(buckets, start, width) : -1;
+    const known = key >= 0 ? memo.get(key) : undefined;
+    if (known !== undefined) {
+      hashes.push(known);
+      continue;
+    }
     message.writeUInt32LE(start, at);
     for (let j = 0; j < width; j++) message.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
-    hashes.push(hash("sha256", message, "buffer").readUInt32BE(0));
+    const value = hash("sha256", message, "buffer").readUInt32BE(0);
+    if (key >= 0) {
+      if (memo.size >= WINDOW_MEMO_SIZE) memo.clear();
+      memo.set(key, value);
+    }
+    hashes.push(value);
   }
   hashes.sort((a, b) => b - a);
   return hashes.slice(0, config.topN);
