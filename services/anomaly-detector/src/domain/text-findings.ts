@@ -22,8 +22,10 @@ const OUTPUT_FEATURE = "__output__";
  */
 export function scanEventTexts(event: InferenceEvent, observedAt: Date): Finding[] {
   const findings: Finding[] = [];
-  for (const [feature, value] of Object.entries(event.features)) {
-    if (value.kind?.$case !== "text") continue;
+  // for…in, not Object.entries: most events have no text, and this runs on every one of them.
+  for (const feature in event.features) {
+    const value = event.features[feature];
+    if (value?.kind?.$case !== "text") continue;
     const result = scanInput(value.kind.value);
     const kind = findingKind(result, "input");
     if (kind) findings.push(textFinding(event, feature, "input", kind, result, observedAt));

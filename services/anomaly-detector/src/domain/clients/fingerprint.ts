@@ -104,34 +104,41 @@ function saltPrefix(salt: string): Buffer {
 }
 
 /**
- * Window hashes already computed, per salt. Real traffic keeps sending the same quantized windows
- * (a feature's values fall in a few dozen steps), and a memo lookup costs a few percent of a SHA-256
- * call; the hash is a pure function of (salt, position, window), so nothing else changes.
+ * Window hashes already computed, per salt and position. Real traffic keeps sending the same
+ * quantized windows (a feature's values fall in a few dozen steps), and a memo lookup costs a few
+ * percent of a SHA-256 call; the hash is a pure function of (salt, position, window), so nothing
+ * else changes. Bounded: the first 128 positions, 8,192 windows each (~60 MB at most, ~15 MB at 30
+ * features), a full position's memo starts over.
  */
-const windowMemos = new Map<string, Map<number, number>>();
-const WINDOW_MEMO_SIZE = 1 << 18;
+const windowMemos = new Map<string, Map<number, number>[]>();
+const WINDOW_MEMO_SIZE = 8_192;
 
-function windowHashMemo(salt: string): Map<number, number> {
-  let memo = windowMemos.get(salt);
-  if (memo === undefined) {
+/** The memo of one window position (keys stay small integers, which Maps hash fastest). */
+function windowHashMemo(salt: string, start: number): Map<number, number> {
+  let memos = windowMemos.get(salt);
+  if (memos === undefined) {
     if (windowMemos.size > 16) windowMemos.clear();
+    memos = [];
+    windowMemos.set(salt, memos);
+  }
+  let memo = memos[start];
+  if (memo === undefined) {
     memo = new Map();
-    windowMemos.set(salt, memo);
+    memos[start] = memo;
   }
   return memo;
 }
 
-/** (position, up to 3 buckets in −127..127) as one integer below 2^40, or −1 when it does not fit. */
+/** (up to 3 buckets in −127..127, the width) as one integer below 2^26, or −1 when it does not fit. */
 function memoKey(buckets: Int32Array, start: number, width: number): number {
-  if (start >= 1 << 16) return -1;
   let packed = 0;
   for (let j = 0; j < width; j++) {
     const bucket = buckets[start + j] as number;
     if (bucket < -127 || bucket > 127) return -1;
-    packed = packed * 256 + (bucket + 128);
+    packed = (packed << 8) | (bucket + 128);
   }
   // The width is part of the key: windows of different widths never share a packed value.
-  return (start * 4 + width) * 2 ** 24 + packed;
+  return packed * 4 + width;
 }
 
 /** Largest quantized magnitude: keeps int32 serialization exact for absurd inputs. */
@@ -161,10 +168,10 @@ export function fingerprint(
   prefix.copy(message, 0);
   const at = prefix.length;
   const hashes: number[] = [];
-  const memo = windowHashMemo(config.salt);
   for (let start = 0; start + width <= dim; start++) {
-    const key = width <= 3 ? memoKey(buckets, start, width) : -1;
-    const known = key >= 0 ? memo.get(key) : undefined;
+    const key = width <= 3 && start < 128 ? memoKey(buckets, start, width) : -1;
+    const memo = key >= 0 ? windowHashMemo(config.salt, start) : undefined;
+    const known = memo?.get(key);
     if (known !== undefined) {
       hashes.push(known);
       continue;
@@ -172,7 +179,7 @@ export function fingerprint(
     message.writeUInt32LE(start, at);
     for (let j = 0; j < width; j++) message.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
     const value = hash("sha256", message, "buffer").readUInt32BE(0);
-    if (key >= 0) {
+    if (memo !== undefined) {
       if (memo.size >= WINDOW_MEMO_SIZE) memo.clear();
       memo.set(key, value);
     }
