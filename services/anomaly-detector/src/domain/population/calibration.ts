@@ -64,14 +64,16 @@ export interface PopulationPolicy {
    * δ = the smaller of median − pradaMadK · 1.4826 · MAD and the `pradaLowQuantile` client minus
    * `pradaMargin`, of the sampled clients' smallest W. Smallest Ws are skewed low (a minimum over a
    * stream), so the MAD rule alone sits too close to the median when they are tightly packed; the low
-   * quantile keeps δ below nearly every honest client. The quantile is the 5th percentile, not the
-   * 1st: attackers in the sample sit at the bottom (PRADA's own targets, and membership or boundary
-   * probers whose W falls to 0.1-0.6), and with 50 sampled clients the 1st percentile is the lowest
-   * one, so two attackers on a model pulled δ to the 0.5 floor and hid a JbDA extractor. Up to 5 % of
-   * the sample may be attackers; honest clients below the 5th percentile keep the margin and PRADA's
-   * persistence (`pradaPersistence` tests in a row) between them and an alarm.
+   * quantile keeps δ below nearly every honest client. Clients more than `pradaExcludeMadK` robust
+   * standard deviations below the median are left out of that quantile first: they are attackers
+   * (PRADA's own targets, membership and boundary probers fall to W 0.1-0.6) or broken, and with 50
+   * sampled clients the 1st percentile is the lowest one, so two of them pulled δ to the 0.5 floor and
+   * hid a JbDA extractor. Taking the 5th percentile instead (tried) flagged an honest client whose
+   * lowest W sat 0.015 under δ: honest tails are heavier than the MAD suggests.
    */
   pradaMadK: number;
+  /** Robust standard deviations below the median beyond which a client is left out of the low quantile. */
+  pradaExcludeMadK: number;
   pradaLowQuantile: number;
   pradaMargin: number;
   /** Clients with a W needed to calibrate δ (else `pradaFallbackDelta`). */
@@ -83,6 +85,9 @@ export interface PopulationPolicy {
   pradaFloorDelta: number;
 }
 
+/** Smallest robust σ of clients' lowest W (identical clients would otherwise exclude everyone below the median). */
+const PRADA_MIN_SIGMA = 0.005;
+
 export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   minClients: 20,
   minClientQueries: 15,
@@ -90,8 +95,9 @@ export const DEFAULT_POPULATION_POLICY: PopulationPolicy = {
   ood: { highQuantile: 0.95, margin: 1.25, floor: 0.02, fallback: 0.2 },
   near: { highQuantile: 0.95, margin: 1.25, floor: 0.05, fallback: 0.4 },
   pradaMadK: 4,
-  pradaLowQuantile: 0.05,
-  pradaMargin: 0.03,
+  pradaExcludeMadK: 10,
+  pradaLowQuantile: 0.01,
+  pradaMargin: 0.06,
   pradaMinClients: 20,
   pradaFallbackDelta: 0.75,
   pradaCeilingDelta: 0.9,
@@ -134,15 +140,17 @@ export function calibrateFromClients(
       minWs.map((w) => Math.abs(w - median)),
       0.5,
     );
+    const sigma = Math.max(1.4826 * mad, PRADA_MIN_SIGMA);
+    // Gross outliers (W far below every honest client: PRADA's own targets, probers) are left out of
+    // the low quantile, so that a few of them in a small sample cannot pull δ down to the floor.
+    const plausible = minWs.filter((w) => w >= median - policy.pradaExcludeMadK * sigma);
+    const low = quantile(
+      plausible.length >= policy.pradaMinClients ? plausible : minWs,
+      policy.pradaLowQuantile,
+    );
     pradaDelta = Math.min(
       policy.pradaCeilingDelta,
-      Math.max(
-        policy.pradaFloorDelta,
-        Math.min(
-          median - policy.pradaMadK * 1.4826 * mad,
-          quantile(minWs, policy.pradaLowQuantile) - policy.pradaMargin,
-        ),
-      ),
+      Math.max(policy.pradaFloorDelta, Math.min(median - policy.pradaMadK * sigma, low - policy.pradaMargin)),
     );
     pradaDeltaSource = "population";
   }
