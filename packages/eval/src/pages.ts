@@ -1,4 +1,4 @@
-import type { ReceivedWebhook } from "@argus/testkit";
+import { alertLabelsOf, clientsNamed, type ReceivedWebhook } from "@argus/testkit";
 import type { PagesSeen } from "./report.js";
 import { countBy } from "./scoring.js";
 
@@ -6,7 +6,7 @@ import { countBy } from "./scoring.js";
 export function pagesSeen(received: readonly ReceivedWebhook[], benign: ReadonlySet<string>): PagesSeen {
   const delivered = received.filter((webhook) => webhook.verified && webhook.answered < 300);
   const kinds: string[] = [];
-  for (const webhook of delivered) kinds.push(...alertsOf(webhook.body).map(kindOf));
+  for (const webhook of delivered) kinds.push(...alertLabelsOf(webhook.body).map(kindOf));
   return {
     pages: delivered.length,
     alertKinds: countBy(kinds),
@@ -18,19 +18,7 @@ export function pagesSeen(received: readonly ReceivedWebhook[], benign: Readonly
 
 type Labels = Record<string, unknown>;
 
-/** The alerts' labels of an Argus webhook payload ({ data: { alerts: [{ labels }] } }). */
-function alertsOf(body: unknown): Labels[] {
-  const alerts = (body as { data?: { alerts?: unknown } } | null)?.data?.alerts;
-  if (!Array.isArray(alerts)) return [];
-  return alerts.map((alert) => (alert as { labels?: Labels } | null)?.labels ?? {});
-}
-
 function kindOf(labels: Labels): string {
   const kind = labels.kind ?? labels.alertname;
   return typeof kind === "string" ? kind : "unlabelled";
-}
-
-/** The `client` labels of a webhook payload's alerts. */
-export function clientsNamed(body: unknown): string[] {
-  return alertsOf(body).flatMap((labels) => (typeof labels.client === "string" ? [labels.client] : []));
 }

@@ -52,6 +52,20 @@ const decode = (message: Message | undefined): InferenceEvent => {
   return InferenceEvent.decode(message.value);
 };
 
+/** Kafka answers again: the request ids delivered after the `failedCalls` failed sends, in order. */
+async function deliveredAfterKafkaReturns(
+  producer: FakeProducer,
+  monitor: ReturnType<typeof createMonitor>,
+  records: Promise<unknown>[],
+  failedCalls: number,
+): Promise<string[]> {
+  producer.behaviour = "ack";
+  await vi.advanceTimersByTimeAsync(30_000);
+  await Promise.all(records);
+  await monitor.flush();
+  return producer.calls.slice(failedCalls).flatMap((c) => c.record.messages.map((m) => decode(m).requestId));
+}
+
 /** Lets pending promise callbacks run (fake timers are on, so no timer fires). */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
@@ -333,13 +347,7 @@ describe("send failures", () => {
       attributes: { "argus.model.id": "fraud-scorer", "argus.model.version": "3.1.0" },
     });
     // Kafka comes back: the buffered ten are delivered, in order.
-    producer.behaviour = "ack";
-    await vi.advanceTimersByTimeAsync(30_000);
-    await Promise.all(results);
-    await monitor.flush();
-    const delivered = producer.calls
-      .slice(errors.length)
-      .flatMap((c) => c.record.messages.map((m) => decode(m).requestId));
+    const delivered = await deliveredAfterKafkaReturns(producer, monitor, results, errors.length);
     expect(delivered).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i}`));
   });
 
@@ -356,13 +364,7 @@ describe("send failures", () => {
     expect(monitor.stats()).toMatchObject({ buffered: 10, waiting: 15, sent: 0 });
     expect(errors.length).toBeGreaterThan(1);
     // Kafka comes back: everything is delivered, in order, nothing lost.
-    producer.behaviour = "ack";
-    await vi.advanceTimersByTimeAsync(30_000);
-    await Promise.all(results);
-    await monitor.flush();
-    const delivered = producer.calls
-      .slice(errors.length)
-      .flatMap((c) => c.record.messages.map((m) => decode(m).requestId));
+    const delivered = await deliveredAfterKafkaReturns(producer, monitor, results, errors.length);
     expect(delivered).toEqual(Array.from({ length: 25 }, (_, i) => `req-${i}`));
   });
 });

@@ -20,6 +20,8 @@ export {
 export { killService, type ServiceProcess, spawnService, stopService, waitReady } from "./service-process.js";
 export { planStack, type Stack, type StackOptions, startStack } from "./stack.js";
 export {
+  alertLabelsOf,
+  clientsNamed,
   type ReceivedWebhook,
   type ScriptedAnswer,
   startWebhookReceiver,

@@ -127,3 +127,17 @@ function safeJson(raw: string): unknown {
     return raw;
   }
 }
+
+type Labels = Record<string, unknown>;
+
+/** The alerts' labels of an Argus webhook payload ({ data: { alerts: [{ labels }] } }). */
+export function alertLabelsOf(body: unknown): Labels[] {
+  const alerts = (body as { data?: { alerts?: unknown } } | null)?.data?.alerts;
+  if (!Array.isArray(alerts)) return [];
+  return alerts.map((alert) => (alert as { labels?: Labels } | null)?.labels ?? {});
+}
+
+/** The `client` labels of a webhook payload's alerts. */
+export function clientsNamed(body: unknown): string[] {
+  return alertLabelsOf(body).flatMap((labels) => (typeof labels.client === "string" ? [labels.client] : []));
+}

@@ -19,7 +19,7 @@ import kafkajs from "kafkajs";
 import { say } from "../progress.js";
 import { round } from "../summary.js";
 import { processCpuSeconds } from "./process-cpu.js";
-import { redisBytesIn } from "./redis-bytes.js";
+import { redisBytesIn } from "./redis-info.js";
 
 export async function benchAlerter(stack: Stack, alerts: number) {
   const namespace = uniqueNamespace("bench-alerter");

@@ -57,27 +57,27 @@ export async function startConsumer(
       stop: () => stopChild(child),
     };
   }
-  const service = services[kind];
+  const spec = services[kind];
   const group = `bench-${kind}-${run}`;
   const [http, grpc] = await freePorts(2);
   const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: stack.redisUrl }, namespace, {
     ARGUS_REDIS_PREFIX: `${namespace}-${run}`,
-    [service.groupVariable]: group,
+    [spec.groupVariable]: group,
     KAFKA_TOPIC_PARTITIONS: "6",
     LOG_LEVEL: "warn",
     ...extraEnv,
   });
-  const process_: ServiceProcess = spawnService(service.name, env, {
+  const running: ServiceProcess = spawnService(spec.name, env, {
     http: http as number,
     grpc: grpc as number,
   });
   return {
-    name: service.name,
+    name: spec.name,
     // The kit prefixes every group with the topic prefix (two environments on one cluster).
     groupId: `${namespace}.${group}`,
-    child: process_.child,
-    output: () => process_.output,
-    stop: () => stopService(process_, 15_000),
+    child: running.child,
+    output: () => running.output,
+    stop: () => stopService(running, 15_000),
   };
 }
 

@@ -19,6 +19,7 @@ import { say } from "../progress.js";
 import { round } from "../summary.js";
 import { benchModelId, normals, syntheticEvent, t0 } from "../synthetic.js";
 import { committed, topicEnd } from "./consumer-run.js";
+import { redisInfoNumber } from "./redis-info.js";
 
 const day = 24 * 3_600_000;
 const windowMs = 5 * 60_000;
@@ -57,7 +58,7 @@ export async function benchDriftMemory(
       if ((at + 5_000) % 200_000 === 0) say(`  produced ${Math.min(at + 5_000, events)}/${events}`);
     }
     await producer.disconnect();
-    const before = await usedMemory(client);
+    const before = await redisInfoNumber(client, "memory", "used_memory");
     const [http, grpc] = await freePorts(2);
     const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: redis.url }, namespace, {
       KAFKA_TOPIC_PARTITIONS: "6",
@@ -97,7 +98,7 @@ export async function benchDriftMemory(
     } finally {
       await stopService(drift, 15_000);
     }
-    const after = await usedMemory(client);
+    const after = await redisInfoNumber(client, "memory", "used_memory");
     const keys = await client.dbsize();
     const byKind = await memoryByKind(client, namespace);
     const mib = (after - before) / 1024 / 1024;
@@ -146,11 +147,4 @@ async function memoryByKind(client: Redis, namespace: string): Promise<Record<st
     }
   } while (cursor !== "0");
   return byKind;
-}
-
-async function usedMemory(client: Redis): Promise<number> {
-  const info = await client.info("memory");
-  const match = /used_memory:(\d+)/.exec(info);
-  if (!match) throw new Error("Redis INFO memory has no used_memory");
-  return Number(match[1]);
 }

@@ -3,14 +3,11 @@
 // (prompt injections, each from a client of its own, so each is a new alert) into webhooks on a route
 // without a grouping delay, and a verifying receiver notes when each arrives.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createMonitor, createPseudonymizer, type Monitor } from "@argus/sdk";
 import {
+  clientsNamed,
   freePorts,
   isolatedServiceEnv,
-  type ReceivedWebhook,
   type Stack,
   spawnService,
   startWebhookReceiver,
@@ -21,6 +18,7 @@ import {
 import kafkajs from "kafkajs";
 import { quantile } from "simple-statistics";
 import { say } from "../progress.js";
+import { numericModelSchema, writeSchemasFile } from "../schemas.js";
 import { round } from "../summary.js";
 import { normals } from "../synthetic.js";
 
@@ -34,11 +32,13 @@ export async function benchPipeline(stack: Stack, eventsPerSecond: number, secon
   const secret = `whsec_${randomBytes(32).toString("base64")}`;
   const arrivals = new Map<string, number>();
   const receiver = await startWebhookReceiver(secret, (webhook) => {
-    for (const client of clientsOf(webhook))
+    for (const client of webhook.verified ? clientsNamed(webhook.body) : [])
       if (!arrivals.has(client)) arrivals.set(client, webhook.receivedAt);
   });
-  const schemas = join(mkdtempSync(join(tmpdir(), "argus-bench-")), "models.json");
-  writeFileSync(schemas, inputSchemas());
+  const schemas = writeSchemasFile({
+    [tabularModel]: numericModelSchema(features),
+    [llmModel]: { features: { prompt: { type: "text", maxLength: 8_000 } }, allowUnknownFeatures: false },
+  });
   const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: stack.redisUrl }, namespace, {
     KAFKA_TOPIC_PARTITIONS: "6",
     LOG_LEVEL: "warn",
@@ -148,28 +148,4 @@ function injectionEvent(clientId: string) {
     output: { generatedText: "I can't share that." },
     latencyMs: 40,
   };
-}
-
-/** The `client` labels of the alerts in a webhook (the Argus generic payload). */
-function clientsOf(webhook: ReceivedWebhook): string[] {
-  if (!webhook.verified) return [];
-  const alerts = (webhook.body as { data?: { alerts?: { labels?: Record<string, unknown> }[] } } | null)?.data
-    ?.alerts;
-  if (!Array.isArray(alerts)) return [];
-  return alerts.flatMap((alert) => (typeof alert?.labels?.client === "string" ? [alert.labels.client] : []));
-}
-
-function inputSchemas(): string {
-  const numeric = Object.fromEntries(
-    Array.from({ length: features }, (_, f) => [
-      `n${f}`,
-      { type: "number", min: f - 10 * (f + 1), max: f + 10 * (f + 1) },
-    ]),
-  );
-  return JSON.stringify({
-    models: {
-      [tabularModel]: { features: numeric, allowUnknownFeatures: false },
-      [llmModel]: { features: { prompt: { type: "text", maxLength: 8_000 } }, allowUnknownFeatures: false },
-    },
-  });
 }

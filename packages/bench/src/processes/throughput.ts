@@ -1,14 +1,12 @@
 // The interleaved throughput runs: a topic of tabular events is filled once, then every round runs
 // each consumer on it from the start (baselines and services alternate, so a slower moment of this
 // shared machine falls on all of them alike), and ratios are taken within a round.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { InferenceEvent } from "@argus/proto";
 import { ensureTopics } from "@argus/runtime";
 import { type Stack, testProducer, uniqueNamespace } from "@argus/testkit";
 import kafkajs from "kafkajs";
 import { say } from "../progress.js";
+import { numericModelSchema, writeSchemasFile } from "../schemas.js";
 import { round, roundSpread, type Spread, spread } from "../summary.js";
 import { benchModelId, normals, syntheticEvent } from "../synthetic.js";
 import { type ConsumerRun, timeConsumer } from "./consumer-run.js";
@@ -45,8 +43,7 @@ export async function benchThroughput(
   try {
     await ensureTopics(kafka, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
     await fill(stack, topic, events);
-    const schemasFile = join(mkdtempSync(join(tmpdir(), "argus-bench-")), "models.json");
-    writeFileSync(schemasFile, inputSchemas());
+    const schemasFile = writeSchemasFile({ [benchModelId]: numericModelSchema(throughputFeatures) });
     const runs: Record<ConsumerKind, ConsumerRun[]> = { bare: [], bareDecode: [], drift: [], anomaly: [] };
     for (let round_ = 1; round_ <= repeats; round_++) {
       for (const kind of kinds) {
@@ -87,17 +84,6 @@ export async function benchThroughput(
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin.disconnect();
   }
-}
-
-/** The bench model's declared input (JSON is YAML): every feature numeric, ranges ±10 sd. */
-function inputSchemas(): string {
-  const features = Object.fromEntries(
-    Array.from({ length: throughputFeatures }, (_, f) => [
-      `n${f}`,
-      { type: "number", min: f - 10 * (f + 1), max: f + 10 * (f + 1) },
-    ]),
-  );
-  return JSON.stringify({ models: { [benchModelId]: { features, allowUnknownFeatures: false } } });
 }
 
 async function fill(stack: Stack, topic: string, events: number): Promise<void> {

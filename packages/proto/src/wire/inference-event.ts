@@ -110,6 +110,20 @@ class Writer {
     this.at += length;
   }
 
+  /** A string field of this event only, omitted when empty (proto3's default). */
+  stringField(tag: number, value: string): void {
+    if (value === "") return;
+    this.varint(tag);
+    this.string(value);
+  }
+
+  /** A repeating string field (see `name`), omitted when empty. */
+  nameField(tag: number, value: string): void {
+    if (value === "") return;
+    this.varint(tag);
+    this.name(value);
+  }
+
   /** Writes a length-delimited field whose body `body` writes, prefixing its length. */
   nested(tag: number, body: () => void): void {
     this.varint(tag);
@@ -161,30 +175,12 @@ let scratch = new Uint8Array(4_096);
 /** The bytes of `InferenceEvent.encode(event).finish()`, faster. */
 export function encodeInferenceEvent(event: InferenceEvent): Uint8Array {
   const w = new Writer(scratch);
-  if (event.eventId !== "") {
-    w.varint(10);
-    w.string(event.eventId);
-  }
-  if (event.modelId !== "") {
-    w.varint(18);
-    w.name(event.modelId);
-  }
-  if (event.modelVersion !== "") {
-    w.varint(26);
-    w.name(event.modelVersion);
-  }
-  if (event.requestId !== "") {
-    w.varint(34);
-    w.string(event.requestId);
-  }
-  if (event.clientId !== "") {
-    w.varint(42);
-    w.string(event.clientId);
-  }
-  if (event.tenant !== "") {
-    w.varint(50);
-    w.name(event.tenant);
-  }
+  w.stringField(10, event.eventId);
+  w.nameField(18, event.modelId);
+  w.nameField(26, event.modelVersion);
+  w.stringField(34, event.requestId);
+  w.stringField(42, event.clientId);
+  w.nameField(50, event.tenant);
   if (event.eventTime !== undefined) {
     const ms = event.eventTime.getTime();
     const seconds = Math.trunc(ms / 1_000);
@@ -218,10 +214,7 @@ export function encodeInferenceEvent(event: InferenceEvent): Uint8Array {
       continue;
     }
     w.nested(66, () => {
-      if (key !== "") {
-        w.varint(10);
-        w.name(key);
-      }
+      w.nameField(10, key);
       if (value !== undefined) w.nested(18, () => writeFeatureValue(w, value));
     });
   }
@@ -241,10 +234,7 @@ export function encodeInferenceEvent(event: InferenceEvent): Uint8Array {
     w.varint(96);
     w.varint(event.outputTokens >>> 0);
   }
-  if (event.clientIdKeyId !== "") {
-    w.varint(106);
-    w.name(event.clientIdKeyId);
-  }
+  w.nameField(106, event.clientIdKeyId);
   return w.bytes.slice(0, w.at);
 }
 
@@ -282,16 +272,10 @@ function writeOutput(w: Writer, output: ModelOutput): void {
     case "classification": {
       const { label, scores } = kind.value;
       w.nested(10, () => {
-        if (label !== "") {
-          w.varint(10);
-          w.name(label);
-        }
+        w.nameField(10, label);
         for (const [key, score] of Object.entries(scores)) {
           w.nested(18, () => {
-            if (key !== "") {
-              w.varint(10);
-              w.name(key);
-            }
+            w.nameField(10, key);
             if (score !== 0) {
               w.varint(17);
               w.double(score);
