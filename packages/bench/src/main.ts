@@ -24,23 +24,35 @@ const alerts = flag("alerts", 3_000);
 // Simulated days of drift windows whose Redis memory is measured (14 = the default retention).
 const memoryDays = flag("memory-days", 14);
 if (!(events >= 20_000) || !(repeats >= 1)) throw new Error("--events must be ≥ 20000 and --repeats ≥ 1");
+// `--only=alerter,sdk`: just those sections (while working on one figure); the default runs them all.
+const sections = ["throughput", "sdk", "alerter", "pipeline", "memory"] as const;
+type Section = (typeof sections)[number];
+const only = process.argv
+  .find((arg) => arg.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",")
+  .filter(Boolean);
+for (const name of only ?? [])
+  if (!(sections as readonly string[]).includes(name))
+    throw new Error(`--only: unknown section "${name}" (sections: ${sections.join(", ")})`);
+const runs = (section: Section) => only === undefined || only.includes(section);
 
 say(`Argus benchmark on ${cpus().length} cores, Node ${process.version}`);
 const kernels = { ...benchKernels(), anomalyPerEvent: benchAnomalyKernels() };
 say("starting Kafka and Redis (or using KAFKA_BROKERS / REDIS_URL)…");
 const stack = await startStack({ log: (line) => say(`  ${line}`) });
-let throughput: Awaited<ReturnType<typeof benchThroughput>>;
+let throughput: Awaited<ReturnType<typeof benchThroughput>> | undefined;
 let manyClients: Awaited<ReturnType<typeof benchAnomaly>> | undefined;
-let sdk: Awaited<ReturnType<typeof benchSdk>>;
-let alerter: Awaited<ReturnType<typeof benchAlerter>>;
-let pipeline: Awaited<ReturnType<typeof benchPipeline>>;
-let driftMemory: Awaited<ReturnType<typeof benchDriftMemory>>;
+let sdk: Awaited<ReturnType<typeof benchSdk>> | undefined;
+let alerter: Awaited<ReturnType<typeof benchAlerter>> | undefined;
+let pipeline: Awaited<ReturnType<typeof benchPipeline>> | undefined;
+let driftMemory: Awaited<ReturnType<typeof benchDriftMemory>> | undefined;
 try {
-  throughput = await benchThroughput(stack, events, repeats);
-  sdk = await benchSdk(stack, Math.min(events, 100_000), throughputFeatures);
-  alerter = await benchAlerter(stack, alerts);
-  pipeline = await benchPipeline(stack, 5_000, 30);
-  driftMemory = await benchDriftMemory(stack, memoryDays, 200, throughputFeatures);
+  if (runs("throughput")) throughput = await benchThroughput(stack, events, repeats);
+  if (runs("sdk")) sdk = await benchSdk(stack, Math.min(events, 100_000), throughputFeatures);
+  if (runs("alerter")) alerter = await benchAlerter(stack, alerts);
+  if (runs("pipeline")) pipeline = await benchPipeline(stack, 5_000, 30);
+  if (runs("memory")) driftMemory = await benchDriftMemory(stack, memoryDays, 200, throughputFeatures);
   if (clients > 0) manyClients = await benchAnomaly(stack, events, clients);
 } finally {
   await stack.stop();
@@ -49,24 +61,32 @@ try {
 const result = {
   date: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version },
-  command: `pnpm bench --events=${events} --repeats=${repeats} --alerts=${alerts} --memory-days=${memoryDays}${clients > 0 ? ` --clients=${clients}` : ""}`,
-  drift: {
-    ratio_vs_bare: throughput.drift.ratioVsBare.median,
-    us_per_event: throughput.drift.usPerEvent.median,
-  },
-  anomaly: {
-    ratio_vs_bare: throughput.anomaly.ratioVsBare.median,
-    us_per_event: throughput.anomaly.usPerEvent.median,
-  },
-  decode: { ratio_vs_bare: throughput.bareDecode.ratioVsBare.median },
-  sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited, dropped: sdk.dropped },
-  alerter: {
-    webhooks_per_s: alerter.webhooksPerSecond,
-    cpu_us_per_webhook: alerter.cpuUsPerWebhook,
-    redis_bytes_per_webhook: alerter.redisBytesInPerWebhook,
-  },
-  pipeline: { p50_ms_at_5k: pipeline.p50Ms, p99_ms_at_5k: pipeline.p99Ms, missing: pipeline.missing },
-  redis: { drift_mib_per_model_14d: driftMemory.mibPerModel14d },
+  command: `pnpm bench --events=${events} --repeats=${repeats} --alerts=${alerts} --memory-days=${memoryDays}${clients > 0 ? ` --clients=${clients}` : ""}${only ? ` --only=${only.join(",")}` : ""}`,
+  ...(throughput && {
+    drift: {
+      ratio_vs_bare: throughput.drift.ratioVsBare.median,
+      us_per_event: throughput.drift.usPerEvent.median,
+    },
+    anomaly: {
+      ratio_vs_bare: throughput.anomaly.ratioVsBare.median,
+      us_per_event: throughput.anomaly.usPerEvent.median,
+    },
+    decode: { ratio_vs_bare: throughput.bareDecode.ratioVsBare.median },
+  }),
+  ...(sdk && {
+    sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited, dropped: sdk.dropped },
+  }),
+  ...(alerter && {
+    alerter: {
+      webhooks_per_s: alerter.webhooksPerSecond,
+      cpu_us_per_webhook: alerter.cpuUsPerWebhook,
+      redis_bytes_per_webhook: alerter.redisBytesInPerWebhook,
+    },
+  }),
+  ...(pipeline && {
+    pipeline: { p50_ms_at_5k: pipeline.p50Ms, p99_ms_at_5k: pipeline.p99Ms, missing: pipeline.missing },
+  }),
+  ...(driftMemory && { redis: { drift_mib_per_model_14d: driftMemory.mibPerModel14d } }),
   throughput,
   sdkRecord: sdk,
   alerterRun: alerter,
@@ -79,42 +99,44 @@ mkdirSync("bench-results", { recursive: true });
 const file = `bench-results/bench-${result.date.replace(/[:.]/g, "-")}.json`;
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
-const rows = (["bare", "bareDecode", "drift", "anomaly"] as const).map((kind) => {
-  const figures = throughput[kind];
-  return [
-    kind,
-    formatSpread(figures.eventsPerSecond, 0),
-    formatSpread(figures.usPerEvent, 1),
-    formatSpread(figures.ratioVsBare, 3),
-  ];
-});
-process.stdout.write(
-  `\n${events} events, ${throughput.features} numeric features, ${throughput.partitions} partitions; each consumer its own process; min / median / max of ${repeats} interleaved runs\n\n`,
-);
-process.stdout.write(`${table(["consumer", "events/s", "CPU µs per event", "ratio vs bare"], rows)}\n\n`);
-process.stdout.write(
-  `${table(
-    ["figure", "value"],
-    [
-      [
-        "sdk record() on the caller's thread",
-        `${sdk.recordUs.median} µs (calls that waited: ${sdk.callsThatWaited}; dropped with the buffer full: ${sdk.dropped})`,
-      ],
-      [
-        "alerter, one replica",
-        `${alerter.webhooksPerSecond} webhooks/s, ${alerter.cpuUsPerWebhook} µs CPU and ${alerter.redisBytesInPerWebhook} bytes to Redis per webhook`,
-      ],
-      [
-        "event → verified webhook at 5k events/s",
-        `p50 ${pipeline.p50Ms} ms, p99 ${pipeline.p99Ms} ms (${pipeline.missing} missing)`,
-      ],
-      [
-        `drift Redis memory, one ${throughputFeatures}-feature model`,
-        `${driftMemory.mibPerModel14d} MiB for 14 days (measured over ${memoryDays} simulated days)`,
-      ],
-    ],
-  )}\n\n`,
-);
+if (throughput) {
+  const measured = throughput;
+  const rows = (["bare", "bareDecode", "drift", "anomaly"] as const).map((kind) => {
+    const figures = measured[kind];
+    return [
+      kind,
+      formatSpread(figures.eventsPerSecond, 0),
+      formatSpread(figures.usPerEvent, 1),
+      formatSpread(figures.ratioVsBare, 3),
+    ];
+  });
+  process.stdout.write(
+    `\n${events} events, ${measured.features} numeric features, ${measured.partitions} partitions; each consumer its own process; min / median / max of ${repeats} interleaved runs\n\n`,
+  );
+  process.stdout.write(`${table(["consumer", "events/s", "CPU µs per event", "ratio vs bare"], rows)}\n`);
+}
+const figures: string[][] = [];
+if (sdk)
+  figures.push([
+    "sdk record() on the caller's thread",
+    `${sdk.recordUs.median} µs (calls that waited: ${sdk.callsThatWaited}; dropped with the buffer full: ${sdk.dropped})`,
+  ]);
+if (alerter)
+  figures.push([
+    "alerter, one replica",
+    `${alerter.webhooksPerSecond} webhooks/s, ${alerter.cpuUsPerWebhook} µs CPU and ${alerter.redisBytesInPerWebhook} bytes to Redis per webhook`,
+  ]);
+if (pipeline)
+  figures.push([
+    "event → verified webhook at 5k events/s",
+    `p50 ${pipeline.p50Ms} ms, p99 ${pipeline.p99Ms} ms (${pipeline.missing} missing)`,
+  ]);
+if (driftMemory)
+  figures.push([
+    `drift Redis memory, one ${throughputFeatures}-feature model`,
+    `${driftMemory.mibPerModel14d} MiB for 14 days (measured over ${memoryDays} simulated days)`,
+  ]);
+if (figures.length > 0) process.stdout.write(`\n${table(["figure", "value"], figures)}\n\n`);
 say(`written to ${file}`);
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

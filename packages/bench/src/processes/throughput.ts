@@ -13,7 +13,7 @@ import { type ConsumerRun, timeConsumer } from "./consumer-run.js";
 import { type ConsumerKind, startConsumer } from "./consumers.js";
 
 export const throughputFeatures = 30;
-const partitions = 6;
+export const throughputPartitions = 6;
 const kinds: ConsumerKind[] = ["bare", "bareDecode", "drift", "anomaly"];
 
 export interface ConsumerFigures {
@@ -41,18 +41,14 @@ export async function benchThroughput(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(kafka, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-    await fill(stack, topic, events);
-    const schemasFile = writeSchemasFile({ [benchModelId]: numericModelSchema(throughputFeatures) });
+    await ensureTopics(kafka, [{ topic, numPartitions: throughputPartitions, replicationFactor: 1 }]);
+    await fillThroughputTopic(stack, topic, events);
+    const env = throughputEnv();
     const runs: Record<ConsumerKind, ConsumerRun[]> = { bare: [], bareDecode: [], drift: [], anomaly: [] };
     for (let round_ = 1; round_ <= repeats; round_++) {
       for (const kind of kinds) {
         say(`throughput round ${round_}/${repeats}: ${kind}…`);
-        const consumer = await startConsumer(kind, stack, namespace, topic, `r${round_}`, {
-          // Drift reports are not on the ingest path; they would only add noise to the figure.
-          DRIFT_EVALUATE_INTERVAL_MS: "60000",
-          ANOMALY_INPUT_SCHEMAS_FILE: schemasFile,
-        });
+        const consumer = await startConsumer(kind, stack, namespace, topic, `r${round_}`, env);
         const run = await timeConsumer(admin, topic, consumer);
         runs[kind].push(run);
         say(
@@ -73,7 +69,7 @@ export async function benchThroughput(
     return {
       events,
       features: throughputFeatures,
-      partitions,
+      partitions: throughputPartitions,
       repeats,
       bare: figures("bare"),
       bareDecode: figures("bareDecode"),
@@ -86,7 +82,16 @@ export async function benchThroughput(
   }
 }
 
-async function fill(stack: Stack, topic: string, events: number): Promise<void> {
+/** The services' configuration in the throughput runs. */
+export function throughputEnv(): Record<string, string> {
+  return {
+    // Drift reports are not on the ingest path; they would only add noise to the figure.
+    DRIFT_EVALUATE_INTERVAL_MS: "60000",
+    ANOMALY_INPUT_SCHEMAS_FILE: writeSchemasFile({ [benchModelId]: numericModelSchema(throughputFeatures) }),
+  };
+}
+
+export async function fillThroughputTopic(stack: Stack, topic: string, events: number): Promise<void> {
   say(`filling ${topic} with ${events} events (${throughputFeatures} numeric features, 500 clients)…`);
   const producer = await testProducer(stack.kafkaBrokers);
   const draw = normals(3);
