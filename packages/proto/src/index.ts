@@ -17,3 +17,8 @@ export {
   decodeInferenceEvent as decodeInferenceEventWire,
   encodeInferenceEvent,
 } from "./wire/inference-event.js";
+export {
+  decodeInferenceEventColumns,
+  type InferenceEventColumns,
+  inferenceEventColumns,
+} from "./wire/inference-event-columns.js";

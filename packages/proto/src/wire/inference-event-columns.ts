@@ -1,0 +1,268 @@
+// The drift-detector reads every feature of every event once and keeps none of them: building an
+// object per feature (`{ kind: { $case: "number", value } }`, two per feature, 60 per event) and
+// walking that map again cost more than its own work. This decoder gives the same event with the
+// numeric features as two parallel columns: names (shared by every event of a model with the same
+// names, so a consumer can compare by identity and index its per-feature state) and values.
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { Embedding, type FeatureValue, type InferenceEvent, ModelOutput } from "../gen/argus/v1/inference.js";
+import { Timestamp } from "../gen/google/protobuf/timestamp.js";
+import { decodeInferenceEvent } from "./inference-event.js";
+import { namesGeneration, readInternedName, readName } from "./names.js";
+
+export interface InferenceEventColumns {
+  eventId: string;
+  modelId: string;
+  modelVersion: string;
+  requestId: string;
+  clientId: string;
+  tenant: string;
+  /** Milliseconds since the epoch (the time `InferenceEvent.eventTime` holds); NaN when absent. */
+  eventTimeMs: number;
+  /**
+   * Names of the features whose value is a number, in the order they came. Events of one model
+   * with the same names share one frozen array: compare by identity.
+   */
+  numberNames: readonly string[];
+  /** `numberValues[i]` is the value of `numberNames[i]`. */
+  numberValues: Float64Array;
+  /** Every other feature (category, text, embedding, unset), in the order they came. */
+  otherFeatures: readonly (readonly [string, FeatureValue])[];
+  output: ModelOutput | undefined;
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  clientIdKeyId: string;
+}
+
+/** The columns of the InferenceEvent in `bytes`: what `decodeInferenceEvent` gives, features split. */
+export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventColumns {
+  const reader = new BinaryReader(bytes);
+  const event = emptyColumns();
+  const stamp = ++decoding;
+  const generation = namesGeneration();
+  let names = 0;
+  let others: [string, FeatureValue][] | undefined;
+  // Names not interned (long, or empty): rare, so a set only when one appears.
+  let uninterned: Set<string> | undefined;
+  let repeatedKey = false;
+  const end = reader.len;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    switch (tag) {
+      case 10:
+        event.eventId = reader.string();
+        continue;
+      case 18:
+        event.modelId = readName(reader, bytes);
+        continue;
+      case 26:
+        event.modelVersion = readName(reader, bytes);
+        continue;
+      case 34:
+        event.requestId = reader.string();
+        continue;
+      case 42:
+        event.clientId = reader.string();
+        continue;
+      case 50:
+        event.tenant = readName(reader, bytes);
+        continue;
+      case 58: {
+        const t = Timestamp.decode(reader, reader.uint32());
+        event.eventTimeMs = new Date((t.seconds || 0) * 1_000 + (t.nanos || 0) / 1_000_000).getTime();
+        continue;
+      }
+      case 66: {
+        // map<string, FeatureValue> entry: key (1), value (2); a value-less entry adds nothing.
+        const entryEnd = reader.uint32() + reader.pos;
+        let name = "";
+        let interned: ReturnType<typeof readInternedName>;
+        let hasValue = false;
+        let kind = 0;
+        let number = 0;
+        let other: FeatureValue["kind"];
+        while (reader.pos < entryEnd) {
+          const entryTag = reader.uint32();
+          if (entryTag === 10) {
+            interned = readInternedName(reader, bytes);
+            name = interned === undefined ? reader.string() : interned.value;
+            continue;
+          }
+          if (entryTag === 18) {
+            hasValue = true;
+            // FeatureValue's oneof: the last field present wins.
+            const valueEnd = reader.uint32() + reader.pos;
+            kind = 0;
+            other = undefined;
+            while (reader.pos < valueEnd) {
+              const valueTag = reader.uint32();
+              if (valueTag === 9) {
+                kind = 1;
+                number = reader.double();
+                continue;
+              }
+              if (valueTag === 18) {
+                kind = 2;
+                other = { $case: "category", value: reader.string() };
+                continue;
+              }
+              if (valueTag === 26) {
+                kind = 2;
+                other = { $case: "text", value: reader.string() };
+                continue;
+              }
+              if (valueTag === 34) {
+                kind = 2;
+                other = { $case: "embedding", value: Embedding.decode(reader, reader.uint32()) };
+                continue;
+              }
+              if ((valueTag & 7) === 4 || valueTag === 0) break;
+              reader.skip(valueTag & 7);
+            }
+            continue;
+          }
+          if ((entryTag & 7) === 4 || entryTag === 0) break;
+          reader.skip(entryTag & 7);
+        }
+        if (!hasValue) continue;
+        // A key may repeat in a map; the last entry wins, which the generated decoder does for us.
+        if (interned === undefined || name === "") {
+          uninterned ??= new Set();
+          if (uninterned.has(name)) repeatedKey = true;
+          uninterned.add(name);
+        } else if (interned.seenIn === stamp) {
+          repeatedKey = true;
+        } else {
+          interned.seenIn = stamp;
+        }
+        if (kind === 1) {
+          if (names === nameScratch.length) growScratch();
+          nameScratch[names] = name;
+          valueScratch[names] = number;
+          names += 1;
+        } else {
+          others ??= [];
+          others.push([name, { kind: other }]);
+        }
+        continue;
+      }
+      case 74:
+        event.output = ModelOutput.decode(reader, reader.uint32());
+        continue;
+      case 81:
+        event.latencyMs = reader.double();
+        continue;
+      case 88:
+        event.inputTokens = reader.uint32();
+        continue;
+      case 96:
+        event.outputTokens = reader.uint32();
+        continue;
+      case 106:
+        event.clientIdKeyId = readName(reader, bytes);
+        continue;
+    }
+    if ((tag & 7) === 4 || tag === 0) break;
+    reader.skip(tag & 7);
+  }
+  // Emptying the name cache mid-event makes `seenIn` blind to a repeat across the two halves.
+  if (repeatedKey || generation !== namesGeneration())
+    return inferenceEventColumns(decodeInferenceEvent(bytes));
+  event.numberNames = layoutOf(event.modelId, names);
+  event.numberValues = valueScratch.slice(0, names);
+  if (others) event.otherFeatures = others;
+  return event;
+}
+
+/** The columns of an event already decoded (tests, and the rare event with a repeated feature key). */
+export function inferenceEventColumns(event: InferenceEvent): InferenceEventColumns {
+  const columns = emptyColumns();
+  columns.eventId = event.eventId;
+  columns.modelId = event.modelId;
+  columns.modelVersion = event.modelVersion;
+  columns.requestId = event.requestId;
+  columns.clientId = event.clientId;
+  columns.tenant = event.tenant;
+  columns.eventTimeMs = event.eventTime === undefined ? Number.NaN : event.eventTime.getTime();
+  columns.output = event.output;
+  columns.latencyMs = event.latencyMs;
+  columns.inputTokens = event.inputTokens;
+  columns.outputTokens = event.outputTokens;
+  columns.clientIdKeyId = event.clientIdKeyId;
+  let names = 0;
+  const others: [string, FeatureValue][] = [];
+  for (const name in event.features) {
+    const value = event.features[name] as FeatureValue;
+    if (value.kind?.$case === "number") {
+      if (names === nameScratch.length) growScratch();
+      nameScratch[names] = name;
+      valueScratch[names] = value.kind.value;
+      names += 1;
+    } else {
+      others.push([name, value]);
+    }
+  }
+  columns.numberNames = layoutOf(columns.modelId, names);
+  columns.numberValues = valueScratch.slice(0, names);
+  if (others.length > 0) columns.otherFeatures = others;
+  return columns;
+}
+
+let decoding = 0;
+let nameScratch: string[] = new Array<string>(256).fill("");
+let valueScratch = new Float64Array(256);
+
+function growScratch(): void {
+  const names = new Array<string>(nameScratch.length * 2).fill("");
+  for (let i = 0; i < nameScratch.length; i++) names[i] = nameScratch[i] as string;
+  nameScratch = names;
+  const values = new Float64Array(valueScratch.length * 2);
+  values.set(valueScratch);
+  valueScratch = values;
+}
+
+/** The last names array per model: most events of a model carry the same names in the same order. */
+const layouts = new Map<string, readonly string[]>();
+
+function layoutOf(modelId: string, count: number): readonly string[] {
+  const known = layouts.get(modelId);
+  if (known !== undefined && known.length === count) {
+    let same = true;
+    for (let i = 0; i < count; i++) {
+      if (known[i] !== nameScratch[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known;
+  }
+  const layout = Object.freeze(nameScratch.slice(0, count));
+  // Bounded like the name cache: model ids come from the stream.
+  if (layouts.size >= 1_024 && known === undefined) layouts.clear();
+  layouts.set(modelId, layout);
+  return layout;
+}
+
+function emptyColumns(): InferenceEventColumns {
+  return {
+    eventId: "",
+    modelId: "",
+    modelVersion: "",
+    requestId: "",
+    clientId: "",
+    tenant: "",
+    eventTimeMs: Number.NaN,
+    numberNames: noNames,
+    numberValues: noValues,
+    otherFeatures: noOthers,
+    output: undefined,
+    latencyMs: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    clientIdKeyId: "",
+  };
+}
+
+const noNames: readonly string[] = Object.freeze([]);
+const noValues = new Float64Array(0);
+const noOthers: readonly (readonly [string, FeatureValue])[] = Object.freeze([]);
