@@ -31,6 +31,7 @@
 // last `alarmWindow` queries each had at least one near-duplicate among the stored ones.
 import { hash } from "node:crypto";
 import { decodeUint12, decodeUint16, encodeUint12, encodeUint16 } from "./codec.js";
+import { WindowHashMemo } from "./window-hash-memo.js";
 
 export interface FingerprintConfig {
   /** Secret salt (from config): without it an attacker cannot predict which windows collide. */
@@ -104,17 +105,13 @@ function saltPrefix(salt: string): Buffer {
 }
 
 /**
- * Window hashes already computed, per salt and position. Real traffic keeps sending the same
- * quantized windows (a feature's values fall in a few dozen steps), and a memo lookup costs a few
- * percent of a SHA-256 call; the hash is a pure function of (salt, position, window), so nothing
- * else changes. Bounded: the first 128 positions, 8,192 windows each (~60 MB at most, ~15 MB at 30
- * features), a full position's memo starts over.
+ * Window hash memos per salt and position: the first 128 positions (~0.4 MB each, ~11 MB at 30
+ * features); see window-hash-memo.ts.
  */
-const windowMemos = new Map<string, Map<number, number>[]>();
-const WINDOW_MEMO_SIZE = 8_192;
+const windowMemos = new Map<string, WindowHashMemo[]>();
+const MEMO_POSITIONS = 128;
 
-/** The memo of one window position (keys stay small integers, which Maps hash fastest). */
-function windowHashMemo(salt: string, start: number): Map<number, number> {
+function windowHashMemo(salt: string, start: number): WindowHashMemo {
   let memos = windowMemos.get(salt);
   if (memos === undefined) {
     if (windowMemos.size > 16) windowMemos.clear();
@@ -123,7 +120,7 @@ function windowHashMemo(salt: string, start: number): Map<number, number> {
   }
   let memo = memos[start];
   if (memo === undefined) {
-    memo = new Map();
+    memo = new WindowHashMemo();
     memos[start] = memo;
   }
   return memo;
@@ -144,6 +141,23 @@ function memoKey(buckets: Int32Array, start: number, width: number): number {
 /** Largest quantized magnitude: keeps int32 serialization exact for absurd inputs. */
 const MAX_BUCKET = 1 << 30;
 
+// Scratch space of `fingerprint`, reused across calls (it returns a fresh array): a query's
+// buckets and window hashes, and the hashed message of the last salt and width.
+let bucketScratch = new Int32Array(64);
+let hashScratch = new Uint32Array(64);
+let message = { salt: "", width: 0, bytes: Buffer.alloc(0) };
+
+/** prefix + position + window: the bytes every window's SHA-256 covers, the prefix written once. */
+function messageFor(salt: string, width: number): Buffer {
+  if (message.salt !== salt || message.width !== width) {
+    const prefix = saltPrefix(salt);
+    const bytes = Buffer.alloc(prefix.length + 4 + width * 4);
+    prefix.copy(bytes, 0);
+    message = { salt, width, bytes };
+  }
+  return message.bytes;
+}
+
 /**
  * The probabilistic fingerprint of one normalized feature vector: the `topN` largest 32-bit hash
  * values (descending) of its salted, position-tagged windows of `window` quantized values. A vector
@@ -154,39 +168,40 @@ export function fingerprint(
   config: Pick<FingerprintConfig, "salt" | "quantStep" | "window" | "topN">,
 ): number[] {
   const dim = vector.length;
-  const buckets = new Int32Array(dim);
+  if (bucketScratch.length < dim) bucketScratch = new Int32Array(2 * dim);
+  const buckets = bucketScratch;
   for (let i = 0; i < dim; i++) {
     const x = (vector[i] as number) / config.quantStep;
     buckets[i] = Number.isNaN(x) ? 0 : Math.max(-MAX_BUCKET, Math.min(MAX_BUCKET, Math.floor(x)));
   }
   const width = Math.max(1, Math.min(config.window, dim));
+  const windows = Math.max(0, dim - width + 1);
+  if (hashScratch.length < windows) hashScratch = new Uint32Array(2 * windows);
+  const hashes = hashScratch.subarray(0, windows);
   // One-shot SHA-256 of prefix + window per window: the same bytes as absorbing the salt once and
   // copying that state (the former way, so stored fingerprints stay valid), a third cheaper without
   // a Hash object per window.
-  const prefix = saltPrefix(config.salt);
-  const message = Buffer.alloc(prefix.length + 4 + width * 4);
-  prefix.copy(message, 0);
-  const at = prefix.length;
-  const hashes: number[] = [];
-  for (let start = 0; start + width <= dim; start++) {
-    const key = width <= 3 && start < 128 ? memoKey(buckets, start, width) : -1;
+  const bytes = messageFor(config.salt, width);
+  const at = bytes.length - 4 - width * 4;
+  for (let start = 0; start < windows; start++) {
+    const key = width <= 3 && start < MEMO_POSITIONS ? memoKey(buckets, start, width) : -1;
     const memo = key >= 0 ? windowHashMemo(config.salt, start) : undefined;
-    const known = memo?.get(key);
-    if (known !== undefined) {
-      hashes.push(known);
+    const known = memo === undefined ? -1 : memo.get(key);
+    if (known >= 0) {
+      hashes[start] = known;
       continue;
     }
-    message.writeUInt32LE(start, at);
-    for (let j = 0; j < width; j++) message.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
-    const value = hash("sha256", message, "buffer").readUInt32BE(0);
-    if (memo !== undefined) {
-      if (memo.size >= WINDOW_MEMO_SIZE) memo.clear();
-      memo.set(key, value);
-    }
-    hashes.push(value);
+    bytes.writeUInt32LE(start, at);
+    for (let j = 0; j < width; j++) bytes.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
+    const value = hash("sha256", bytes, "buffer").readUInt32BE(0);
+    memo?.set(key, value);
+    hashes[start] = value;
   }
-  hashes.sort((a, b) => b - a);
-  return hashes.slice(0, config.topN);
+  hashes.sort();
+  const kept = Math.min(config.topN, windows);
+  const out = new Array<number>(kept);
+  for (let i = 0; i < kept; i++) out[i] = hashes[windows - 1 - i] as number;
+  return out;
 }
 
 /** Shared hashes needed to call two fingerprints of `k` hashes near-duplicates. */
