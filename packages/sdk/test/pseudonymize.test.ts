@@ -28,6 +28,28 @@ describe("createPseudonymizer", () => {
     expect(rotated.pseudonymize("client-7", "k1")).toEqual(before);
   });
 
+  it("gives the same pseudonyms with its cache on, off, or after the cache has turned over", () => {
+    const cached = createPseudonymizer({ keys: { k1, k2 }, activeKeyId: "k1", cachedPseudonyms: 4 });
+    const uncached = createPseudonymizer({ keys: { k1, k2 }, activeKeyId: "k1", cachedPseudonyms: 0 });
+    const clients = Array.from({ length: 20 }, (_, i) => `client-${i}`);
+    for (let round = 0; round < 3; round++) {
+      for (const client of clients) {
+        expect(cached.pseudonymize(client)).toEqual(uncached.pseudonymize(client));
+        expect(cached.pseudonymize(client, "k2")).toEqual(uncached.pseudonymize(client, "k2"));
+      }
+    }
+    expect(cached.pseudonymize("client-1", "k2").keyId).toBe("k2");
+  });
+
+  it("does not let one caller change the pseudonym another caller gets", () => {
+    const p = createPseudonymizer({ keys: { k1 }, activeKeyId: "k1" });
+    const first = p.pseudonymize("client");
+    expect(() => {
+      (first as { id: string }).id = "p1.forged";
+    }).toThrow(TypeError);
+    expect(p.pseudonymize("client").id).not.toBe("p1.forged");
+  });
+
   it("takes a string secret as its UTF-8 bytes", () => {
     const secret = "0123456789abcdef0123456789abcdef";
     const fromString = createPseudonymizer({ keys: { s: secret }, activeKeyId: "s" });
@@ -53,6 +75,9 @@ describe("createPseudonymizer", () => {
     expect(() => createPseudonymizer({ keys: { k1 }, activeKeyId: "k9" })).toThrow(/"k9" is not among/);
     expect(() => createPseudonymizer({ keys: {}, activeKeyId: "k1" })).toThrow(/at least one key/);
     expect(() => createPseudonymizer({ keys: { "bad id": k1 }, activeKeyId: "bad id" })).toThrow(/key id/);
+    expect(() => createPseudonymizer({ keys: { k1 }, activeKeyId: "k1", cachedPseudonyms: -1 })).toThrow(
+      /cachedPseudonyms/,
+    );
     const p = createPseudonymizer({ keys: { k1 }, activeKeyId: "k1" });
     expect(() => p.pseudonymize("")).toThrow(ArgusSdkError);
     expect(() => p.pseudonymize("x", "k2")).toThrow(/unknown pseudonymization key "k2"/);
