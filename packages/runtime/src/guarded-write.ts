@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
 /** One write applied under a guard: a Redis command whose first argument is its key. */
@@ -18,6 +19,25 @@ export type GuardedVerb =
   | "LPUSH"
   | "LTRIM";
 
+// One character per verb in the plan: a write pass names thousands of commands, and their names
+// and counts as arguments of their own cost more bytes than most of the values they carry.
+const verbCodes: Record<GuardedVerb, string> = {
+  SET: "S",
+  DEL: "D",
+  HSET: "H",
+  HINCRBY: "I",
+  HDEL: "h",
+  ZADD: "Z",
+  ZREM: "z",
+  INCRBY: "N",
+  PEXPIRE: "X",
+  PERSIST: "P",
+  SADD: "A",
+  SREM: "R",
+  LPUSH: "L",
+  LTRIM: "T",
+};
+
 // Compare the guard, optionally move it, then every write, in one atomic script: effects and the
 // guard that authorizes them (an offset fence, a lease) can never be stored apart. Writes come in
 // groups; a group may carry its own condition (a key that must still hold the value the caller read,
@@ -25,49 +45,61 @@ export type GuardedVerb =
 // that fails half-way, so every key a running group writes is type-checked before the first write:
 // a wrong type (the only runtime error these verbs can meet) fails the whole write with nothing stored.
 //
-// ARGV: expected, next, move guard (1/0), group count, then per group: condition key index (0: none),
-// condition value, command count, then per command: argument count, verb, key index, arguments.
+// ARGV: expected, next, plan, then the values. The plan is space-separated: move guard (1/0), group
+// count, then per group: condition key index (0: none), command count, then per command: verb code,
+// key index, argument count. Values: per group its condition value (when it has a condition), then
+// its commands' arguments.
 const guardedScript = `
 local current = redis.call('GET', KEYS[1])
 if (current or '') ~= ARGV[1] then return 0 end
-local expected = { SET = 'string', INCRBY = 'string', HSET = 'hash', HINCRBY = 'hash', HDEL = 'hash',
-  ZADD = 'zset', ZREM = 'zset', SADD = 'set', SREM = 'set', LPUSH = 'list', LTRIM = 'list' }
+local verbs = { S = { 'SET', 'string' }, D = { 'DEL' }, H = { 'HSET', 'hash' }, I = { 'HINCRBY', 'hash' },
+  h = { 'HDEL', 'hash' }, Z = { 'ZADD', 'zset' }, z = { 'ZREM', 'zset' }, N = { 'INCRBY', 'string' },
+  X = { 'PEXPIRE' }, P = { 'PERSIST' }, A = { 'SADD', 'set' }, R = { 'SREM', 'set' },
+  L = { 'LPUSH', 'list' }, T = { 'LTRIM', 'list' } }
+local plan = {}
+for token in string.gmatch(ARGV[3], '%S+') do plan[#plan + 1] = token end
 local groups = {}
-local pos = 5
-for g = 1, tonumber(ARGV[4]) do
-  local when = tonumber(ARGV[pos])
-  local run = when == 0 or (redis.call('GET', KEYS[when]) or '') == ARGV[pos + 1]
-  local count = tonumber(ARGV[pos + 2])
-  pos = pos + 3
-  groups[g] = { run, pos, count }
+local at = 3
+local value = 4
+for g = 1, tonumber(plan[2]) do
+  local when = tonumber(plan[at])
+  local count = tonumber(plan[at + 1])
+  local run = true
+  if when ~= 0 then
+    run = (redis.call('GET', KEYS[when]) or '') == ARGV[value]
+    value = value + 1
+  end
+  local commands = {}
+  at = at + 2
   for c = 1, count do
-    local argc = tonumber(ARGV[pos])
-    local want = expected[ARGV[pos + 1]]
-    if run and want then
-      local key = KEYS[tonumber(ARGV[pos + 2])]
+    local verb = verbs[plan[at]]
+    local key = KEYS[tonumber(plan[at + 1])]
+    local argc = tonumber(plan[at + 2])
+    if run and verb[2] then
       local have = redis.call('TYPE', key).ok
-      if have ~= 'none' and have ~= want then
-        return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. have .. ', ' .. ARGV[pos + 1] .. ' needs a ' .. want)
+      if have ~= 'none' and have ~= verb[2] then
+        return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. have .. ', ' .. verb[1] .. ' needs a ' .. verb[2])
       end
     end
-    pos = pos + 3 + argc
+    commands[c] = { verb[1], key, value, argc }
+    value = value + argc
+    at = at + 3
   end
+  groups[g] = { run, commands }
 end
-if ARGV[3] == '1' then redis.call('SET', KEYS[1], ARGV[2]) end
+if plan[1] == '1' then redis.call('SET', KEYS[1], ARGV[2]) end
 for _, group in ipairs(groups) do
   if group[1] then
-    local at = group[2]
-    for c = 1, group[3] do
-      local argc = tonumber(ARGV[at])
-      local args = { KEYS[tonumber(ARGV[at + 2])] }
-      for j = 1, argc do args[j + 1] = ARGV[at + 2 + j] end
-      redis.call(ARGV[at + 1], unpack(args))
-      at = at + 3 + argc
+    for _, command in ipairs(group[2]) do
+      local args = { command[2] }
+      for j = 1, command[4] do args[j + 1] = ARGV[command[3] + j - 1] end
+      redis.call(command[1], unpack(args))
     end
   end
 end
 return 1
 `;
+const guardedScriptSha = createHash("sha1").update(guardedScript).digest("hex");
 
 /** Writes that run only while `when.key` still holds `when.equals` ("" = absent). */
 export interface ConditionalWrites {
@@ -89,7 +121,7 @@ export interface GuardedWrite {
 /** Applies `commands` atomically if the guard still holds; false (nothing written) otherwise. */
 export async function runGuarded(redis: Redis, write: GuardedWrite): Promise<boolean> {
   const keys = [write.key];
-  const keyIndex = new Map<string, number>();
+  const keyIndex = new Map<string, number>([[write.key, 1]]);
   const indexOf = (key: string) => {
     let index = keyIndex.get(key);
     if (index === undefined) {
@@ -100,15 +132,29 @@ export async function runGuarded(redis: Redis, write: GuardedWrite): Promise<boo
     return index;
   };
   const groups = [{ when: undefined, commands: write.commands }, ...(write.conditional ?? [])];
-  const argv: (string | number)[] = [
-    write.expected,
-    write.next ?? "",
-    write.next === undefined ? "0" : "1",
-    groups.length,
-  ];
+  const plan: (string | number)[] = [write.next === undefined ? 0 : 1, groups.length];
+  const values: (string | number)[] = [];
   for (const group of groups) {
-    argv.push(group.when ? indexOf(group.when.key) : 0, group.when?.equals ?? "", group.commands.length);
-    for (const [verb, key, ...args] of group.commands) argv.push(args.length, verb, indexOf(key), ...args);
+    plan.push(group.when ? indexOf(group.when.key) : 0, group.commands.length);
+    if (group.when) values.push(group.when.equals);
+    for (const [verb, key, ...args] of group.commands) {
+      plan.push(verbCodes[verb], indexOf(key), args.length);
+      values.push(...args);
+    }
   }
-  return (await redis.eval(guardedScript, keys.length, ...keys, ...argv)) === 1;
+  const argv = [write.expected, write.next ?? "", plan.join(" "), ...values];
+  return (await evalCached(redis, keys, argv)) === 1;
+}
+
+/**
+ * The script by its digest, so its text crosses the network once per Redis server instead of with
+ * every write; a server that does not know it (restarted, SCRIPT FLUSH, another node) gets the text.
+ */
+async function evalCached(redis: Redis, keys: string[], argv: (string | number)[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(guardedScriptSha, keys.length, ...keys, ...argv);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+    return redis.eval(guardedScript, keys.length, ...keys, ...argv);
+  }
 }
