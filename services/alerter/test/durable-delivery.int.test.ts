@@ -15,7 +15,7 @@ import {
   type TestReceiverRequest,
   type TestReceiverResponse,
 } from "@argus/proto";
-import { createEvidenceSealer, createLogger, createRedis, openFields, type Redis } from "@argus/runtime";
+import { createEvidenceSealer, createLogger, createRedis, type Redis } from "@argus/runtime";
 import {
   freePorts,
   isolatedServiceEnv,
@@ -34,6 +34,7 @@ import {
 } from "@argus/testkit";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { unpackBody } from "../src/adapters/body-packing.js";
 import {
   type AlerterHarness,
   type ArgusBody,
@@ -338,17 +339,17 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
         id: string;
         attempts: number;
         body?: string;
-        sealed: string;
+        sealedBody: string;
         queue: string;
       };
       expect(item.id).toBe(hung.id);
       expect(item.attempts).toBe(0);
       // The body quotes evidence: at rest it is sealed (AES-256-GCM, bound to this item's key).
       expect(item.body).toBeUndefined();
-      expect(item.sealed).toMatch(/^v1\./);
+      expect(item.sealedBody).toMatch(/^v1\./);
       const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
-      const opened = openFields<{ body: string }>(sealer, key("item", hung.id), item);
-      expect(JSON.parse(opened.body)).toEqual(hung.body);
+      const opened = unpackBody(sealer.open(item.sealedBody, key("item", hung.id)));
+      expect(JSON.parse(opened)).toEqual(hung.body);
       expect(await redis.zscore(key("due"), hung.id)).not.toBeNull();
       expect(await redis.zrange(key("queue", item.queue), 0, -1)).toEqual([hung.id]);
 

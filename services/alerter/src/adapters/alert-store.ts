@@ -5,6 +5,7 @@ import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
 import type { Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
+import { packBody, unpackBody } from "./body-packing.js";
 
 const seenTtlMs = 7 * 24 * 3_600_000;
 const historyLength = 100;
@@ -29,6 +30,9 @@ const sealedAlertFields = ["summary", "evidence", "episode"] as const;
 /** An alert as its key holds it: summary, evidence and episode in `sealed` unless sealing is off. */
 export type StoredAlert = Omit<AlertRecord, "summary" | "evidence" | "episode"> &
   Partial<Pick<AlertRecord, "summary" | "evidence" | "episode">> & { sealed?: string };
+
+/** An outbox item as its key holds it when sealing is on. */
+type StoredNotification = Omit<Notification, "body"> & { sealedBody: string };
 
 /** One line of an alert's history: who did what, when (findings, hands, notifications). */
 export interface AlertEventRecord {
@@ -65,16 +69,30 @@ export class AlertStore {
     );
   }
 
-  /** An outbox item as stored: its body (which quotes alerts' evidence) sealed with the item's key. */
+  /**
+   * An outbox item as stored: its body (which quotes alerts' evidence) deflated, then sealed with the
+   * item's key, in `sealedBody`. The body is most of an item, and deflated it is a fifth of its size.
+   */
   serializeNotification(notification: Notification): string {
-    return JSON.stringify(
-      sealFields(this.sealer, this.itemKey(notification.id), notification, ["body"] as const),
-    );
+    if (!this.sealer.sealing) return JSON.stringify(notification);
+    const { body, ...metadata } = notification;
+    const stored: StoredNotification = {
+      ...metadata,
+      sealedBody: this.sealer.seal(packBody(body), this.itemKey(notification.id)),
+    };
+    return JSON.stringify(stored);
   }
 
-  /** An outbox item, its body opened. Metadata alone (tenant, queue, fingerprints) needs no opening. */
+  /**
+   * An outbox item, its body opened. Metadata alone (tenant, queue, fingerprints) needs no opening.
+   * Items stored before bodies were deflated (the body JSON in `sealed`) still open.
+   */
   parseNotification(id: string, raw: string): Notification {
-    return openFields<Notification>(this.sealer, this.itemKey(id), JSON.parse(raw));
+    const stored = JSON.parse(raw) as Record<string, unknown>;
+    if (typeof stored.sealedBody !== "string")
+      return openFields<Notification>(this.sealer, this.itemKey(id), stored);
+    const { sealedBody, ...metadata } = stored as StoredNotification;
+    return { ...metadata, body: unpackBody(this.sealer.open(sealedBody, this.itemKey(id))) };
   }
 
   /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */
