@@ -7,6 +7,7 @@ import {
   InferenceEvent,
   type ModelOutput,
 } from "../src/index.js";
+import type { FeatureWriter, InferenceEventParts } from "../src/wire/inference-event.js";
 
 const text = fc.string({ unit: "binary", maxLength: 40 });
 const double = fc.double({ noNaN: false });
@@ -93,7 +94,51 @@ describe("InferenceEvent's hand-written encoder", () => {
     expect(Buffer.from(bytes)).toEqual(Buffer.from(InferenceEvent.encode(typical).finish()));
     expect(InferenceEvent.decode(bytes)).toEqual(typical);
   });
+
+  it("writes the same bytes from parts (features written by a callback) as from the event", () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        // The parts form carries only features that have a kind (what a producer can describe).
+        const features = Object.fromEntries(
+          Object.entries(e.features).filter(([, value]) => value.kind !== undefined),
+        );
+        const { features: _, eventTime, ...fields } = e;
+        const parts: InferenceEventParts<typeof features> = {
+          ...fields,
+          eventTimeMs: eventTime?.getTime(),
+          features,
+          writeFeatures: writeEach,
+        };
+        const expected = InferenceEvent.encode({ ...e, features }).finish();
+        expect(Buffer.from(encodeInferenceEvent(parts))).toEqual(Buffer.from(expected));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("writes the right names when consecutive events change their feature names or order", () => {
+    const number = (value: number): FeatureValue => ({ kind: { $case: "number", value } });
+    const schemas = [
+      { a: number(1), b: number(2), c: number(3) },
+      { b: number(2), a: number(1), c: number(3) },
+      { a: number(1), bb: number(2) },
+      { a: number(1), b: { kind: { $case: "category" as const, value: "x" } }, c: number(3) },
+    ];
+    for (const features of [...schemas, ...schemas.reverse()]) {
+      const e = InferenceEvent.fromPartial({ eventId: "e", features });
+      expect(Buffer.from(encodeInferenceEvent(e))).toEqual(Buffer.from(InferenceEvent.encode(e).finish()));
+    }
+  });
 });
+
+function writeEach(out: FeatureWriter, features: Record<string, FeatureValue>): void {
+  for (const [name, { kind }] of Object.entries(features)) {
+    if (kind?.$case === "number") out.number(name, kind.value);
+    if (kind?.$case === "category") out.category(name, kind.value);
+    if (kind?.$case === "text") out.text(name, kind.value);
+    if (kind?.$case === "embedding") out.embedding(name, kind.value.values);
+  }
+}
 
 /** What a decoder made of some bytes: the object, or that it threw. */
 function outcome(decode: (bytes: Uint8Array) => InferenceEvent, bytes: Uint8Array): unknown {

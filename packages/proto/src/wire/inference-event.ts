@@ -21,11 +21,17 @@ class Writer {
   bytes: Uint8Array;
   view: DataView;
   at: number;
+  featureIndex: number;
+  readonly recentNames: string[];
+  readonly recentPrepared: FeatureName[];
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.at = 0;
+    this.featureIndex = 0;
+    this.recentNames = [];
+    this.recentPrepared = [];
   }
 
   reserve(n: number): void {
@@ -34,8 +40,6 @@ class Writer {
     grown.set(this.bytes.subarray(0, this.at));
     this.bytes = grown;
     this.view = new DataView(grown.buffer);
-    // Keep the larger scratch for the next events.
-    scratch = grown;
   }
 
   byte(value: number): void {
@@ -104,6 +108,23 @@ class Writer {
 
   /** A string of this event only (ids, text): encoded in place. */
   string(value: string): void {
+    // Ids (UUIDs, pseudonyms) are ASCII: copied char by char, cheaper than measuring and encoding.
+    if (value.length < 128) {
+      this.reserve(1 + value.length);
+      const bytes = this.bytes;
+      const start = this.at + 1;
+      let i = 0;
+      for (; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        bytes[start + i] = c;
+      }
+      if (i === value.length) {
+        bytes[this.at] = i;
+        this.at = start + i;
+        return;
+      }
+    }
     const length = Buffer.byteLength(value, "utf8");
     this.varint(length);
     this.reserve(length);
@@ -125,14 +146,18 @@ class Writer {
     this.name(value);
   }
 
-  /** Writes a length-delimited field whose body `body` writes, prefixing its length. */
-  nested(tag: number, body: () => void): void {
+  /**
+   * Opens a length-delimited field; returns where its length goes, for `close`. Bodies here are
+   * short: one length byte is reserved, and `close` moves the body if it needed more.
+   */
+  open(tag: number): number {
     this.varint(tag);
-    // Bodies here are short: reserve one length byte, move the body if it needed more.
-    const lengthAt = this.at;
     this.byte(0);
-    const start = this.at;
-    body();
+    return this.at - 1;
+  }
+
+  close(lengthAt: number): void {
+    const start = lengthAt + 1;
     const length = this.at - start;
     const lengthBytes = varintSize(length);
     if (lengthBytes > 1) {
@@ -148,6 +173,161 @@ class Writer {
     }
     this.bytes[at] = rest;
   }
+
+  // The features map (field 8), one entry { key = 1, value = 2 } per call: the `FeatureWriter`.
+
+  number(name: string, value: number): void {
+    // Entry and value have known lengths: the prefix is computed once per name (see FeatureName).
+    const prefix = this.prepared(name).numberPrefix;
+    this.reserve(prefix.length + 8);
+    const bytes = this.bytes;
+    let at = this.at;
+    for (let i = 0; i < prefix.length; i++) bytes[at++] = prefix[i] as number;
+    this.view.setFloat64(at, value, true);
+    this.at = at + 8;
+  }
+
+  category(name: string, value: string): void {
+    const entry = this.openEntry(name);
+    const featureValue = this.open(18);
+    this.varint(18);
+    this.name(value);
+    this.close(featureValue);
+    this.close(entry);
+  }
+
+  text(name: string, value: string): void {
+    const entry = this.openEntry(name);
+    const featureValue = this.open(18);
+    this.varint(26);
+    this.string(value);
+    this.close(featureValue);
+    this.close(entry);
+  }
+
+  embedding(name: string, values: ArrayLike<number>): void {
+    const entry = this.openEntry(name);
+    const featureValue = this.open(18);
+    const embedding = this.open(34);
+    if (values.length > 0) {
+      const packed = this.open(10);
+      this.reserve(4 * values.length);
+      for (let i = 0; i < values.length; i++) {
+        this.view.setFloat32(this.at, values[i] as number, true);
+        this.at += 4;
+      }
+      this.close(packed);
+    }
+    this.close(embedding);
+    this.close(featureValue);
+    this.close(entry);
+  }
+
+  /** A feature value with no kind set: the entry holds an empty FeatureValue. */
+  empty(name: string): void {
+    const entry = this.openEntry(name);
+    this.varint(18);
+    this.byte(0);
+    this.close(entry);
+  }
+
+  /** Opens a features entry and writes its key; returns the entry's mark, to close. */
+  private openEntry(name: string): number {
+    const entry = this.open(66);
+    const key = this.prepared(name).utf8;
+    if (key.length > 0) {
+      this.varint(10);
+      this.varint(key.length);
+      this.raw(key);
+    }
+    return entry;
+  }
+
+  /**
+   * The prepared name of the event's next feature. A model sends the same names in the same order
+   * on every event, so each position remembers its last name: one string comparison per feature
+   * instead of a lookup, and a lookup only when the schema changes.
+   */
+  private prepared(name: string): FeatureName {
+    const position = this.featureIndex++;
+    if (this.recentNames[position] === name) return this.recentPrepared[position] as FeatureName;
+    const prepared = featureName(name);
+    if (position < MAX_REMEMBERED_POSITIONS) {
+      this.recentNames[position] = name;
+      this.recentPrepared[position] = prepared;
+    }
+    return prepared;
+  }
+
+  /** Starts an event at the beginning of the buffer. */
+  begin(): void {
+    this.at = 0;
+    this.featureIndex = 0;
+  }
+}
+
+const MAX_REMEMBERED_POSITIONS = 1_024;
+
+/** A feature name's UTF-8 and the fixed bytes of a numeric entry, computed once per name. */
+class FeatureName {
+  readonly name: string;
+  readonly utf8: Uint8Array;
+  /** Entry tag and length, key field, value tag and length, number tag: all but the 8 bytes of the double. */
+  readonly numberPrefix: Uint8Array;
+
+  constructor(name: string) {
+    this.name = name;
+    this.utf8 = encoder.encode(name);
+    const key = this.utf8.length === 0 ? 0 : 1 + varintSize(this.utf8.length) + this.utf8.length;
+    const entryLength = key + 3 + 8;
+    const prefix = new Writer(new Uint8Array(2 + varintSize(entryLength) + key + 3));
+    prefix.varint(66);
+    prefix.varint(entryLength);
+    if (key > 0) {
+      prefix.varint(10);
+      prefix.varint(this.utf8.length);
+      prefix.raw(this.utf8);
+    }
+    prefix.byte(18);
+    prefix.byte(9);
+    prefix.byte(9);
+    this.numberPrefix = prefix.bytes.subarray(0, prefix.at);
+  }
+}
+
+const featureNames = new Map<string, FeatureName>();
+
+function featureName(name: string): FeatureName {
+  let prepared = featureNames.get(name);
+  if (prepared === undefined) {
+    prepared = new FeatureName(name);
+    if (name.length <= 64) {
+      if (featureNames.size >= 4096) featureNames.clear();
+      featureNames.set(name, prepared);
+    }
+  }
+  return prepared;
+}
+
+/** Where `InferenceEventParts.writeFeatures` writes: one features entry per call, in call order. */
+export interface FeatureWriter {
+  number(name: string, value: number): void;
+  category(name: string, value: string): void;
+  text(name: string, value: string): void;
+  /** Written as float32, as the contract says. */
+  embedding(name: string, values: ArrayLike<number>): void;
+}
+
+/**
+ * An InferenceEvent whose features a callback writes and whose time is in epoch ms: a producer
+ * that holds its features in another form (the SDK, from what the application gave it) encodes
+ * this without building the event, its feature objects and a Date.
+ */
+export interface InferenceEventParts<F> extends Omit<InferenceEvent, "features" | "eventTime"> {
+  eventTimeMs: number | undefined;
+  features: F;
+  // A method (not a function-typed property) so that callers can pass their own feature type.
+  writeFeatures(out: FeatureWriter, features: F): void;
 }
 
 function varintSize(value: number): number {
@@ -156,7 +336,7 @@ function varintSize(value: number): number {
   return size;
 }
 
-/** UTF-8 of strings that repeat on every event (feature names, labels, ids of the model). */
+/** UTF-8 of strings that repeat on every event (labels, category values, ids of the model). */
 const utf8Cache = new Map<string, Uint8Array>();
 
 function utf8(value: string): Uint8Array {
@@ -170,58 +350,95 @@ function utf8(value: string): Uint8Array {
   return bytes;
 }
 
-/** Encoding is synchronous, so one scratch buffer serves every call; the result is a copy. */
-let scratch = new Uint8Array(4_096);
+/**
+ * Encoding is synchronous, so one writer serves every call (its buffer grows to the largest event
+ * seen); the result is a copy.
+ */
+const writer = new Writer(new Uint8Array(4_096));
 
-/** The bytes of `InferenceEvent.encode(event).finish()`, faster. */
-export function encodeInferenceEvent(event: InferenceEvent): Uint8Array {
-  const w = new Writer(scratch);
+/**
+ * The bytes of `InferenceEvent.encode(event).finish()`, faster. Given parts instead of an event,
+ * the bytes of the event they describe, in a Buffer (from Node's pool); `writeFeatures` must not
+ * encode another event.
+ */
+export function encodeInferenceEvent(event: InferenceEvent): Uint8Array;
+export function encodeInferenceEvent<F>(event: InferenceEventParts<F>): Buffer;
+export function encodeInferenceEvent<F>(event: InferenceEvent | InferenceEventParts<F>): Uint8Array {
+  const w = writer;
+  w.begin();
+  if ("writeFeatures" in event) {
+    writeHead(w, event, event.eventTimeMs);
+    event.writeFeatures(w, event.features);
+    writeTail(w, event);
+    const bytes = Buffer.allocUnsafe(w.at);
+    bytes.set(w.bytes.subarray(0, w.at));
+    return bytes;
+  }
+  writeHead(w, event, event.eventTime?.getTime());
+  writeFeatureValues(w, event.features);
+  writeTail(w, event);
+  return w.bytes.slice(0, w.at);
+}
+
+function writeFeatureValues(w: Writer, features: InferenceEvent["features"]): void {
+  for (const key of Object.keys(features)) {
+    const kind = features[key]?.kind;
+    switch (kind?.$case) {
+      case "number":
+        w.number(key, kind.value);
+        break;
+      case "category":
+        w.category(key, kind.value);
+        break;
+      case "text":
+        w.text(key, kind.value);
+        break;
+      case "embedding":
+        w.embedding(key, kind.value.values);
+        break;
+      default:
+        if (features[key] === undefined) {
+          // An entry without a value: the generated encoder writes the key alone.
+          const entry = w.open(66);
+          w.nameField(10, key);
+          w.close(entry);
+        } else {
+          w.empty(key);
+        }
+    }
+  }
+}
+
+/** Fields 1 to 7, before the features. */
+function writeHead(w: Writer, event: EventWithoutFeatures, eventTimeMs: number | undefined): void {
   w.stringField(10, event.eventId);
   w.nameField(18, event.modelId);
   w.nameField(26, event.modelVersion);
   w.stringField(34, event.requestId);
   w.stringField(42, event.clientId);
   w.nameField(50, event.tenant);
-  if (event.eventTime !== undefined) {
-    const ms = event.eventTime.getTime();
-    const seconds = Math.trunc(ms / 1_000);
-    const nanos = (ms % 1_000) * 1_000_000;
-    w.nested(58, () => {
-      if (seconds !== 0) {
-        w.varint(8);
-        w.int64(seconds);
-      }
-      if (nanos !== 0) {
-        w.varint(16);
-        w.int32(nanos);
-      }
-    });
-  }
-  for (const key of Object.keys(event.features)) {
-    const value = event.features[key];
-    if (value?.kind?.$case === "number" && key !== "") {
-      // The common case without closures: entry { key, value { number } } has a known length.
-      const name = utf8(key);
-      w.varint(66);
-      w.varint(name.length + varintSize(name.length) + 12);
-      w.varint(10);
-      w.varint(name.length);
-      w.raw(name);
-      w.reserve(12);
-      w.bytes[w.at++] = 18;
-      w.bytes[w.at++] = 9;
-      w.bytes[w.at++] = 9;
-      w.double(value.kind.value);
-      continue;
+  if (eventTimeMs !== undefined) {
+    const seconds = Math.trunc(eventTimeMs / 1_000);
+    const nanos = (eventTimeMs % 1_000) * 1_000_000;
+    const timestamp = w.open(58);
+    if (seconds !== 0) {
+      w.varint(8);
+      w.int64(seconds);
     }
-    w.nested(66, () => {
-      w.nameField(10, key);
-      if (value !== undefined) w.nested(18, () => writeFeatureValue(w, value));
-    });
+    if (nanos !== 0) {
+      w.varint(16);
+      w.int32(nanos);
+    }
+    w.close(timestamp);
   }
+}
+
+/** Fields 9 to 13, after the features. */
+function writeTail(w: Writer, event: EventWithoutFeatures): void {
   if (event.output !== undefined) {
-    const output = event.output;
-    w.nested(74, () => writeOutput(w, output));
+    const output = w.open(74);
+    writeOutput(w, event.output);
+    w.close(output);
   }
   if (event.latencyMs !== 0) {
     w.varint(81);
@@ -236,54 +453,28 @@ export function encodeInferenceEvent(event: InferenceEvent): Uint8Array {
     w.varint(event.outputTokens >>> 0);
   }
   w.nameField(106, event.clientIdKeyId);
-  return w.bytes.slice(0, w.at);
 }
 
-function writeFeatureValue(w: Writer, value: FeatureValue): void {
-  const kind = value.kind;
-  switch (kind?.$case) {
-    case "number":
-      w.varint(9);
-      w.double(kind.value);
-      break;
-    case "category":
-      w.varint(18);
-      w.name(kind.value);
-      break;
-    case "text":
-      w.varint(26);
-      w.string(kind.value);
-      break;
-    case "embedding": {
-      const values = kind.value.values;
-      w.nested(34, () => {
-        if (values.length === 0) return;
-        w.nested(10, () => {
-          for (const v of values) w.float(v);
-        });
-      });
-      break;
-    }
-  }
-}
+type EventWithoutFeatures = Omit<InferenceEvent, "features" | "eventTime">;
 
 function writeOutput(w: Writer, output: ModelOutput): void {
   const kind = output.kind;
   switch (kind?.$case) {
     case "classification": {
       const { label, scores } = kind.value;
-      w.nested(10, () => {
-        w.nameField(10, label);
-        for (const [key, score] of Object.entries(scores)) {
-          w.nested(18, () => {
-            w.nameField(10, key);
-            if (score !== 0) {
-              w.varint(17);
-              w.double(score);
-            }
-          });
+      const classification = w.open(10);
+      w.nameField(10, label);
+      for (const key of Object.keys(scores)) {
+        const score = scores[key] as number;
+        const entry = w.open(18);
+        w.nameField(10, key);
+        if (score !== 0) {
+          w.varint(17);
+          w.double(score);
         }
-      });
+        w.close(entry);
+      }
+      w.close(classification);
       break;
     }
     case "regression":
