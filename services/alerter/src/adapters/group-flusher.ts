@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   extractTraceContext,
   type GuardedCommand,
@@ -17,7 +16,7 @@ import { findRoute } from "../domain/routing/route.js";
 import { isRouteMuted } from "../domain/routing/time-intervals.js";
 import { type Silence, silencesMuting } from "../domain/silences.js";
 import { type AlertStore, mgetEach } from "./alert-store.js";
-import { type LeasedWrite, releaseLeases, writeUnderLeases } from "./leases.js";
+import { type LeasedWrite, leaseOwner, releaseLeases, writeUnderLeases } from "./leases.js";
 import { enqueueCommands } from "./outbox-commands.js";
 import { PollingWorker } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
@@ -59,7 +58,7 @@ function supportsAcknowledge(integration: Integration): boolean {
  * group's write in one script (each group's writes still atomic with its own lease).
  */
 export class GroupFlusher extends PollingWorker {
-  private readonly owner = randomUUID();
+  private readonly owner = leaseOwner();
 
   constructor(private readonly deps: GroupFlusherDeps) {
     super("group flush", deps.pollMs, deps.logger);

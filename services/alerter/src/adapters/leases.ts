@@ -1,4 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { type GuardedCommand, type Redis, runGuarded } from "@argus/runtime";
+
+/**
+ * A name for the leases of one worker of one replica: 96 random bits never meet another replica's,
+ * and the name goes with every lease taken and checked, so it is 16 characters, not a 36 of a UUID.
+ */
+export function leaseOwner(): string {
+  return randomBytes(12).toString("base64url");
+}
 
 const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

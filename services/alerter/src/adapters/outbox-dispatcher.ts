@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   extractTraceContext,
   type GuardedCommand,
@@ -28,7 +27,7 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
 import type { AlertStore } from "./alert-store.js";
 import type { EgressPolicy } from "./egress.js";
-import { releaseLeases } from "./leases.js";
+import { leaseOwner, releaseLeases } from "./leases.js";
 import { PollingWorker } from "./polling-loop.js";
 import {
   breakerCommand,
@@ -87,7 +86,7 @@ const passLimit = 50;
  * the outcomes are written in shared scripts as they come (WriteBatcher), each releasing its lease.
  */
 export class OutboxDispatcher extends PollingWorker {
-  private readonly owner = randomUUID();
+  private readonly owner = leaseOwner();
   private readonly clock: () => Date;
   private readonly random: () => number;
   private readonly writes: WriteBatcher;
