@@ -2,9 +2,11 @@ import {
   accumulateWindows,
   BaselineBuilder,
   defaultDriftConfig,
+  deltaFields,
   evaluateWindow,
   parseWindowState,
 } from "@argus/drift-detector/domain";
+import { inferenceEventColumns } from "@argus/proto";
 import { DDSketch } from "@argus/stats";
 import { median } from "simple-statistics";
 import { say, timed } from "./progress.js";
@@ -21,7 +23,9 @@ export function benchKernels() {
   });
 
   say("kernels: window accumulation, 50 000 events × 20 numeric features…");
-  const events = Array.from({ length: 50_000 }, (_, i) => syntheticEvent(i, draw, 20, 0));
+  const events = Array.from({ length: 50_000 }, (_, i) =>
+    inferenceEventColumns(syntheticEvent(i, draw, 20, 0)),
+  );
   const accumulate = timed(() =>
     accumulateWindows(
       events,
@@ -52,7 +56,9 @@ export function benchKernels() {
     description: "",
     profile,
   };
-  const windowEvents = Array.from({ length: 5_000 }, (_, i) => syntheticEvent(i, draw, 60, 40));
+  const windowEvents = Array.from({ length: 5_000 }, (_, i) =>
+    inferenceEventColumns(syntheticEvent(i, draw, 60, 40)),
+  );
   const [delta] = [
     ...accumulateWindows(
       windowEvents,
@@ -61,7 +67,7 @@ export function benchKernels() {
     ).values(),
   ];
   const hash = Object.fromEntries(
-    [...(delta?.counters ?? [])].map(([field, count]) => [field, String(count)]),
+    [...(delta ? deltaFields(delta) : [])].map(([field, count]) => [field, String(count)]),
   );
   const state = parseWindowState(hash);
   const reportTimes: number[] = [];

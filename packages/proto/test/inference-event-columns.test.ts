@@ -10,14 +10,32 @@ import {
 } from "../src/index.js";
 import { inferenceEvent } from "./arbitraries.js";
 
-/** What a consumer can observe of the columns, with features by name (order compared separately). */
+/**
+ * What a consumer can observe of the columns, with features by name (order compared separately).
+ * A feature named "__proto__" is left out: the generated decoder loses it (assigning it to a plain
+ * object sets the object's prototype), the columns keep it — see the test of its own below.
+ */
 function observable(columns: InferenceEventColumns) {
   const { numberNames, numberValues, otherFeatures, ...rest } = columns;
   return {
     ...rest,
-    numbers: new Map(numberNames.map((name, i) => [name, numberValues[i]])),
-    others: new Map(otherFeatures),
+    numbers: new Map(
+      numberNames.map((name, i) => [name, numberValues[i]] as const).filter(([name]) => name !== "__proto__"),
+    ),
+    others: new Map(otherFeatures.filter(([name]) => name !== "__proto__")),
   };
+}
+
+/** An event's bytes with these feature entries as written, repeats and all (an object cannot hold them). */
+function eventBytes(modelId: string, features: [string, FeatureValue][]): Uint8Array {
+  const writer = new BinaryWriter();
+  writer.uint32(18).string(modelId);
+  for (const [name, value] of features) {
+    writer.uint32(66).fork().uint32(10).string(name).uint32(18);
+    FeatureValue.encode(value, writer.fork()).join();
+    writer.join();
+  }
+  return writer.finish();
 }
 
 describe("InferenceEvent's columnar decoder", () => {
@@ -30,8 +48,10 @@ describe("InferenceEvent's columnar decoder", () => {
         expect(observable(columns)).toEqual(observable(expected));
         expect(columns.numberValues.length).toBe(columns.numberNames.length);
         // Names come in the producer's order (an object would put integer-like keys first).
-        const sent = Object.keys(e.features).filter((name) => e.features[name]?.kind?.$case === "number");
-        expect([...columns.numberNames].sort()).toEqual(sent.sort());
+        const sent = Object.keys(e.features).filter(
+          (name) => e.features[name]?.kind?.$case === "number" && name !== "__proto__",
+        );
+        expect([...columns.numberNames].filter((name) => name !== "__proto__").sort()).toEqual(sent.sort());
       }),
       { numRuns: 2_000 },
     );
@@ -66,19 +86,35 @@ describe("InferenceEvent's columnar decoder", () => {
     );
   });
 
+  it("reads a feature named __proto__ as any other feature, and no feature the name does not carry", () => {
+    const columns = decodeInferenceEventColumns(
+      eventBytes("credit", [
+        ["__proto__", { kind: { $case: "number", value: 1 } }],
+        ["age", { kind: { $case: "number", value: 2 } }],
+        ["kind", { kind: { $case: "category", value: "x" } }],
+      ]),
+    );
+    expect([...columns.numberNames]).toEqual(["__proto__", "age"]);
+    expect([...columns.numberValues]).toEqual([1, 2]);
+    expect(columns.otherFeatures).toEqual([["kind", { kind: { $case: "category", value: "x" } }]]);
+  });
+
   it("keeps the last value of a feature key that repeats, as protobuf's map semantics say", () => {
-    const writer = new BinaryWriter();
-    writer.uint32(18).string("credit");
-    const entry = (name: string, value: FeatureValue) => {
-      writer.uint32(66).fork().uint32(10).string(name).uint32(18);
-      FeatureValue.encode(value, writer.fork()).join();
-      writer.join();
-    };
-    entry("age", { kind: { $case: "number", value: 30 } });
-    entry("income", { kind: { $case: "number", value: 5 } });
-    entry("age", { kind: { $case: "category", value: "thirty" } });
-    entry("income", { kind: { $case: "number", value: 7 } });
-    const columns = decodeInferenceEventColumns(writer.finish());
+    // The model's usual names first: the repeated key must be seen on the predicted path too.
+    decodeInferenceEventColumns(
+      eventBytes("credit", [
+        ["age", { kind: { $case: "number", value: 1 } }],
+        ["income", { kind: { $case: "number", value: 2 } }],
+      ]),
+    );
+    const columns = decodeInferenceEventColumns(
+      eventBytes("credit", [
+        ["age", { kind: { $case: "number", value: 30 } }],
+        ["income", { kind: { $case: "number", value: 5 } }],
+        ["age", { kind: { $case: "category", value: "thirty" } }],
+        ["income", { kind: { $case: "number", value: 7 } }],
+      ]),
+    );
     expect([...columns.numberNames]).toEqual(["income"]);
     expect([...columns.numberValues]).toEqual([7]);
     expect(columns.otherFeatures).toEqual([["age", { kind: { $case: "category", value: "thirty" } }]]);

@@ -1,9 +1,11 @@
 import {
+  decodeInferenceEventColumns,
   decodeInferenceEventWire,
   FeedbackEvent,
   Finding,
   findingKindToJSON,
   type InferenceEvent,
+  type InferenceEventColumns,
 } from "@argus/proto";
 import type { Producer } from "kafkajs";
 import type { Decoded } from "./consumer-loop.js";
@@ -26,12 +28,28 @@ export function decodeInferenceEvent(value: Buffer | null): Decoded<InferenceEve
   } catch (error) {
     return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
   }
-  if (!uuid.test(event.eventId)) return { ok: false, reason: "event_id is not a UUID" };
-  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
-  if (!event.eventTime || Number.isNaN(event.eventTime.getTime())) {
-    return { ok: false, reason: "event_time is missing" };
+  const refused = refusedIdentity(event.eventId, event.modelId, event.eventTime?.getTime());
+  return refused === undefined ? { ok: true, value: event } : { ok: false, reason: refused };
+}
+
+/** `decodeInferenceEvent` with the numeric features as columns (a consumer that reads every feature once). */
+export function decodeInferenceEventAsColumns(value: Buffer | null): Decoded<InferenceEventColumns> {
+  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
+  let event: InferenceEventColumns;
+  try {
+    event = decodeInferenceEventColumns(value);
+  } catch (error) {
+    return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
   }
-  return { ok: true, value: event };
+  const refused = refusedIdentity(event.eventId, event.modelId, event.eventTimeMs);
+  return refused === undefined ? { ok: true, value: event } : { ok: false, reason: refused };
+}
+
+function refusedIdentity(eventId: string, modelId: string, eventTimeMs: number | undefined): string | undefined {
+  if (!uuid.test(eventId)) return "event_id is not a UUID";
+  if (!modelId) return "model_id is empty";
+  if (eventTimeMs === undefined || Number.isNaN(eventTimeMs)) return "event_time is missing";
+  return undefined;
 }
 
 export interface OutgoingFinding {

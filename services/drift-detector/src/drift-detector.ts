@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import {
   ConfigError,
   decodeFeedbackEvent,
-  decodeInferenceEvent,
+  decodeInferenceEventAsColumns,
   type Logger,
   type RunningService,
   startService,
@@ -43,7 +43,7 @@ export function startDriftDetector(
       await context.consume({
         groupId: group,
         topics: [context.topics.inference],
-        decode: decodeInferenceEvent,
+        decode: decodeInferenceEventAsColumns,
         // A batch's Redis write grows with the distinct sketch buckets it touches, not with its
         // events: bigger chunks amortize it, and a second partition's work overlaps the round trips.
         maxChunk: 10_000,

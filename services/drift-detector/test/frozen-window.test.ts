@@ -11,8 +11,9 @@ import type { StoredBaseline } from "../src/domain/baseline-record.js";
 import { defaultDriftConfig } from "../src/domain/drift-config.js";
 import { evaluateWindow } from "../src/domain/evaluate.js";
 import { profileFromWindow } from "../src/domain/frozen-window.js";
-import { accumulateWindows } from "../src/domain/window-counters.js";
+import { deltaFields } from "../src/domain/window-counters.js";
 import { parseWindowState, type WindowState } from "../src/domain/window-state.js";
+import { accumulateEvents } from "./accumulate-events.js";
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const windowMs = defaultDriftConfig.windowMs;
@@ -48,12 +49,12 @@ function traffic(seed: number, n: number, shift = 0): InferenceEvent[] {
 function windowState(events: InferenceEvent[]): WindowState {
   const hash: Record<string, string> = {};
   for (let i = 0; i < events.length; i += 250) {
-    for (const delta of accumulateWindows(
+    for (const delta of accumulateEvents(
       events.slice(i, i + 250),
       () => windowMs,
       () => undefined,
     ).values()) {
-      for (const [field, count] of delta.counters) hash[field] = String(Number(hash[field] ?? 0) + count);
+      for (const [field, count] of deltaFields(delta)) hash[field] = String(Number(hash[field] ?? 0) + count);
     }
   }
   return parseWindowState(hash);

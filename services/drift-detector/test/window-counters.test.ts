@@ -5,14 +5,15 @@ import { BaselineBuilder } from "../src/domain/baseline-profile.js";
 import { Distribution } from "../src/domain/distribution.js";
 import { reconstructionError } from "../src/domain/pca.js";
 import {
-  accumulateWindows,
   bucketOf,
   categoryField,
+  deltaFields,
   featureField,
   type PcaContext,
   type WindowDelta,
 } from "../src/domain/window-counters.js";
 import { observedCount, observedDistribution, parseWindowState } from "../src/domain/window-state.js";
+import { accumulateEvents } from "./accumulate-events.js";
 
 // ---- helpers (self-contained: every test file here is standalone) ----
 
@@ -52,7 +53,7 @@ const classification = (label: string, scores: Record<string, number>): ModelOut
 /** What the window store's script leaves in the Redis hash after applying `deltas` in order. */
 function applyToHash(deltas: Iterable<WindowDelta>, hash: Record<string, string> = {}, cap = 200) {
   for (const delta of deltas) {
-    for (const [field, count] of delta.counters) {
+    for (const [field, count] of deltaFields(delta)) {
       let target = field;
       const category = /^(.*):c:[^:]*$/.exec(field);
       if (category && hash[field] === undefined) {
@@ -93,7 +94,7 @@ function addDeltas(parts: WindowDelta[]): {
   const counters = new Map<string, number>();
   const extremes = new Map<string, [number, number]>();
   for (const part of parts) {
-    for (const [field, count] of part.counters) counters.set(field, (counters.get(field) ?? 0) + count);
+    for (const [field, count] of deltaFields(part)) counters.set(field, (counters.get(field) ?? 0) + count);
     for (const [prefix, [low, high]] of part.extremes) {
       const current = extremes.get(prefix);
       extremes.set(prefix, current ? [Math.min(current[0], low), Math.max(current[1], high)] : [low, high]);
@@ -123,7 +124,7 @@ describe("window counters → Redis hash → parseWindowState", () => {
     const p = 0.5 + 0.5 * random();
     events.push(event(features, { output: classification(p > 0.75 ? "yes" : "no", { yes: p, no: 1 - p }) }));
   }
-  const delta = single(accumulateWindows(events, fixedWindow, noPca));
+  const delta = single(accumulateEvents(events, fixedWindow, noPca));
   const state = parseWindowState(applyToHash([delta]));
 
   it("counts the events and the window start", () => {
@@ -188,7 +189,7 @@ describe("window counters → Redis hash → parseWindowState", () => {
     const values = [1.5, -2, 0, 10, 10, 250];
     const regression = values.map((value) => event({}, { output: { $case: "regression", value } }));
     regression.push(event({}, { output: { $case: "regression", value: Number.NaN } }));
-    const parsed = parseWindowState(applyToHash(accumulateWindows(regression, fixedWindow, noPca).values()));
+    const parsed = parseWindowState(applyToHash(accumulateEvents(regression, fixedWindow, noPca).values()));
     const prediction = observedDistribution(parsed.prediction);
     expect(prediction.total).toBe(6); // NaN is not a prediction
     const exact = [...values].sort((a, b) => a - b);
@@ -207,7 +208,7 @@ describe("window counters → Redis hash → parseWindowState", () => {
       event({ x: null }),
       event({}),
     ];
-    const parsed = parseWindowState(applyToHash(accumulateWindows(odd, fixedWindow, noPca).values()));
+    const parsed = parseWindowState(applyToHash(accumulateEvents(odd, fixedWindow, noPca).values()));
     expect(parsed.events).toBe(5);
     expect(observedCount(parsed.features.get("x") as never)).toBe(1);
   });
@@ -221,8 +222,8 @@ describe("window counters → Redis hash → parseWindowState", () => {
         { output: classification("lbl:1", { "lbl:1": 0.9 }) },
       ),
     ];
-    const delta = single(accumulateWindows(names, fixedWindow, noPca));
-    for (const field of delta.counters.keys()) {
+    const delta = single(accumulateEvents(names, fixedWindow, noPca));
+    for (const [field] of deltaFields(delta)) {
       const parts = field.split(":");
       expect(parts.length === 1 || parts.length === 2 || parts.length === 3 || parts.length === 4).toBe(true);
     }
@@ -256,7 +257,7 @@ describe("window counters → Redis hash → parseWindowState", () => {
       event({ x: 1 }, { time: T0 + windowMs }),
       event({ x: 1 }, { time: T0, model: "other" }),
     ];
-    const deltas = accumulateWindows(mixed, (model) => (model === "other" ? 60_000 : windowMs), noPca);
+    const deltas = accumulateEvents(mixed, (model) => (model === "other" ? 60_000 : windowMs), noPca);
     const summary = [...deltas.values()]
       .map((d) => `${d.modelId}@${d.windowStart - T0}:${d.counters.get("n")}`)
       .sort();
@@ -293,7 +294,7 @@ describe("multivariate (PCA) counters", () => {
       return { a, b: -a + 0.1 * normal(random), c: normal(random) };
     });
     const delta = single(
-      accumulateWindows(
+      accumulateEvents(
         rows.map((row) => event(row)),
         fixedWindow,
         () => pca,
@@ -309,8 +310,8 @@ describe("multivariate (PCA) counters", () => {
   });
 
   it("a window fed under two baseline versions is flagged mixed", () => {
-    const first = accumulateWindows([event({ a: 1, b: 1, c: 0 })], fixedWindow, () => pca);
-    const second = accumulateWindows([event({ a: 1, b: 1, c: 0 })], fixedWindow, () => ({
+    const first = accumulateEvents([event({ a: 1, b: 1, c: 0 })], fixedWindow, () => pca);
+    const second = accumulateEvents([event({ a: 1, b: 1, c: 0 })], fixedWindow, () => ({
       model,
       baselineVersion: 5,
     }));
@@ -319,7 +320,7 @@ describe("multivariate (PCA) counters", () => {
   });
 
   it("no PCA model, no mv counters", () => {
-    const delta = single(accumulateWindows([event({ a: 1, b: 2 })], fixedWindow, noPca));
+    const delta = single(accumulateEvents([event({ a: 1, b: 2 })], fixedWindow, noPca));
     expect([...delta.counters.keys()].some((field) => field.startsWith("mv:"))).toBe(false);
     expect(parseWindowState(applyToHash([delta])).reconstruction).toBeUndefined();
   });
@@ -361,7 +362,7 @@ describe("merge invariance (many replicas add into one window)", () => {
   function applyBatches(batches: InferenceEvent[][]) {
     const byWindow = new Map<string, WindowDelta[]>();
     for (const batch of batches) {
-      for (const delta of accumulateWindows(batch, fixedWindow, pcaOf).values()) {
+      for (const delta of accumulateEvents(batch, fixedWindow, pcaOf).values()) {
         const id = `${delta.modelId}@${delta.windowStart}`;
         byWindow.set(id, [...(byWindow.get(id) ?? []), delta]);
       }
@@ -425,12 +426,12 @@ describe("merge invariance (many replicas add into one window)", () => {
     const replicaOrder = shuffled(batches, random);
     const hashOne = applyToHash(
       batches
-        .flatMap((batch) => [...accumulateWindows(batch, fixedWindow, pcaOf).values()])
+        .flatMap((batch) => [...accumulateEvents(batch, fixedWindow, pcaOf).values()])
         .filter((d) => d.modelId === "credit" && d.windowStart === T0),
     );
     const hashMany = applyToHash(
       replicaOrder
-        .flatMap((batch) => [...accumulateWindows(batch, fixedWindow, pcaOf).values()])
+        .flatMap((batch) => [...accumulateEvents(batch, fixedWindow, pcaOf).values()])
         .filter((d) => d.modelId === "credit" && d.windowStart === T0),
     );
     expect(hashMany).toEqual(hashOne);

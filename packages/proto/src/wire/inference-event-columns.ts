@@ -4,10 +4,16 @@
 // numeric features as two parallel columns: names (shared by every event of a model with the same
 // names, so a consumer can compare by identity and index its per-feature state) and values.
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { Embedding, type FeatureValue, type InferenceEvent, ModelOutput } from "../gen/argus/v1/inference.js";
+import {
+  Embedding,
+  type FeatureValue,
+  type InferenceEvent,
+  type ModelOutput,
+} from "../gen/argus/v1/inference.js";
 import { Timestamp } from "../gen/google/protobuf/timestamp.js";
 import { decodeInferenceEvent } from "./inference-event.js";
-import { namesGeneration, readInternedName, readName } from "./names.js";
+import { readModelOutput } from "./model-output.js";
+import { type InternedName, namesGeneration, readInternedName, readName, sameBytes } from "./names.js";
 
 export interface InferenceEventColumns {
   eventId: string;
@@ -45,6 +51,8 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
   // Names not interned (long, or empty): rare, so a set only when one appears.
   let uninterned: Set<string> | undefined;
   let repeatedKey = false;
+  // The names this model's last event carried, in order: what this one most likely carries.
+  let expectedNames: readonly (InternedName | undefined)[] | undefined;
   const end = reader.len;
   while (reader.pos < end) {
     const tag = reader.uint32();
@@ -54,6 +62,11 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
         continue;
       case 18:
         event.modelId = readName(reader, bytes);
+        {
+          const layout = layouts.get(event.modelId);
+          // Entries from before the name cache was emptied are not the ones it returns now.
+          expectedNames = layout?.generation === generation ? layout.entries : undefined;
+        }
         continue;
       case 26:
         event.modelVersion = readName(reader, bytes);
@@ -73,7 +86,44 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
         continue;
       }
       case 66: {
-        // map<string, FeatureValue> entry: key (1), value (2); a value-less entry adds nothing.
+        // The common entry, { key: short name, value: { number } }, read straight from the bytes:
+        // its layout is fixed, so it is recognised by its bytes and its length adds up.
+        const at = reader.pos;
+        const length = bytes[at] as number;
+        const nameLength = bytes[at + 2] as number;
+        const valueAt = at + 3 + nameLength;
+        if (
+          littleEndian &&
+          length === nameLength + 13 &&
+          bytes[at + 1] === 10 &&
+          nameLength > 0 &&
+          bytes[valueAt] === 18 &&
+          bytes[valueAt + 1] === 9 &&
+          bytes[valueAt + 2] === 9 &&
+          at + 1 + length <= end
+        ) {
+          const expected = expectedNames?.[names];
+          let interned: InternedName | undefined;
+          if (expected !== undefined && sameBytes(expected.bytes, bytes, at + 3, nameLength)) {
+            interned = expected;
+          } else {
+            reader.pos = at + 2;
+            interned = readInternedName(reader, bytes);
+          }
+          if (interned !== undefined) {
+            if (interned.seenIn === stamp) repeatedKey = true;
+            interned.seenIn = stamp;
+            if (names === nameScratch.length) growScratch();
+            nameScratch[names] = interned.value;
+            entryScratch[names] = interned;
+            for (let i = 0; i < 8; i++) doubleBytes[i] = bytes[valueAt + 3 + i] as number;
+            valueScratch[names] = doubleView[0] as number;
+            names += 1;
+            reader.pos = at + 1 + length;
+            continue;
+          }
+          reader.pos = at;
+        }
         const entryEnd = reader.uint32() + reader.pos;
         let name = "";
         let interned: ReturnType<typeof readInternedName>;
@@ -138,6 +188,7 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
         if (kind === 1) {
           if (names === nameScratch.length) growScratch();
           nameScratch[names] = name;
+          entryScratch[names] = interned;
           valueScratch[names] = number;
           names += 1;
         } else {
@@ -147,7 +198,7 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
         continue;
       }
       case 74:
-        event.output = ModelOutput.decode(reader, reader.uint32());
+        event.output = readModelOutput(reader, bytes, reader.uint32());
         continue;
       case 81:
         event.latencyMs = reader.double();
@@ -191,11 +242,14 @@ export function inferenceEventColumns(event: InferenceEvent): InferenceEventColu
   columns.clientIdKeyId = event.clientIdKeyId;
   let names = 0;
   const others: [string, FeatureValue][] = [];
-  for (const name in event.features) {
+  // Own keys only: a "__proto__" key decoded into a plain object becomes its prototype, whose
+  // fields `for…in` would list as features.
+  for (const name of Object.keys(event.features)) {
     const value = event.features[name] as FeatureValue;
     if (value.kind?.$case === "number") {
       if (names === nameScratch.length) growScratch();
       nameScratch[names] = name;
+      entryScratch[names] = undefined;
       valueScratch[names] = value.kind.value;
       names += 1;
     } else {
@@ -211,36 +265,48 @@ export function inferenceEventColumns(event: InferenceEvent): InferenceEventColu
 let decoding = 0;
 let nameScratch: string[] = new Array<string>(256).fill("");
 let valueScratch = new Float64Array(256);
+/** The interned name behind each of `nameScratch` (undefined when not interned), for `layouts`. */
+let entryScratch: (InternedName | undefined)[] = new Array<InternedName | undefined>(256).fill(undefined);
+// A double's 8 little-endian bytes are copied here and read back, without a DataView per event.
+const doubleView = new Float64Array(1);
+const doubleBytes = new Uint8Array(doubleView.buffer);
+const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 function growScratch(): void {
   const names = new Array<string>(nameScratch.length * 2).fill("");
   for (let i = 0; i < nameScratch.length; i++) names[i] = nameScratch[i] as string;
   nameScratch = names;
+  const entries = new Array<InternedName | undefined>(nameScratch.length).fill(undefined);
+  for (let i = 0; i < entryScratch.length; i++) entries[i] = entryScratch[i];
+  entryScratch = entries;
   const values = new Float64Array(valueScratch.length * 2);
   values.set(valueScratch);
   valueScratch = values;
 }
 
-/** The last names array per model: most events of a model carry the same names in the same order. */
-const layouts = new Map<string, readonly string[]>();
+/** The last names per model: most events of a model carry the same names in the same order. */
+const layouts = new Map<
+  string,
+  { names: readonly string[]; entries: readonly (InternedName | undefined)[]; generation: number }
+>();
 
 function layoutOf(modelId: string, count: number): readonly string[] {
   const known = layouts.get(modelId);
-  if (known !== undefined && known.length === count) {
+  if (known !== undefined && known.names.length === count) {
     let same = true;
     for (let i = 0; i < count; i++) {
-      if (known[i] !== nameScratch[i]) {
+      if (known.names[i] !== nameScratch[i]) {
         same = false;
         break;
       }
     }
-    if (same) return known;
+    if (same) return known.names;
   }
-  const layout = Object.freeze(nameScratch.slice(0, count));
+  const names = Object.freeze(nameScratch.slice(0, count));
   // Bounded like the name cache: model ids come from the stream.
   if (layouts.size >= 1_024 && known === undefined) layouts.clear();
-  layouts.set(modelId, layout);
-  return layout;
+  layouts.set(modelId, { names, entries: entryScratch.slice(0, count), generation: namesGeneration() });
+  return names;
 }
 
 function emptyColumns(): InferenceEventColumns {

@@ -56,7 +56,7 @@ export function readName(reader: BinaryReader, buf: Uint8Array): string {
   return readInternedName(reader, buf)?.value ?? reader.string();
 }
 
-function sameBytes(bytes: Uint8Array, buf: Uint8Array, at: number, length: number): boolean {
+export function sameBytes(bytes: Uint8Array, buf: Uint8Array, at: number, length: number): boolean {
   if (bytes.length !== length) return false;
   for (let i = 0; i < length; i++) if (bytes[i] !== buf[at + i]) return false;
   return true;

@@ -1,4 +1,4 @@
-import type { InferenceEvent } from "@argus/proto";
+import type { InferenceEventColumns } from "@argus/proto";
 import { applyFencedWith, type OffsetFence, type RecordBatch } from "@argus/runtime";
 import type { DriftConfigs } from "../domain/drift-config.js";
 import type { StoredPrediction } from "../domain/performance.js";
@@ -17,7 +17,7 @@ export function createInferenceHandler(deps: {
   baselines: BaselineStore;
   configs: DriftConfigs;
   clock: () => number;
-}): (batch: RecordBatch<InferenceEvent>) => Promise<void> {
+}): (batch: RecordBatch<InferenceEventColumns>) => Promise<void> {
   const { fence, windows, baselines, configs, clock } = deps;
   return async (batch) => {
     const models = [...new Set(batch.records.map((record) => record.value.modelId))];
@@ -31,10 +31,7 @@ export function createInferenceHandler(deps: {
     await applyFencedWith(fence, batch, async (fresh, expected) => {
       const events = fresh.map((record) => record.value);
       const deltas = accumulateWindows(events, (modelId) => configs.forModel(modelId).windowMs, pcaOf);
-      const latest = events.reduce(
-        (max, event) => Math.max(max, (event.eventTime as Date).getTime()),
-        -Infinity,
-      );
+      const latest = events.reduce((max, event) => Math.max(max, event.eventTimeMs), -Infinity);
       const watermark =
         events.length > 0 ? { partition: batch.partition, eventTimeMs: latest, nowMs: clock() } : undefined;
       return windows.apply(
@@ -50,12 +47,12 @@ export function createInferenceHandler(deps: {
 }
 
 /** Predictions with a request id, kept until their ground-truth label arrives (performance drift). */
-function predictionsToKeep(events: InferenceEvent[], windowMsOf: (modelId: string) => number) {
+function predictionsToKeep(events: InferenceEventColumns[], windowMsOf: (modelId: string) => number) {
   const kept: { modelId: string; requestId: string; prediction: StoredPrediction }[] = [];
   for (const event of events) {
     if (!event.requestId) continue;
     const output = event.output?.kind;
-    const windowStart = windowStartOf((event.eventTime as Date).getTime(), windowMsOf(event.modelId));
+    const windowStart = windowStartOf(event.eventTimeMs, windowMsOf(event.modelId));
     if (output?.$case === "classification") {
       kept.push({
         modelId: event.modelId,

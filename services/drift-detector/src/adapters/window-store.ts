@@ -31,6 +31,14 @@ for _, w in ipairs(payload.windows) do
       end
       redis.call('HINCRBY', key, field, c[2])
     end
+    for _, d in ipairs(w.d) do
+      local prefix = d[1]
+      local positive = d[2]
+      for i = 1, #positive, 2 do redis.call('HINCRBY', key, prefix .. ':d:p' .. positive[i], positive[i + 1]) end
+      local negative = d[3]
+      for i = 1, #negative, 2 do redis.call('HINCRBY', key, prefix .. ':d:n' .. negative[i], negative[i + 1]) end
+      if d[4] > 0 then redis.call('HINCRBY', key, prefix .. ':d:z', d[4]) end
+    end
     for _, e in ipairs(w.e) do
       local lo = redis.call('HGET', key, e[1] .. ':lo')
       if not lo or tonumber(e[2]) < tonumber(lo) then redis.call('HSET', key, e[1] .. ':lo', e[2]) end
@@ -81,6 +89,13 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 redis.call('RENAME', KEYS[2], KEYS[1])
 return 1
 `;
+
+/** `f:age` of `f:age:c:<category>` (category names are URI-encoded: no ':' after the marker). */
+function categoryPrefixOf(field: string): string | undefined {
+  const marker = field.lastIndexOf(":c:");
+  if (marker < 0 || field.indexOf(":", marker + 3) >= 0) return undefined;
+  return field.slice(0, marker);
+}
 
 export class WindowStore {
   constructor(
@@ -153,9 +168,16 @@ export class WindowStore {
       t: delta.tenant,
       n: delta.counters.get("n") ?? 0,
       c: [...delta.counters].map(([field, count]) => {
-        const category = /^(.*):c:[^:]*$/.exec(field);
-        return category ? [field, count, category[1]] : [field, count];
+        const prefix = categoryPrefixOf(field);
+        return prefix === undefined ? [field, count] : [field, count, prefix];
       }),
+      // Bucket keys go as numbers; the script makes the field names (Lua prints integers as JS does).
+      d: [...delta.sketches].map(([prefix, sketch]) => [
+        prefix,
+        sketch.positive,
+        sketch.negative,
+        sketch.zero,
+      ]),
       e: [...delta.extremes].map(([prefix, [low, high]]) => [prefix, String(low), String(high)]),
       ...(delta.pcaBaselineVersion !== undefined ? { bv: String(delta.pcaBaselineVersion) } : {}),
     }));

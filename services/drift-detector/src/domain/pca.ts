@@ -179,15 +179,22 @@ function subtractRows(
  * missing feature is imputed with the baseline mean, i.e. 0 after standardizing).
  */
 export function reconstructionError(model: PcaModel, features: Record<string, number | undefined>): number {
+  return reconstructionErrorOfAligned(
+    model,
+    Float64Array.from(model.features, (name) => features[name] ?? Number.NaN),
+  );
+}
+
+/** `reconstructionError` with the values lined up with `model.features` (NaN or ±∞: missing). */
+export function reconstructionErrorOfAligned(model: PcaModel, values: Float64Array): number {
   const d = model.features.length;
   const z = new Array<number>(d);
   let norm = 0;
   for (let i = 0; i < d; i++) {
-    const value = features[model.features[i] as string];
-    const standardized =
-      value === undefined || !Number.isFinite(value)
-        ? 0
-        : (value - (model.mean[i] as number)) / (model.std[i] as number);
+    const value = values[i] as number;
+    const standardized = !Number.isFinite(value)
+      ? 0
+      : (value - (model.mean[i] as number)) / (model.std[i] as number);
     z[i] = standardized;
     norm += standardized * standardized;
   }
