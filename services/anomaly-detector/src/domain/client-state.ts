@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { type Finding, FindingKind, type InferenceEvent, Severity } from "@argus/proto";
 import {
   type ClientDetectorsConfig,
-  newClientState as newQueryDetectorState,
-  observeClientQuery,
+  encodePrada,
+  type LiveClientState,
+  observeLiveClient,
   pradaCompanions,
   type ClientState as QueryDetectorState,
   type QuerySignalsEvidence,
@@ -253,18 +254,18 @@ function sha256(parts: string[]): string {
 /**
  * The query-pattern detectors on one query (features as z-scores): PRADA and the population-judged
  * signals (out-of-distribution share, near copies) for extraction, fingerprints and boundary search for
- * adversarial probing, record copies for membership probing. `ood` is the model profile's verdict on
- * this query; `population` the model's calibration from all its partitions.
+ * adversarial probing, record copies for membership probing. `detectors` is the client's decoded state
+ * for the model, updated in place; `ood` is the model profile's verdict on this query; `population`
+ * the model's calibration from all its partitions.
  */
 export function observeClientQueries(
-  state: ClientModelState,
+  detectors: LiveClientState,
   vector: number[],
   label: string,
   config: ClientDetectorsConfig,
   context: { ood?: boolean; population: PopulationCalibration },
-): { state: ClientModelState; signals: ClientSignal[]; w?: number } {
-  const detectors = state.detectors ?? newQueryDetectorState();
-  const observed = observeClientQuery(detectors, vector, label, config, {
+): { signals: ClientSignal[]; w?: number } {
+  const observed = observeLiveClient(detectors, vector, label, config, {
     calibration: context.population,
     ...(context.ood !== undefined ? { ood: context.ood } : {}),
   });
@@ -273,7 +274,7 @@ export function observeClientQueries(
   const evidence = judged?.evidence;
   const population = context.population;
   if (observed.verdict.extraction && judged) {
-    const companions = pradaCompanions(observed.state.p, config.prada);
+    const companions = pradaCompanions(encodePrada(detectors.p), config.prada);
     const byPrada = judged.verdict.pradaExtraction;
     const byOod = judged.verdict.oodExtraction;
     signals.push({
@@ -343,11 +344,7 @@ export function observeClientQueries(
       },
     });
   }
-  return {
-    state: { ...state, detectors: observed.state },
-    signals,
-    ...(observed.prada.w !== undefined ? { w: observed.prada.w } : {}),
-  };
+  return { signals, ...(observed.prada.w !== undefined ? { w: observed.prada.w } : {}) };
 }
 
 function pct(share: number | undefined): string {

@@ -11,7 +11,14 @@ import {
   observeClientQueries,
   observeClientRequest,
 } from "./client-state.js";
-import { type ClientDetectorsConfig, clientDetectorsConfig } from "./clients/index.js";
+import {
+  type ClientDetectorsConfig,
+  clientDetectorsConfig,
+  decodeClientState,
+  encodeClientState,
+  type LiveClientState,
+  newClientState as newDetectorState,
+} from "./clients/index.js";
 import { detectInputViolations } from "./input-findings.js";
 import type { ModelSchemas } from "./input-schema.js";
 import {
@@ -152,6 +159,7 @@ export function detectBatch(
 ): BatchPlan {
   const work = new Map<string, ModelWork>();
   const clients = new Map<string, ClientState>();
+  const detectors = new LiveDetectors();
   const plan: BatchPlan = {
     partitions: new Map(),
     profiles: new Map(),
@@ -198,20 +206,22 @@ export function detectBatch(
         const ckey = clientKey(event.tenant, event.clientId);
         const client = clients.get(ckey) ?? state.clients.get(ckey) ?? emptyClientState(event.tenant);
         stage = "request-rate";
-        const before = client.models[event.modelId] ?? emptyClientModelState();
+        const known = client.models[event.modelId];
+        // A model the client is no longer followed on starts over, detectors included.
+        if (known === undefined) detectors.forget(ckey, event.modelId);
+        const before = known ?? emptyClientModelState();
         const requested = observeClientRequest(before, event, resources, model.population, policies.client);
-        let modelState: ClientModelState = requested.state;
+        const modelState: ClientModelState = requested.state;
         const signals: ClientSignal[] = [...requested.signals];
         if (scored.vector && scored.vector.length > 0 && output?.$case === "classification") {
           stage = "query-detectors";
           const queried = observeClientQueries(
-            modelState,
+            detectors.of(ckey, event.modelId, modelState),
             scored.vector,
             output.value.label,
             detectorsConfig(policies.fingerprintSalt),
             { population: model.population, ...(scored.ood !== undefined ? { ood: scored.ood } : {}) },
           );
-          modelState = queried.state;
           signals.push(...queried.signals);
         }
         stage = "client-risk";
@@ -232,6 +242,7 @@ export function detectBatch(
       plan.failures.push({ index, detector: stage, error: describe(error) });
     }
   });
+  detectors.storeInto(clients);
   for (const [key, model] of work) {
     const [tenant = "", modelId = ""] = key.split("\u0000");
     const snapshots: ClientSnapshot[] = [];
@@ -253,6 +264,45 @@ export function detectBatch(
     if (model.fittedCalibration) plan.calibrations.set(key, model.fittedCalibration);
   }
   return plan;
+}
+
+/**
+ * The query detectors' state of the batch's clients, decoded on a client's first query to a model and
+ * encoded into the client's state once, at the end of the batch: a client sends tens of queries per
+ * batch, and decoding and encoding its packed state around each of them cost more than the detectors.
+ * The query detectors are the last stage that can throw on an event's data, and they throw before
+ * changing anything, so a failed event leaves the decoded state as it found it.
+ */
+class LiveDetectors {
+  private readonly live = new Map<string, { clientKey: string; modelId: string; state: LiveClientState }>();
+
+  /** The decoded state of a client's detectors on a model; `model` is the client's state there. */
+  of(clientKey: string, modelId: string, model: ClientModelState): LiveClientState {
+    const key = `${clientKey}\u0000${modelId}`;
+    let entry = this.live.get(key);
+    if (entry === undefined) {
+      entry = { clientKey, modelId, state: decodeClientState(model.detectors ?? newDetectorState()) };
+      this.live.set(key, entry);
+    }
+    return entry.state;
+  }
+
+  forget(clientKey: string, modelId: string): void {
+    this.live.delete(`${clientKey}\u0000${modelId}`);
+  }
+
+  /** Writes every decoded state back into its client (models the client dropped meanwhile stay dropped). */
+  storeInto(clients: Map<string, ClientState>): void {
+    for (const { clientKey, modelId, state } of this.live.values()) {
+      const client = clients.get(clientKey);
+      const model = client?.models[modelId];
+      if (client === undefined || model === undefined) continue;
+      clients.set(clientKey, {
+        ...client,
+        models: { ...client.models, [modelId]: { ...model, detectors: encodeClientState(state) } },
+      });
+    }
+  }
 }
 
 /**

@@ -5,31 +5,44 @@ import type { PopulationCalibration } from "../population/calibration.js";
 import { serializedBytes } from "./codec.js";
 import {
   DEFAULT_FINGERPRINT_CONFIG,
+  decodeFingerprints,
+  encodeFingerprints,
   type FingerprintConfig,
   type FingerprintState,
   fingerprint,
-  fingerprintObserve,
+  type LiveFingerprints,
+  liveClusters,
   newFingerprintState,
+  observeFingerprints,
 } from "./fingerprint.js";
 import {
   DEFAULT_MEMBERSHIP_CONFIG,
+  decodeMembership,
+  encodeMembership,
+  type LiveMembership,
   type MembershipConfig,
   type MembershipObservation,
   type MembershipState,
-  membershipObserve,
   newMembershipState,
+  observeMembership,
 } from "./membership.js";
 import {
   DEFAULT_PRADA_CONFIG,
+  decodePrada,
+  encodePrada,
+  type LivePrada,
   newPradaState,
+  observePrada,
   type PradaConfig,
   type PradaState,
-  pradaObserve,
 } from "./prada.js";
 import {
   DEFAULT_QUERY_SIGNALS_CONFIG,
+  decodeSignals,
+  encodeSignals,
+  type LiveSignals,
   newQuerySignalsState,
-  observeQuerySignals,
+  observeSignals,
   type QuerySignalsConfig,
   type QuerySignalsEvidence,
   type QuerySignalsState,
@@ -110,6 +123,35 @@ export interface ClientObservation {
 /** Share of the window in identical repeats at or above which near-duplicates are not called probing. */
 export const REPLAY_SHARE_EXCUSED = 0.5;
 
+/**
+ * A client's detector state decoded (per model): what a batch observes in place, query after query,
+ * and encodes once when it is done; the packed state is for storage only.
+ */
+export interface LiveClientState {
+  p: LivePrada;
+  f: LiveFingerprints;
+  m: LiveMembership;
+  s: LiveSignals;
+}
+
+export function decodeClientState(state: ClientState): LiveClientState {
+  return {
+    p: decodePrada(state.p),
+    f: decodeFingerprints(state.f),
+    m: decodeMembership(state.m),
+    s: decodeSignals(state.s ?? newQuerySignalsState()),
+  };
+}
+
+export function encodeClientState(live: LiveClientState): ClientState {
+  return {
+    p: encodePrada(live.p),
+    f: encodeFingerprints(live.f),
+    m: encodeMembership(live.m),
+    s: encodeSignals(live.s),
+  };
+}
+
 /** One query of a client: normalized features and the label the model returned. Pure. */
 export function observeClientQuery(
   state: ClientState,
@@ -118,16 +160,29 @@ export function observeClientQuery(
   config: ClientDetectorsConfig,
   context: QueryContext = {},
 ): ClientObservation {
-  const prada = pradaObserve(state.p, vector, label, config.prada);
-  const fp = fingerprintObserve(state.f, fingerprint(vector, config.fingerprint), config.fingerprint);
-  const membership = membershipObserve(
-    state.m,
-    { fingerprint: fp.state, observation: fp, vector, label },
+  const live = decodeClientState(state);
+  const observation = observeLiveClient(live, vector, label, config, context);
+  return { state: encodeClientState(live), ...observation };
+}
+
+/**
+ * `observeClientQuery` on decoded state, which it updates. A query PRADA refuses (another
+ * dimension than the client's earlier ones) throws before anything is changed.
+ */
+export function observeLiveClient(
+  live: LiveClientState,
+  vector: ArrayLike<number>,
+  label: string | number,
+  config: ClientDetectorsConfig,
+  context: QueryContext = {},
+): Omit<ClientObservation, "state"> {
+  const prada = observePrada(live.p, vector, label, config.prada);
+  const fp = observeFingerprints(live.f, fingerprint(vector, config.fingerprint), config.fingerprint);
+  const membership = observeMembership(
+    live.m,
+    { clusters: liveClusters(live.f), seq: live.f.n - 1, observation: fp, vector, label },
     config.membership,
   );
-  const { state: pradaState, ...pradaResult } = prada;
-  const { state: fpState, ...fpResult } = fp;
-  const { state: membershipState, ...membershipResult } = membership;
   const fingerprintProbe = fp.alarm && membership.replayShare < REPLAY_SHARE_EXCUSED;
   const signalsInput = {
     vector,
@@ -138,17 +193,11 @@ export function observeClientQuery(
   const calibration = context.calibration;
   if (calibration === undefined) {
     // Without a population the signals still count (so they are ready once it exists), but judge nothing.
-    const counted = observeQuerySignals(
-      state.s ?? newQuerySignalsState(),
-      signalsInput,
-      NO_CALIBRATION,
-      config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG,
-    );
+    observeSignals(live.s, signalsInput, NO_CALIBRATION, config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG);
     return {
-      state: { p: pradaState, f: fpState, m: membershipState, s: counted.state },
-      prada: pradaResult,
-      fingerprint: fpResult,
-      membership: membershipResult,
+      prada,
+      fingerprint: fp,
+      membership,
       verdict: {
         extraction: prada.alarm,
         adversarialProbe: fingerprintProbe,
@@ -156,8 +205,8 @@ export function observeClientQuery(
       },
     };
   }
-  const signals = observeQuerySignals(
-    state.s ?? newQuerySignalsState(),
+  const signals = observeSignals(
+    live.s,
     signalsInput,
     calibration,
     config.signals ?? DEFAULT_QUERY_SIGNALS_CONFIG,
@@ -169,10 +218,9 @@ export function observeClientQuery(
   const confirmedFingerprintProbe =
     fingerprintProbe && signals.evidence.nearShare > calibration.near.baseline;
   return {
-    state: { p: pradaState, f: fpState, m: membershipState, s: signals.state },
-    prada: pradaResult,
-    fingerprint: fpResult,
-    membership: membershipResult,
+    prada,
+    fingerprint: fp,
+    membership,
     signals: { verdict: v, evidence: signals.evidence },
     verdict: {
       extraction: v.pradaExtraction || v.oodExtraction || v.wideExtraction,

@@ -213,6 +213,49 @@ export function matchThreshold(
 }
 
 /**
+ * A client's fingerprint store decoded: what a batch observes in place, query after query, and
+ * encodes once when it is done (decoding and re-encoding ~1.5 KB of packed hashes per query cost
+ * more than matching them).
+ */
+export interface LiveFingerprints {
+  n: number;
+  k: number;
+  /** Low 12 bits of the stored queries' hashes, ascending per query, oldest first: `slots · k` in use. */
+  hashes: Uint16Array;
+  /** Cluster id per stored query: `slots` in use. */
+  clusters: Uint16Array;
+  slots: number;
+  b: number;
+}
+
+export function decodeFingerprints(state: FingerprintState): LiveFingerprints {
+  const clusters = decodeUint16(state.c);
+  return {
+    n: state.n,
+    k: state.k,
+    hashes: decodeUint12(state.h),
+    clusters,
+    slots: clusters.length,
+    b: state.b,
+  };
+}
+
+export function encodeFingerprints(live: LiveFingerprints): FingerprintState {
+  return {
+    n: live.n,
+    k: live.k,
+    h: encodeUint12(live.hashes.subarray(0, live.slots * live.k)),
+    c: encodeUint16(live.clusters.subarray(0, live.slots)),
+    b: live.b,
+  };
+}
+
+/** Cluster ids of the stored queries, oldest first (a view: valid until the next observation). */
+export function liveClusters(live: LiveFingerprints): Uint16Array {
+  return live.clusters.subarray(0, live.slots);
+}
+
+/**
  * Feeds one query's fingerprint (from `fingerprint`) into the client's store. Counts the stored
  * queries that share at least `threshold` hashes with it, assigns it a cluster, appends it (dropping
  * the oldest beyond `historyCap`) and evaluates the repeated-near-duplicates alarm. Pure.
@@ -222,29 +265,49 @@ export function fingerprintObserve(
   hashes: readonly number[],
   config: FingerprintConfig,
 ): FingerprintObservation {
+  const live = decodeFingerprints(state);
+  const observation = observeFingerprints(live, hashes, config);
+  return { state: encodeFingerprints(live), ...observation };
+}
+
+/** `fingerprintObserve` on a decoded store, which it updates. */
+export function observeFingerprints(
+  live: LiveFingerprints,
+  hashes: readonly number[],
+  config: FingerprintConfig,
+): Omit<FingerprintObservation, "state"> {
   const k = hashes.length;
   const low = Uint16Array.from(hashes, (h) => h & 0xfff).sort();
-  const sameShape = state.k === k;
-  const stored = sameShape ? decodeUint12(state.h) : new Uint16Array(0);
-  const clusters = sameShape ? decodeUint16(state.c) : new Uint16Array(0);
-  const slots = clusters.length;
+  const sameShape = live.k === k;
+  if (!sameShape) {
+    live.k = k;
+    live.slots = 0;
+    live.b = 0;
+  }
+  const stored = live.hashes;
+  const clusters = live.clusters;
+  const slots = live.slots;
   const threshold = matchThreshold(k, config);
 
   let nearDuplicates = 0;
-  const matched = new Set<number>();
+  let matched: Set<number> | undefined;
   for (let slot = 0; slot < slots; slot++) {
     if (sharedSorted(low, stored, slot * k, k) >= threshold) {
       nearDuplicates += 1;
+      matched ??= new Set();
       matched.add(clusters[slot] as number);
     }
   }
   // The query joins the largest matched cluster (ties: the one matched last); when it bridges
   // several clusters they merge into that one (fragments of one record, split where its noisy
   // copies straddle quantization edges, become one cluster again).
-  let cluster = state.n & 0xffff;
-  if (matched.size > 0) {
+  let cluster = live.n & 0xffff;
+  if (matched !== undefined) {
     const sizes = new Map<number, number>();
-    for (const id of clusters) if (matched.has(id)) sizes.set(id, (sizes.get(id) ?? 0) + 1);
+    for (let slot = 0; slot < slots; slot++) {
+      const id = clusters[slot] as number;
+      if (matched.has(id)) sizes.set(id, (sizes.get(id) ?? 0) + 1);
+    }
     let largest = -1;
     for (let slot = slots - 1; slot >= 0; slot--) {
       const id = clusters[slot] as number;
@@ -258,24 +321,30 @@ export function fingerprintObserve(
 
   const window = Math.max(1, Math.min(32, config.alarmWindow));
   const mask = window === 32 ? 0xffffffff : (1 << window) - 1;
-  const bits = (((sameShape ? state.b : 0) << 1) | (nearDuplicates > 0 ? 1 : 0)) & mask;
+  const bits = ((live.b << 1) | (nearDuplicates > 0 ? 1 : 0)) & mask;
   const flagged = popcount(bits >>> 0);
 
   const keep = Math.max(0, Math.min(slots, config.historyCap - 1));
-  const nextHashes = new Uint16Array((keep + 1) * k);
-  nextHashes.set(stored.subarray((slots - keep) * k));
-  nextHashes.set(low, keep * k);
-  const nextClusters = new Uint16Array(keep + 1);
-  nextClusters.set(clusters.subarray(slots - keep));
-  nextClusters[keep] = cluster;
+  const dropped = slots - keep;
+  if (dropped > 0) {
+    stored.copyWithin(0, dropped * k, slots * k);
+    clusters.copyWithin(0, dropped, slots);
+  }
+  if (stored.length < (keep + 1) * k) {
+    live.hashes = new Uint16Array(Math.max(config.historyCap, keep + 1) * k);
+    live.hashes.set(stored.subarray(0, keep * k));
+  }
+  if (clusters.length < keep + 1) {
+    live.clusters = new Uint16Array(Math.max(config.historyCap, keep + 1));
+    live.clusters.set(clusters.subarray(0, keep));
+  }
+  live.hashes.set(low, keep * k);
+  live.clusters[keep] = cluster;
+  live.slots = keep + 1;
+  live.n += 1;
+  live.b = bits >>> 0;
 
-  return {
-    state: { n: state.n + 1, k, h: encodeUint12(nextHashes), c: encodeUint16(nextClusters), b: bits >>> 0 },
-    nearDuplicates,
-    alarm: flagged > config.alarmCount,
-    flagged,
-    cluster,
-  };
+  return { nearDuplicates, alarm: flagged > config.alarmCount, flagged, cluster };
 }
 
 /** Cluster ids of the stored queries, oldest first (for the membership detector). */

@@ -152,6 +152,62 @@ export function newMembershipState(): MembershipState {
   return { t: [] };
 }
 
+/** A tracked cluster with its sums decoded (undefined: not reached yet). */
+interface LiveCluster {
+  id: number;
+  n: number;
+  a: number;
+  e: Int32Array | undefined;
+  p: Int32Array | undefined;
+  r: Int32Array;
+  x: Int32Array;
+  v: number;
+  f: number;
+  y: string;
+  t: number;
+}
+
+/** A client's membership state decoded for a batch (see `LiveFingerprints`): observed in place. */
+export interface LiveMembership {
+  t: LiveCluster[];
+}
+
+export function decodeMembership(state: MembershipState): LiveMembership {
+  return {
+    t: state.t.map((c) => ({
+      id: c.id,
+      n: c.n,
+      a: c.a,
+      e: c.e === "" ? undefined : decodeInt32(c.e),
+      p: c.p === "" ? undefined : decodeInt32(c.p),
+      r: decodeInt32(c.r),
+      x: decodeInt32(c.x),
+      v: c.v,
+      f: c.f,
+      y: c.y,
+      t: c.t,
+    })),
+  };
+}
+
+export function encodeMembership(live: LiveMembership): MembershipState {
+  return {
+    t: live.t.map((c) => ({
+      id: c.id,
+      n: c.n,
+      a: c.a,
+      e: c.e === undefined ? "" : encodeInt32(c.e),
+      p: c.p === undefined ? "" : encodeInt32(c.p),
+      r: encodeInt32(c.r),
+      x: encodeInt32(c.x),
+      v: c.v,
+      f: c.f,
+      y: c.y,
+      t: c.t,
+    })),
+  };
+}
+
 /**
  * Feeds one query: `fingerprint` is the client's fingerprint state after `fingerprintObserve` of this
  * query and `observation` that call's result; `vector` and `label` are the query's normalized features
@@ -167,12 +223,41 @@ export function membershipObserve(
   },
   config: MembershipConfig = DEFAULT_MEMBERSHIP_CONFIG,
 ): MembershipObservation {
-  const { fingerprint, observation } = input;
-  const seq = fingerprint.n - 1;
-  const slots = storedClusters(fingerprint);
+  const live = decodeMembership(state);
+  const observation = observeMembership(
+    live,
+    {
+      clusters: storedClusters(input.fingerprint),
+      seq: input.fingerprint.n - 1,
+      observation: input.observation,
+      vector: input.vector,
+      label: input.label,
+    },
+    config,
+  );
+  return { state: encodeMembership(live), ...observation };
+}
+
+/**
+ * `membershipObserve` on decoded state, which it updates: `clusters` are the fingerprint store's
+ * cluster ids after this query (oldest first), `seq` the query's number in that store.
+ */
+export function observeMembership(
+  live: LiveMembership,
+  input: {
+    clusters: Uint16Array;
+    seq: number;
+    observation: Pick<FingerprintObservation, "cluster" | "nearDuplicates">;
+    vector: ArrayLike<number>;
+    label: string | number;
+  },
+  config: MembershipConfig = DEFAULT_MEMBERSHIP_CONFIG,
+): Omit<MembershipObservation, "state"> {
+  const { observation, seq } = input;
+  const slots = input.clusters;
   const present = new Set<number>(slots);
   // Drop tracked clusters with no member left in the fingerprint store.
-  let tracked = state.t.filter((c) => present.has(c.id));
+  let tracked = live.t.filter((c) => present.has(c.id));
 
   const existing = tracked.find((c) => c.id === observation.cluster);
   if (existing !== undefined || observation.nearDuplicates > 0) {
@@ -189,7 +274,7 @@ export function membershipObserve(
     tracked.push(updated);
     tracked.sort((a, b) => a.id - b.id);
   }
-  const next: MembershipState = { t: tracked };
+  live.t = tracked;
 
   const windowSlots = slots.subarray(Math.max(0, slots.length - config.window));
   const size = windowSlots.length;
@@ -213,7 +298,6 @@ export function membershipObserve(
       : qualifying.filter((c) => c.kind === "replay").reduce((sum, c) => sum + c.inWindow, 0) / size;
   const judged = size >= config.minQueries;
   return {
-    state: next,
     alarm: judged && stationaryShare >= config.coverage,
     boundarySearch: qualifying.some((c) => c.kind === "drifting"),
     clusteredShare,
@@ -226,7 +310,7 @@ export function membershipObserve(
 function summarize(
   id: number,
   inWindow: number,
-  cluster: TrackedCluster | undefined,
+  cluster: LiveCluster | undefined,
   config: MembershipConfig,
 ): ClusterSummary {
   if (cluster === undefined) return { id, inWindow, kind: "undetermined", labelChangeRate: 0 };
@@ -236,8 +320,8 @@ function summarize(
   if (cluster.n < Math.max(config.judgeAfter, 2 * cluster.a))
     return { id, inWindow, kind: "undetermined", labelChangeRate };
   const m = cluster.a;
-  const head = decodeInt32(cluster.e);
-  const total = decodeInt32(cluster.r);
+  const head = cluster.e ?? new Int32Array(0);
+  const total = cluster.r;
   let drift2 = 0;
   for (let i = 0; i < head.length; i++) {
     const first = (head[i] as number) / m;
@@ -268,16 +352,15 @@ function startCluster(
   label: string,
   seq: number,
   block: number,
-): TrackedCluster {
-  const sum = encodeInt32(folded);
+): LiveCluster {
   return {
     id,
     n: 1,
     a: block,
-    e: block === 1 ? sum : "",
-    p: "",
-    r: sum,
-    x: sum,
+    e: block === 1 ? folded : undefined,
+    p: undefined,
+    r: folded,
+    x: folded,
     v: 0,
     f: 0,
     y: label,
@@ -285,17 +368,19 @@ function startCluster(
   };
 }
 
-function addMember(cluster: TrackedCluster, folded: Int32Array, label: string, seq: number): TrackedCluster {
-  const last = decodeInt32(cluster.x);
+// Sums are never changed in place (a checkpoint shares its array with the running sum): every
+// member makes new ones.
+function addMember(cluster: LiveCluster, folded: Int32Array, label: string, seq: number): LiveCluster {
+  const last = cluster.x;
   let step2 = 0;
   for (let i = 0; i < folded.length; i++) step2 += ((folded[i] as number) - (last[i] as number)) ** 2;
   const n = cluster.n + 1;
-  const r = encodeInt32(add(decodeInt32(cluster.r), folded));
-  const next: TrackedCluster = {
+  const r = add(cluster.r, folded);
+  const next: LiveCluster = {
     ...cluster,
     n,
     r,
-    x: encodeInt32(folded),
+    x: folded,
     v: cluster.v + step2,
     f: cluster.f + (label === cluster.y ? 0 : 1),
     y: label,

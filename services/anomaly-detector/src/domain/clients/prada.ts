@@ -169,6 +169,73 @@ export function maxGrowingVectors(dim: number, config: PradaConfig): number {
   return Math.max(1, Math.min(config.totalCap, Math.floor(config.growingSetBytes / Math.max(1, dim))));
 }
 
+/** A growing set decoded: its members' int8 codes (never changed in place: a change makes a new array). */
+interface LivePradaClass {
+  g: Int8Array;
+  k: number;
+  s: number;
+  q: number;
+  t: number;
+}
+
+/**
+ * A client's PRADA state decoded: what a batch observes in place, query after query, and encodes
+ * once when it is done (see `LiveFingerprints`).
+ */
+export interface LivePrada {
+  dim: number;
+  n: number;
+  c: Record<string, LivePradaClass>;
+  /** Distance history: `dn` codes in use, oldest first. */
+  d: Uint16Array;
+  dn: number;
+  w?: number;
+  l: Record<string, number>;
+  lo: number;
+  /** Coverage bitmap; undefined while empty. */
+  cv: Uint8Array | undefined;
+}
+
+export function decodePrada(state: PradaState): LivePrada {
+  const classes: Record<string, LivePradaClass> = {};
+  for (const key in state.c) {
+    const cls = state.c[key] as PradaClassState;
+    classes[key] = { g: decodeInt8(cls.g), k: cls.k, s: cls.s, q: cls.q, t: cls.t };
+  }
+  const history = decodeUint12(state.d);
+  const live: LivePrada = {
+    dim: state.dim,
+    n: state.n,
+    c: classes,
+    d: history,
+    dn: history.length,
+    l: { ...state.l },
+    lo: state.lo,
+    cv: state.cv === "" ? undefined : new Uint8Array(Buffer.from(state.cv, "base64")),
+  };
+  if (state.w !== undefined) live.w = state.w;
+  return live;
+}
+
+export function encodePrada(live: LivePrada): PradaState {
+  const classes: Record<string, PradaClassState> = {};
+  for (const key in live.c) {
+    const cls = live.c[key] as LivePradaClass;
+    classes[key] = { g: encodeInt8(cls.g), k: cls.k, s: cls.s, q: cls.q, t: cls.t };
+  }
+  const state: PradaState = {
+    dim: live.dim,
+    n: live.n,
+    c: classes,
+    d: encodeUint12(live.d.subarray(0, live.dn)),
+    l: { ...live.l },
+    lo: live.lo,
+    cv: live.cv === undefined ? "" : Buffer.from(live.cv).toString("base64"),
+  };
+  if (live.w !== undefined) state.w = live.w;
+  return state;
+}
+
 /**
  * Feeds one query of a client. `vector` is the normalized feature vector (fixed dimension per model),
  * `predictedClass` the label the model returned. Pure: the input state is not modified.
@@ -181,39 +248,49 @@ export function pradaObserve(
   predictedClass: string | number,
   config: PradaConfig = DEFAULT_PRADA_CONFIG,
 ): PradaObservation {
-  const dim = vector.length;
+  checkDimension(state.dim, vector.length);
+  const live = decodePrada(state);
+  const observation = observePrada(live, vector, predictedClass, config);
+  return { state: encodePrada(live), ...observation };
+}
+
+function checkDimension(known: number, dim: number): void {
   if (dim === 0) throw new RangeError("PRADA: empty feature vector");
-  if (state.dim !== 0 && state.dim !== dim) {
-    throw new RangeError(`PRADA: vector dimension ${dim} differs from this client's ${state.dim}`);
+  if (known !== 0 && known !== dim) {
+    throw new RangeError(`PRADA: vector dimension ${dim} differs from this client's ${known}`);
   }
+}
+
+/** `pradaObserve` on decoded state, which it updates (or leaves alone when it throws). */
+export function observePrada(
+  live: LivePrada,
+  vector: ArrayLike<number>,
+  predictedClass: string | number,
+  config: PradaConfig = DEFAULT_PRADA_CONFIG,
+): Omit<PradaObservation, "state"> {
+  const dim = vector.length;
+  checkDimension(live.dim, dim);
   const code = quantizeInt8(vector, config.vectorScale);
   const key = labelKey(predictedClass);
-  const next: PradaState = {
-    dim,
-    n: state.n + 1,
-    c: { ...state.c },
-    d: state.d,
-    l: { ...state.l },
-    lo: state.lo,
-    cv: addCoverageCell(state.cv, code, config),
-  };
-  if (state.w !== undefined) next.w = state.w;
-  if (next.l[key] !== undefined || Object.keys(next.l).length < config.maxLabels) {
-    next.l[key] = (next.l[key] ?? 0) + 1;
+  live.dim = dim;
+  live.n += 1;
+  live.cv = addCoverageCell(live.cv, code, config);
+  if (live.l[key] !== undefined || Object.keys(live.l).length < config.maxLabels) {
+    live.l[key] = (live.l[key] ?? 0) + 1;
   } else {
-    next.lo += 1;
+    live.lo += 1;
   }
 
-  const cls = next.c[key];
+  const cls = live.c[key];
   if (cls === undefined) {
     // First query of this class (or its set was evicted): G_c = {x}, D_{G_c} = {0}, T_c = 0.
-    if (Object.keys(next.c).length >= config.maxClasses) evictSmallestClass(next.c, dim);
-    next.c[key] = { g: encodeInt8(code), k: 1, s: 0, q: 0, t: 0 };
-    enforceTotalCap(next.c, dim, maxGrowingVectors(dim, config));
-    return { state: next, alarm: false, distances: decodeUint12(next.d).length };
+    if (Object.keys(live.c).length >= config.maxClasses) evictSmallestClass(live.c, dim);
+    live.c[key] = { g: code, k: 1, s: 0, q: 0, t: 0 };
+    enforceTotalCap(live.c, dim, maxGrowingVectors(dim, config));
+    return { alarm: false, distances: live.dn };
   }
 
-  const members = decodeInt8(cls.g);
+  const members = cls.g;
   let best = Number.POSITIVE_INFINITY;
   for (let offset = 0; offset < members.length; offset += dim) {
     let sum = 0;
@@ -224,14 +301,20 @@ export function pradaObserve(
     if (sum < best) best = sum;
   }
   const dCode = distanceCode(Math.sqrt(best) / config.vectorScale);
-  const history = decodeUint12(next.d);
-  if (dCode === 0 && config.skipRepeats) return { state: next, alarm: false, distances: history.length };
-  const kept =
-    history.length >= config.historyCap ? history.subarray(history.length - config.historyCap + 1) : history;
-  const updated = new Uint16Array(kept.length + 1);
-  updated.set(kept);
-  updated[kept.length] = dCode;
-  next.d = encodeUint12(updated);
+  if (dCode === 0 && config.skipRepeats) return { alarm: false, distances: live.dn };
+  if (live.dn >= config.historyCap) {
+    const dropped = live.dn - config.historyCap + 1;
+    live.d.copyWithin(0, dropped, live.dn);
+    live.dn -= dropped;
+  }
+  if (live.d.length <= live.dn) {
+    const grown = new Uint16Array(Math.max(config.historyCap, live.dn + 1));
+    grown.set(live.d.subarray(0, live.dn));
+    live.d = grown;
+  }
+  live.d[live.dn] = dCode;
+  live.dn += 1;
+  const updated = live.d.subarray(0, live.dn);
 
   // d_min > T_c: grow G_c and D_{G_c}, T_c <- max(T_c, mean(D_{G_c}) - std(D_{G_c})). Kept exactly in
   // integers: a distance is (code / 512)^2, so D_{G_c}'s sums are Σ code^2 and Σ code^4 (scaled by
@@ -250,15 +333,15 @@ export function pradaObserve(
     grown.set(code, members.length);
     const perClass = Math.min(config.perClassCap, maxGrowingVectors(dim, config));
     const trimmed = grown.length > perClass * dim ? grown.subarray(grown.length - perClass * dim) : grown;
-    next.c[key] = { g: encodeInt8(trimmed), k, s, q, t: Math.max(cls.t, threshold) };
-    enforceTotalCap(next.c, dim, maxGrowingVectors(dim, config));
+    live.c[key] = { g: trimmed, k, s, q, t: Math.max(cls.t, threshold) };
+    enforceTotalCap(live.c, dim, maxGrowingVectors(dim, config));
   }
 
   const w = testDistances(updated, config);
-  if (w === undefined) return { state: next, alarm: false, distances: updated.length };
+  if (w === undefined) return { alarm: false, distances: updated.length };
   const rounded = Math.round(w * 1e6) / 1e6;
-  if (next.w === undefined || rounded < next.w) next.w = rounded;
-  return { state: next, w, alarm: w < config.delta, distances: updated.length };
+  if (live.w === undefined || rounded < live.w) live.w = rounded;
+  return { w, alarm: w < config.delta, distances: updated.length };
 }
 
 /**
@@ -370,7 +453,7 @@ function coverageEstimate(bitmap: string, bits: number): { cells: number; satura
   return { cells: Math.max(0, Math.round(-bits * Math.log(zeros / bits))), saturated: false };
 }
 
-function addCoverageCell(bitmap: string, code: Int8Array, config: PradaConfig): string {
+function addCoverageCell(bitmap: Uint8Array | undefined, code: Int8Array, config: PradaConfig): Uint8Array {
   const { dims, lo, hi, bins, bits } = config.coverage;
   const used = Math.min(dims, code.length);
   let cell = 0;
@@ -381,23 +464,21 @@ function addCoverageCell(bitmap: string, code: Int8Array, config: PradaConfig): 
   }
   // Fibonacci hashing of the cell id onto the bitmap (fixed, no salt: coverage is not a secret).
   const bit = (Math.imul(cell, 0x9e3779b1) >>> 0) % bits;
-  const bytes = bitmap === "" ? Buffer.alloc(bits >> 3) : Buffer.from(bitmap, "base64");
-  const byte = bytes[bit >> 3] as number;
-  if ((byte & (1 << (bit & 7))) !== 0) return bitmap;
-  bytes[bit >> 3] = byte | (1 << (bit & 7));
-  return bytes.toString("base64");
+  const bytes = bitmap ?? new Uint8Array(bits >> 3);
+  bytes[bit >> 3] = (bytes[bit >> 3] as number) | (1 << (bit & 7));
+  return bytes;
 }
 
-function memberCount(cls: PradaClassState, dim: number): number {
-  return Buffer.byteLength(cls.g, "base64") / dim;
+function memberCount(cls: LivePradaClass, dim: number): number {
+  return cls.g.length / dim;
 }
 
 /** Drops the class with the fewest vectors (ties: the smallest key), making room for a new class. */
-function evictSmallestClass(classes: Record<string, PradaClassState>, dim: number): void {
+function evictSmallestClass(classes: Record<string, LivePradaClass>, dim: number): void {
   let victim: string | undefined;
   let fewest = Number.POSITIVE_INFINITY;
   for (const key of Object.keys(classes).sort()) {
-    const count = memberCount(classes[key] as PradaClassState, dim);
+    const count = memberCount(classes[key] as LivePradaClass, dim);
     if (count < fewest) {
       fewest = count;
       victim = key;
@@ -407,22 +488,19 @@ function evictSmallestClass(classes: Record<string, PradaClassState>, dim: numbe
 }
 
 /** While over `limit` vectors in total, drops the oldest vector of the largest class (ties: smallest key). */
-function enforceTotalCap(classes: Record<string, PradaClassState>, dim: number, limit: number): void {
+function enforceTotalCap(classes: Record<string, LivePradaClass>, dim: number, limit: number): void {
+  let total = 0;
+  for (const key in classes) total += memberCount(classes[key] as LivePradaClass, dim);
+  if (total <= limit) return;
   const keys = Object.keys(classes).sort();
   const counts = new Map<string, number>();
-  let total = 0;
-  for (const key of keys) {
-    const count = memberCount(classes[key] as PradaClassState, dim);
-    counts.set(key, count);
-    total += count;
-  }
+  for (const key of keys) counts.set(key, memberCount(classes[key] as LivePradaClass, dim));
   while (total > limit) {
     let largest = keys[0] as string;
     for (const key of keys) if ((counts.get(key) ?? 0) > (counts.get(largest) ?? 0)) largest = key;
-    const cls = classes[largest] as PradaClassState;
-    const members = decodeInt8(cls.g);
-    if (members.length <= dim) delete classes[largest];
-    else classes[largest] = { ...cls, g: encodeInt8(members.subarray(dim)) };
+    const cls = classes[largest] as LivePradaClass;
+    if (cls.g.length <= dim) delete classes[largest];
+    else classes[largest] = { ...cls, g: cls.g.subarray(dim) };
     counts.set(largest, (counts.get(largest) ?? 0) - 1);
     total -= 1;
   }

@@ -172,9 +172,11 @@ export function projectCodes(vector: ArrayLike<number>, config: QuerySignalsConf
   return out;
 }
 
+const exactBytes = new DataView(new ArrayBuffer(8));
+
 /** 16-bit FNV-1a of the exact float values (tells exact repeats from near copies). */
 function exactHash(vector: ArrayLike<number>): number {
-  const view = new DataView(new ArrayBuffer(8));
+  const view = exactBytes;
   let h = 0x811c9dc5;
   for (let i = 0; i < vector.length; i++) {
     view.setFloat64(0, vector[i] as number);
@@ -190,6 +192,36 @@ function labelHash(label: string | number): number {
   return ((h >>> 24) ^ h) & 0xff;
 }
 
+/**
+ * A client's signals decoded: the counters, and the ring as bytes (`ringBytes` in use). What a batch
+ * observes in place, query after query, and encodes once when it is done (see `LiveFingerprints`).
+ */
+export interface LiveSignals extends Omit<QuerySignalsState, "r"> {
+  ring: Uint8Array;
+  ringBytes: number;
+}
+
+export function decodeSignals(state: QuerySignalsState): LiveSignals {
+  const { r, ...counters } = state;
+  const ring = r === "" ? new Uint8Array(0) : new Uint8Array(Buffer.from(r, "base64"));
+  return { ...counters, ring, ringBytes: ring.length };
+}
+
+export function encodeSignals(live: LiveSignals): QuerySignalsState {
+  return {
+    n: live.n,
+    o: live.o,
+    ok: live.ok,
+    ns: live.ns,
+    nk: live.nk,
+    nf: live.nf,
+    vs: live.vs,
+    vn: live.vn,
+    pb: live.pb,
+    r: Buffer.from(live.ring.buffer, live.ring.byteOffset, live.ringBytes).toString("base64"),
+  };
+}
+
 /** Feeds one query. Pure: the input state is not modified. */
 export function observeQuerySignals(
   state: QuerySignalsState,
@@ -197,18 +229,30 @@ export function observeQuerySignals(
   calibration: PopulationCalibration,
   config: QuerySignalsConfig = DEFAULT_QUERY_SIGNALS_CONFIG,
 ): QuerySignalsObservation {
+  const live = decodeSignals(state);
+  const judged = observeSignals(live, input, calibration, config);
+  return { state: encodeSignals(live), ...judged };
+}
+
+/** `observeQuerySignals` on decoded state, which it updates. */
+export function observeSignals(
+  live: LiveSignals,
+  input: QuerySignalsInput,
+  calibration: PopulationCalibration,
+  config: QuerySignalsConfig = DEFAULT_QUERY_SIGNALS_CONFIG,
+): Omit<QuerySignalsObservation, "state"> {
   const m = config.projections;
   const slotBytes = m / 2 + 3;
   const codes = projectCodes(input.vector, config);
   const exact = exactHash(input.vector);
   const label = labelHash(input.label);
-  const ring = state.r === "" ? new Uint8Array(0) : new Uint8Array(Buffer.from(state.r, "base64"));
-  const slots = Math.floor(ring.length / slotBytes);
+  const ring = live.ring;
+  const slots = Math.floor(live.ringBytes / slotBytes);
 
-  const next: QuerySignalsState = { ...state, n: state.n + 1 };
+  live.n += 1;
   if (input.ood !== undefined) {
-    next.o += 1;
-    if (input.ood) next.ok += 1;
+    live.o += 1;
+    if (input.ood) live.ok += 1;
   }
 
   // Nearest distinct query in the ring (squared distance in code steps), mean squared distance.
@@ -241,33 +285,38 @@ export function observeQuerySignals(
   if (!repeat && distinct >= config.minRing) {
     const step2 = config.codeStep * config.codeStep;
     const radius2 = config.nearRadius * config.nearRadius * 2 * m;
-    next.ns += 1;
+    live.ns += 1;
     if (nearest * step2 <= radius2) {
-      next.nk += 1;
-      if (nearestLabel !== label) next.nf += 1;
+      live.nk += 1;
+      if (nearestLabel !== label) live.nf += 1;
     }
-    next.vs += (sumSquares * step2) / distinct / (2 * m);
-    next.vn += 1;
+    live.vs += (sumSquares * step2) / distinct / (2 * m);
+    live.vn += 1;
   }
 
   // Append to the ring (an exact repeat too: a polling client's ring holds its polled query).
   const keep = Math.min(slots, config.ringSize - 1);
-  const out = new Uint8Array((keep + 1) * slotBytes);
-  out.set(ring.subarray((slots - keep) * slotBytes, slots * slotBytes));
+  const dropped = slots - keep;
+  if (dropped > 0) ring.copyWithin(0, dropped * slotBytes, slots * slotBytes);
+  if (ring.length < (keep + 1) * slotBytes) {
+    live.ring = new Uint8Array(Math.max(config.ringSize, keep + 1) * slotBytes);
+    live.ring.set(ring.subarray(0, keep * slotBytes));
+  }
+  const out = live.ring;
   const o = keep * slotBytes;
   for (let j = 0; j < m / 2; j++) out[o + j] = (codes[2 * j] as number) | ((codes[2 * j + 1] as number) << 4);
   out[o + m / 2] = exact & 0xff;
   out[o + m / 2 + 1] = exact >> 8;
   out[o + m / 2 + 2] = label;
-  next.r = Buffer.from(out).toString("base64");
+  live.ringBytes = (keep + 1) * slotBytes;
 
-  if (input.pradaW !== undefined) next.pb = input.pradaW < calibration.pradaDelta ? state.pb + 1 : 0;
-  return { state: next, ...judgeSignals(next, calibration, config) };
+  if (input.pradaW !== undefined) live.pb = input.pradaW < calibration.pradaDelta ? live.pb + 1 : 0;
+  return judgeSignals(live, calibration, config);
 }
 
 /** The verdicts and evidence of a client's current counters. Pure. */
 export function judgeSignals(
-  state: QuerySignalsState,
+  state: Omit<QuerySignalsState, "r">,
   calibration: PopulationCalibration,
   config: QuerySignalsConfig = DEFAULT_QUERY_SIGNALS_CONFIG,
 ): { verdict: QuerySignalsVerdict; evidence: QuerySignalsEvidence } {
