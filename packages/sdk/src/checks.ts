@@ -40,7 +40,10 @@ export function checkEnvelope(input: RecordInput): string {
     throw invalid("clientId must be a non-empty string");
   }
   const eventId = input.eventId ?? randomUUID();
-  if (typeof eventId !== "string" || !UUID.test(eventId)) throw invalid("eventId must be a UUID");
+  // A UUID of our own needs no check (the regular expression was a tenth of these checks' time).
+  if (input.eventId != null && (typeof eventId !== "string" || !UUID.test(eventId))) {
+    throw invalid("eventId must be a UUID");
+  }
   // null, like undefined, means now (the `??` of earlier versions).
   const eventTime = input.eventTime;
   if (eventTime != null && (!(eventTime instanceof Date) || Number.isNaN(eventTime.getTime()))) {
@@ -128,8 +131,13 @@ export function toOutput(output: OutputInput): ModelOutput {
   if ("label" in output) {
     if (typeof output.label !== "string") throw invalid("output.label must be a string");
     const scores: Record<string, number> = {};
-    for (const [label, score] of Object.entries(output.scores ?? {})) {
-      scores[label] = finite(score, `output.scores["${label}"]`);
+    const given = output.scores ?? {};
+    for (const label of Object.keys(given)) {
+      const score: unknown = given[label];
+      if (typeof score !== "number" || !Number.isFinite(score)) {
+        throw notFinite(`output.scores["${label}"]`, score);
+      }
+      scores[label] = score;
     }
     return { kind: { $case: "classification", value: { label: output.label, scores } } };
   }

@@ -147,6 +147,9 @@ interface Waiter {
 
 const MAX_RETRY_BACKOFF_MS = 30_000;
 
+/** What record() returns once the event is buffered (or dropped): a settled promise can be shared. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1) {
@@ -429,7 +432,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       admit(item);
       pump();
       span.end();
-      return Promise.resolve();
+      return RESOLVED;
     }
 
     if (whenFull === "drop") {
@@ -438,7 +441,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       droppedCounter.add(1, modelAttributes);
       span.addEvent("argus.sdk.dropped", { "argus.sdk.buffered": buffered() });
       span.end();
-      return Promise.resolve();
+      return RESOLVED;
     }
 
     // Backpressure: wait (first come, first served) until a send frees space.

@@ -103,6 +103,7 @@ describe("encodeRecord", () => {
       null,
       { ...valid, clientId: "" },
       { ...valid, eventId: "42" },
+      { ...valid, eventId: Number.NaN },
       { ...valid, eventTime: new Date(Number.NaN) },
       { ...valid, eventTime: "yesterday" },
       { ...valid, requestId: 7 },
