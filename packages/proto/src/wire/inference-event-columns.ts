@@ -10,7 +10,6 @@ import {
   type InferenceEvent,
   type ModelOutput,
 } from "../gen/argus/v1/inference.js";
-import { Timestamp } from "../gen/google/protobuf/timestamp.js";
 import { decodeInferenceEvent } from "./inference-event.js";
 import { readModelOutput } from "./model-output.js";
 import { type InternedName, namesGeneration, readInternedName, readName, sameBytes } from "./names.js";
@@ -80,11 +79,9 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
       case 50:
         event.tenant = readName(reader, bytes);
         continue;
-      case 58: {
-        const t = Timestamp.decode(reader, reader.uint32());
-        event.eventTimeMs = new Date((t.seconds || 0) * 1_000 + (t.nanos || 0) / 1_000_000).getTime();
+      case 58:
+        event.eventTimeMs = readTimestampMs(reader, reader.uint32());
         continue;
-      }
       case 66: {
         // The common entry, { key: short name, value: { number } }, read straight from the bytes:
         // its layout is fixed, so it is recognised by its bytes and its length adds up.
@@ -223,6 +220,34 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
   event.numberValues = valueScratch.slice(0, names);
   if (others) event.otherFeatures = others;
   return event;
+}
+
+/**
+ * The milliseconds `new Date(seconds * 1000 + nanos / 1e6).getTime()` gives for the Timestamp
+ * `Timestamp.decode` reads (same errors), without the message object and the Date.
+ */
+function readTimestampMs(reader: BinaryReader, length: number): number {
+  const end = reader.pos + length;
+  let seconds = 0;
+  let nanos = 0;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 8) {
+      seconds = Number(reader.int64().toString());
+      if (seconds > Number.MAX_SAFE_INTEGER) throw new Error("Value is larger than Number.MAX_SAFE_INTEGER");
+      if (seconds < Number.MIN_SAFE_INTEGER) throw new Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+      continue;
+    }
+    if (tag === 16) {
+      nanos = reader.int32();
+      continue;
+    }
+    if ((tag & 7) === 4 || tag === 0) break;
+    reader.skip(tag & 7);
+  }
+  // The Date constructor's TimeClip: beyond ±8.64e15 ms is no time; otherwise truncated toward 0.
+  const ms = seconds * 1_000 + nanos / 1_000_000;
+  return Math.abs(ms) > 8.64e15 ? Number.NaN : Math.trunc(ms) + 0;
 }
 
 /** The columns of an event already decoded (tests, and the rare event with a repeated feature key). */

@@ -16,9 +16,10 @@ export class BucketCounts {
   add(key: number): void {
     let counts = this.counts;
     if (counts === undefined) {
-      counts = new Int32Array(128);
+      // Most features span a few hundred keys in a batch (more near zero): start there, grow rarely.
+      counts = new Int32Array(512);
       this.counts = counts;
-      this.offset = key - 64;
+      this.offset = key - 256;
     }
     let at = key - this.offset;
     if (at < 0 || at >= counts.length) {
