@@ -35,22 +35,13 @@
 // detection, while retries and polling by honest clients would otherwise pile zeros into D and pull W
 // down. Set it to false for the paper's rule verbatim.
 import { shapiroWilk } from "@argus/stats";
-import { decodeInt8, decodeUint12, encodeInt8, encodeUint12, labelKey, quantizeInt8 } from "./codec.js";
+import { decodeInt8, encodeInt8, labelKey, quantizeInt8 } from "./codec.js";
+import { codeDistance, DISTANCE_CODE_SCALE, DistanceHistory, distanceCode } from "./distance-history.js";
 
 /** The paper's threshold on W, used when a model has no calibrated δ. */
 export const PRADA_PAPER_DELTA = 0.9;
 
-/** Distances are stored as 12-bit codes round(sqrt(d) * DISTANCE_CODE_SCALE). */
-export const DISTANCE_CODE_SCALE = 512;
-const MAX_DISTANCE_CODE = 0xfff;
-
-/** The stored code of a distance, and the distance a code stands for. */
-export function distanceCode(d: number): number {
-  return Math.min(MAX_DISTANCE_CODE, Math.round(Math.sqrt(d) * DISTANCE_CODE_SCALE));
-}
-export function codeDistance(code: number): number {
-  return (code / DISTANCE_CODE_SCALE) ** 2;
-}
+export { codeDistance, DISTANCE_CODE_SCALE, distanceCode };
 
 /**
  * Feature-space coverage: the number of distinct occupied cells of a coarse grid over the first
@@ -186,9 +177,7 @@ export interface LivePrada {
   dim: number;
   n: number;
   c: Record<string, LivePradaClass>;
-  /** Distance history: `dn` codes in use, oldest first. */
-  d: Uint16Array;
-  dn: number;
+  d: DistanceHistory;
   w?: number;
   l: Record<string, number>;
   lo: number;
@@ -202,13 +191,11 @@ export function decodePrada(state: PradaState): LivePrada {
     const cls = state.c[key] as PradaClassState;
     classes[key] = { g: decodeInt8(cls.g), k: cls.k, s: cls.s, q: cls.q, t: cls.t };
   }
-  const history = decodeUint12(state.d);
   const live: LivePrada = {
     dim: state.dim,
     n: state.n,
     c: classes,
-    d: history,
-    dn: history.length,
+    d: DistanceHistory.decode(state.d),
     l: { ...state.l },
     lo: state.lo,
     cv: state.cv === "" ? undefined : new Uint8Array(Buffer.from(state.cv, "base64")),
@@ -227,7 +214,7 @@ export function encodePrada(live: LivePrada): PradaState {
     dim: live.dim,
     n: live.n,
     c: classes,
-    d: encodeUint12(live.d.subarray(0, live.dn)),
+    d: live.d.encode(),
     l: { ...live.l },
     lo: live.lo,
     cv: live.cv === undefined ? "" : Buffer.from(live.cv).toString("base64"),
@@ -287,7 +274,7 @@ export function observePrada(
     if (Object.keys(live.c).length >= config.maxClasses) evictSmallestClass(live.c, dim);
     live.c[key] = { g: code, k: 1, s: 0, q: 0, t: 0 };
     enforceTotalCap(live.c, dim, maxGrowingVectors(dim, config));
-    return { alarm: false, distances: live.dn };
+    return { alarm: false, distances: live.d.length };
   }
 
   const members = cls.g;
@@ -301,20 +288,8 @@ export function observePrada(
     if (sum < best) best = sum;
   }
   const dCode = distanceCode(Math.sqrt(best) / config.vectorScale);
-  if (dCode === 0 && config.skipRepeats) return { alarm: false, distances: live.dn };
-  if (live.dn >= config.historyCap) {
-    const dropped = live.dn - config.historyCap + 1;
-    live.d.copyWithin(0, dropped, live.dn);
-    live.dn -= dropped;
-  }
-  if (live.d.length <= live.dn) {
-    const grown = new Uint16Array(Math.max(config.historyCap, live.dn + 1));
-    grown.set(live.d.subarray(0, live.dn));
-    live.d = grown;
-  }
-  live.d[live.dn] = dCode;
-  live.dn += 1;
-  const updated = live.d.subarray(0, live.dn);
+  if (dCode === 0 && config.skipRepeats) return { alarm: false, distances: live.d.length };
+  live.d.push(dCode, config.historyCap);
 
   // d_min > T_c: grow G_c and D_{G_c}, T_c <- max(T_c, mean(D_{G_c}) - std(D_{G_c})). Kept exactly in
   // integers: a distance is (code / 512)^2, so D_{G_c}'s sums are Σ code^2 and Σ code^4 (scaled by
@@ -337,11 +312,11 @@ export function observePrada(
     enforceTotalCap(live.c, dim, maxGrowingVectors(dim, config));
   }
 
-  const w = testDistances(updated, config);
-  if (w === undefined) return { alarm: false, distances: updated.length };
+  const w = live.d.test(config);
+  if (w === undefined) return { alarm: false, distances: live.d.length };
   const rounded = Math.round(w * 1e6) / 1e6;
   if (live.w === undefined || rounded < live.w) live.w = rounded;
-  return { w, alarm: w < config.delta, distances: updated.length };
+  return { w, alarm: w < config.delta, distances: live.d.length };
 }
 
 /**
