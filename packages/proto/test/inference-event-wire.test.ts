@@ -5,61 +5,9 @@ import {
   encodeInferenceEvent,
   type FeatureValue,
   InferenceEvent,
-  type ModelOutput,
 } from "../src/index.js";
 import type { FeatureWriter, InferenceEventParts } from "../src/wire/inference-event.js";
-
-const text = fc.string({ unit: "binary", maxLength: 40 });
-const double = fc.double({ noNaN: false });
-const featureValue: fc.Arbitrary<FeatureValue> = fc.oneof(
-  fc.record({ kind: fc.record({ $case: fc.constant("number" as const), value: double }) }),
-  fc.record({ kind: fc.record({ $case: fc.constant("category" as const), value: text }) }),
-  fc.record({
-    kind: fc.record({
-      $case: fc.constant("text" as const),
-      value: fc.string({ unit: "binary", maxLength: 400 }),
-    }),
-  }),
-  fc.record({
-    kind: fc.record({
-      $case: fc.constant("embedding" as const),
-      value: fc.record({ values: fc.array(fc.float({ noNaN: true }), { maxLength: 70 }) }),
-    }),
-  }),
-  fc.constant({ kind: undefined }),
-);
-const output: fc.Arbitrary<ModelOutput | undefined> = fc.oneof(
-  fc.constant(undefined),
-  fc.constant({ kind: undefined }),
-  fc.record({
-    kind: fc.record({
-      $case: fc.constant("classification" as const),
-      value: fc.record({ label: text, scores: fc.dictionary(text, double, { maxKeys: 6 }) }),
-    }),
-  }),
-  fc.record({ kind: fc.record({ $case: fc.constant("regression" as const), value: double }) }),
-  fc.record({
-    kind: fc.record({ $case: fc.constant("generatedText" as const), value: fc.string({ maxLength: 300 }) }),
-  }),
-);
-const event: fc.Arbitrary<InferenceEvent> = fc.record({
-  eventId: fc.oneof(fc.uuid(), fc.constant("")),
-  modelId: text,
-  modelVersion: text,
-  requestId: text,
-  clientId: text,
-  tenant: text,
-  eventTime: fc.oneof(
-    fc.constant(undefined),
-    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
-  ),
-  features: fc.dictionary(text, featureValue, { maxKeys: 40 }),
-  output,
-  latencyMs: fc.oneof(fc.constant(0), double),
-  inputTokens: fc.nat({ max: 0xffffffff }),
-  outputTokens: fc.nat({ max: 0xffffffff }),
-  clientIdKeyId: text,
-});
+import { inferenceEvent as event } from "./arbitraries.js";
 
 describe("InferenceEvent's hand-written encoder", () => {
   it("writes exactly the bytes of the generated encoder, for any event", () => {
