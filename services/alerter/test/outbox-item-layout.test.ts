@@ -2,6 +2,7 @@ import { createEvidenceSealer, type Redis, sealFields } from "@argus/runtime";
 import { testEvidenceKeys } from "@argus/testkit";
 import { describe, expect, it } from "vitest";
 import { AlertStore } from "../src/adapters/alert-store.js";
+import { packBody, unpackBody } from "../src/adapters/body-packing.js";
 import type { Notification } from "../src/domain/notification.js";
 
 const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
@@ -42,11 +43,30 @@ describe("outbox items at rest", () => {
     expect(() => store.parseNotification("msg_other", stored)).toThrow(/does not open/);
   });
 
-  it("are read as they were stored before bodies were deflated (the body JSON sealed in `sealed`)", () => {
+  it("are read as they were stored before bodies were packed (the body JSON sealed in `sealed`)", () => {
     const before = JSON.stringify(
       sealFields(sealer, key("outbox", "item", notification.id), notification, ["body"]),
     );
     expect(store.parseNotification(notification.id, before)).toEqual(notification);
+  });
+
+  it("keep any body exactly, whatever its labels and evidence hold", () => {
+    const tricky = [
+      JSON.stringify({
+        labels: { 'x"type': '","status":"', "\u0001": "\u0000" },
+        evidence: { m: '{"type":"alert.' },
+      }),
+      '{"type":"alert.firing","timestamp":"","data":{"reason":"',
+      "raw \u0001 control \u001f characters",
+      "",
+    ];
+    for (const body of tricky) expect(unpackBody(packBody(body))).toBe(body);
+  });
+
+  it("are as long whether or not the evidence repeats what is next to it (no compression to guess by)", () => {
+    const withEvidence = (match: string) =>
+      packBody(JSON.stringify({ ...JSON.parse(notification.body), secret: "ssn 123-45-6789", match }));
+    expect(withEvidence("ssn 123-45-6789").length).toBe(withEvidence("xyz 987-65-4321").length);
   });
 
   it("take far fewer bytes than the body sealed as it is", () => {

@@ -102,7 +102,7 @@ describe("Redis traffic of the alerter delivering webhooks (real Kafka, Redis an
     const writes = (proxy.traffic.writes - before.writes) / webhooks;
     // One command, and one copy of a script, per step (the alerter before pipelining): ~10 KB in
     // ~11 socket writes per webhook. Pipelined passes sharing their scripts: ~7 KB in under one.
-    // The script by its digest, its commands in a compact plan, bodies deflated: ~5 KB.
+    // The script by its digest, its commands in a compact plan, bodies without their field names: ~5.3 KB.
     expect(bytes).toBeLessThan(6_000);
     expect(writes).toBeLessThan(2);
     expect(new Set(receiver.received.map((w) => w.id)).size).toBe(webhooks + 1);

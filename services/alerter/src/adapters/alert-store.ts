@@ -70,8 +70,8 @@ export class AlertStore {
   }
 
   /**
-   * An outbox item as stored: its body (which quotes alerts' evidence) deflated, then sealed with the
-   * item's key, in `sealedBody`. The body is most of an item, and deflated it is a fifth of its size.
+   * An outbox item as stored: its body (which quotes alerts' evidence) packed, then sealed with the
+   * item's key, in `sealedBody`. The body is most of an item; packed (body-packing.ts) it is half.
    */
   serializeNotification(notification: Notification): string {
     if (!this.sealer.sealing) return JSON.stringify(notification);
@@ -85,7 +85,7 @@ export class AlertStore {
 
   /**
    * An outbox item, its body opened. Metadata alone (tenant, queue, fingerprints) needs no opening.
-   * Items stored before bodies were deflated (the body JSON in `sealed`) still open.
+   * Items stored before bodies were packed (the body JSON in `sealed`) still open.
    */
   parseNotification(id: string, raw: string): Notification {
     const stored = JSON.parse(raw) as Record<string, unknown>;

@@ -1,34 +1,71 @@
-import { deflateRawSync, inflateRawSync } from "node:zlib";
-
-// Webhook bodies are JSON with the same field names every time (Argus and Alertmanager payloads):
-// a preset dictionary of them lets deflate shrink even a one-alert body to a fifth. Deflate finds
-// matches near the end of the dictionary cheapest, so the most common strings come last.
+// Webhook bodies are JSON with the same field names every time (Argus and Alertmanager payloads).
+// Each fragment of the table below is stored as one control character: JSON text never holds a raw
+// control character, so the exchange reverses exactly. This is not compression on purpose: the
+// stored length depends on which fields a body has and on the length of its values, never on
+// whether one value repeats another (compressing before sealing would let whoever reads sealed
+// lengths and can place text in an alert guess the evidence next to it).
 //
-// A stored body names the dictionary it was packed with (its first character); this one is "1".
-// Never edit it: bodies packed with it must still unpack. A better dictionary gets the next version.
-const dictionaryV1 = Buffer.from(
-  [
-    '{"type":"pagerduty","routing_key":"","event_action":"trigger","dedup_key":"argus:","payload":{"summary":"","source":"argus/","severity":"critical","custom_details":{"client":"","finding_count":',
-    '"blocks":[{"type":"section","text":{"type":"mrkdwn","text":"',
-    '{"version":"4","groupKey":"","truncatedAlerts":0,"status":"firing","receiver":"default","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"","alerts":[{"status":"firing","labels":{},"annotations":{"summary":"","evidence":"","event_count":"1","first_seen":"","last_seen":""},"startsAt":"","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":""}]}',
-    '{"type":"alert.resolved","timestamp":"","data":{"reason":"all-resolved","status":"resolved"',
-    '{"type":"alert.firing","timestamp":"","data":{"reason":"new","groupKey":"","receiver":"default","status":"firing","groupLabels":{"alertname":""},"summary":"","truncatedAlerts":0,"alerts":[{"fingerprint":"","status":"firing","acknowledged":false,"kind":"input_violation","severity":"warning","model":"","tenant":"","summary":"","labels":{"alertname":"","model":"","severity":"critical"},"evidence":{},"startsAt":"","endsAt":null,"findingCount":1,"lastFindingId":"","firstSeenAt":"","lastSeenAt":"","categories":[],"categoriesTruncated":false,"sampleEventIds":[]}]}}',
-  ].join(""),
-);
+// A packed body names its table (its first character); this one is "1". Never edit the table:
+// bodies packed with it must still unpack. A better table gets the next version.
+const tableV1 = [
+  '{"type":"alert.',
+  '","timestamp":"',
+  '","data":{"reason":"',
+  '","groupKey":"',
+  '","receiver":"',
+  '","status":"',
+  '","groupLabels":{',
+  '},"summary":"',
+  '","truncatedAlerts":',
+  ',"alerts":[{',
+  '"fingerprint":"',
+  '","acknowledged":',
+  ',"kind":"',
+  '","severity":"',
+  '","model":"',
+  '","tenant":"',
+  '","summary":"',
+  '","labels":{',
+  '},"evidence":{',
+  '},"startsAt":"',
+  '","endsAt":',
+  ',"findingCount":',
+  ',"lastFindingId":"',
+  '","firstSeenAt":"',
+  '","lastSeenAt":"',
+  '","categories":[',
+  '],"categoriesTruncated":',
+  ',"sampleEventIds":[',
+  '"alertname":"',
+  '{"version":"4","groupKey":"',
+  '},"commonLabels":{',
+] as const;
 
-// A 4 KB window holds the dictionary and any body worth deflating; the default 32 KB window and its
-// hash tables cost more to set up than a small body costs to deflate (deflate runs once per body).
-const packOptions = { dictionary: dictionaryV1, windowBits: 12, memLevel: 4 };
+// Tokens \u0001 to \u001f; "\u0000" marks a body that had a control character and is stored as it is.
+const tokens = tableV1.map((_, index) => String.fromCharCode(index + 1));
 
-/** A body as stored: the dictionary's version, then the body deflated with it, in base64. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/** A body as stored: the table's version, then the body with the table's fragments exchanged. */
 export function packBody(body: string): string {
-  return `1${deflateRawSync(body, packOptions).toString("base64")}`;
+  if (hasControlCharacter(body)) return `1\u0000${body}`;
+  let packed = body;
+  tableV1.forEach((fragment, index) => {
+    packed = packed.replaceAll(fragment, tokens[index] as string);
+  });
+  return `1${packed}`;
 }
 
 export function unpackBody(packed: string): string {
-  if (!packed.startsWith("1"))
-    throw new Error(`body packed with an unknown dictionary (${packed.slice(0, 1)})`);
-  return inflateRawSync(Buffer.from(packed.slice(1), "base64"), { dictionary: dictionaryV1 }).toString(
-    "utf8",
-  );
+  if (!packed.startsWith("1")) throw new Error(`body packed with an unknown table (${packed.slice(0, 1)})`);
+  if (packed[1] === "\u0000") return packed.slice(2);
+  let body = packed.slice(1);
+  // In the reverse order: a fragment exchanged later may have been found next to an earlier token.
+  for (let index = tableV1.length - 1; index >= 0; index--) {
+    body = body.replaceAll(tokens[index] as string, tableV1[index] as string);
+  }
+  return body;
 }
