@@ -81,6 +81,14 @@ export function benchAnomalyKernels() {
   runBatches(events.slice(0, 10_000));
   const prompt =
     "Hi, I ordered a blender last week and it arrived with a cracked jar. Could you tell me how to get a replacement or a refund? My order number is in the confirmation email.";
+  // Text scanning grows with the text: µs per KB at a short prompt and at a long (8 KB) one.
+  const long = `${prompt} `.repeat(Math.ceil(8_192 / (prompt.length + 1))).slice(0, 8_192);
+  const usPerKb = (scan: (text: string) => unknown, text: string, runs: number) => {
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) scan(text);
+    const us = ((performance.now() - started) * 1000) / runs;
+    return Math.round((us * 1024) / Buffer.byteLength(text, "utf8"));
+  };
   return {
     inputValidationUs: perEvent(() => {
       for (const event of events) detectInputViolations(schemas, event, event.eventTime as Date);
@@ -93,5 +101,13 @@ export function benchAnomalyKernels() {
     textOutputScanUs: perEvent(() => {
       for (let i = 0; i < events.length; i++) scanOutput(prompt);
     }),
+    textInputUsPerKb: {
+      short: usPerKb(scanInput, prompt, 2_000),
+      long8k: usPerKb(scanInput, long, 100),
+    },
+    textOutputUsPerKb: {
+      short: usPerKb(scanOutput, prompt, 2_000),
+      long8k: usPerKb(scanOutput, long, 100),
+    },
   };
 }

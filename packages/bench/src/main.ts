@@ -73,6 +73,10 @@ const result = {
     },
     decode: { ratio_vs_bare: throughput.bareDecode.ratioVsBare.median },
   }),
+  anomaly_text: {
+    input_us_per_kb: kernels.anomalyPerEvent.textInputUsPerKb,
+    output_us_per_kb: kernels.anomalyPerEvent.textOutputUsPerKb,
+  },
   ...(sdk && {
     sdk: { record_us: sdk.recordUs.median, calls_that_waited: sdk.callsThatWaited, dropped: sdk.dropped },
   }),
@@ -115,7 +119,13 @@ if (throughput) {
   );
   process.stdout.write(`${table(["consumer", "events/s", "CPU µs per event", "ratio vs bare"], rows)}\n`);
 }
-const figures: string[][] = [];
+const text = kernels.anomalyPerEvent;
+const figures: string[][] = [
+  [
+    "anomaly text scanning, one core (µs per KB)",
+    `input ${text.textInputUsPerKb.short} at 175 B, ${text.textInputUsPerKb.long8k} at 8 KB; output ${text.textOutputUsPerKb.short} / ${text.textOutputUsPerKb.long8k}`,
+  ],
+];
 if (sdk)
   figures.push([
     "sdk record() on the caller's thread",
