@@ -277,7 +277,7 @@ export function observeFingerprints(
   config: FingerprintConfig,
 ): Omit<FingerprintObservation, "state"> {
   const k = hashes.length;
-  const low = Uint16Array.from(hashes, (h) => h & 0xfff).sort();
+  const low = lowBitsAscending(hashes);
   const sameShape = live.k === k;
   if (!sameShape) {
     live.k = k;
@@ -291,13 +291,15 @@ export function observeFingerprints(
 
   let nearDuplicates = 0;
   let matched: Set<number> | undefined;
+  for (const value of low) queryCounts[value] = (queryCounts[value] as number) + 1;
   for (let slot = 0; slot < slots; slot++) {
-    if (sharedSorted(low, stored, slot * k, k) >= threshold) {
+    if (sharedWithQuery(stored, slot * k, k) >= threshold) {
       nearDuplicates += 1;
       matched ??= new Set();
       matched.add(clusters[slot] as number);
     }
   }
+  for (const value of low) queryCounts[value] = 0;
   // The query joins the largest matched cluster (ties: the one matched last); when it bridges
   // several clusters they merge into that one (fragments of one record, split where its noisy
   // copies straddle quantization edges, become one cluster again).
@@ -352,21 +354,38 @@ export function storedClusters(state: FingerprintState): Uint16Array {
   return decodeUint16(state.c);
 }
 
-/** Size of the multiset intersection of sorted `a` with the sorted run b[offset, offset + length). */
-function sharedSorted(a: Uint16Array, b: Uint16Array, offset: number, length: number): number {
-  let i = 0;
-  let j = offset;
+/** A query's hashes' low 12 bits, ascending (insertion sort: a few dozen values at most). */
+function lowBitsAscending(hashes: readonly number[]): Uint16Array {
+  const low = new Uint16Array(hashes.length);
+  for (let i = 0; i < hashes.length; i++) {
+    const value = (hashes[i] as number) & 0xfff;
+    let j = i;
+    for (; j > 0 && (low[j - 1] as number) > value; j--) low[j] = low[j - 1] as number;
+    low[j] = value;
+  }
+  return low;
+}
+
+/**
+ * How often each 12-bit value occurs among the query's hashes while a query is matched (zero
+ * otherwise): a stored query is compared with one lookup per hash instead of a merge of two lists.
+ */
+const queryCounts = new Uint16Array(4096);
+
+/**
+ * Size of the multiset intersection of the query (in `queryCounts`) with the sorted run
+ * b[offset, offset + length): each value counts as often as it occurs in both.
+ */
+function sharedWithQuery(b: Uint16Array, offset: number, length: number): number {
   const end = offset + length;
   let shared = 0;
-  while (i < a.length && j < end) {
-    const x = a[i] as number;
-    const y = b[j] as number;
-    if (x === y) {
-      shared += 1;
-      i += 1;
-      j += 1;
-    } else if (x < y) i += 1;
-    else j += 1;
+  let previous = -1;
+  let run = 0;
+  for (let j = offset; j < end; j++) {
+    const value = b[j] as number;
+    run = value === previous ? run + 1 : 1;
+    previous = value;
+    if (run <= (queryCounts[value] as number)) shared += 1;
   }
   return shared;
 }

@@ -238,6 +238,9 @@ export function membershipObserve(
   return { state: encodeMembership(live), ...observation };
 }
 
+/** Members per cluster id in the window while one query is judged (zero otherwise). */
+const windowCounts = new Uint16Array(1 << 16);
+
 /**
  * `membershipObserve` on decoded state, which it updates: `clusters` are the fingerprint store's
  * cluster ids after this query (oldest first), `seq` the query's number in that store.
@@ -255,9 +258,8 @@ export function observeMembership(
 ): Omit<MembershipObservation, "state"> {
   const { observation, seq } = input;
   const slots = input.clusters;
-  const present = new Set<number>(slots);
   // Drop tracked clusters with no member left in the fingerprint store.
-  let tracked = live.t.filter((c) => present.has(c.id));
+  let tracked = live.t.filter((c) => slots.includes(c.id));
 
   const existing = tracked.find((c) => c.id === observation.cluster);
   if (existing !== undefined || observation.nearDuplicates > 0) {
@@ -278,14 +280,17 @@ export function observeMembership(
 
   const windowSlots = slots.subarray(Math.max(0, slots.length - config.window));
   const size = windowSlots.length;
-  const counts = new Map<number, number>();
-  for (const id of windowSlots) counts.set(id, (counts.get(id) ?? 0) + 1);
   const qualifying: ClusterSummary[] = [];
-  for (const [id, inWindow] of counts) {
+  for (const id of windowSlots) windowCounts[id] = (windowCounts[id] as number) + 1;
+  for (const id of windowSlots) {
+    const inWindow = windowCounts[id] as number;
+    if (inWindow === 0) continue; // counted at its first slot already
+    windowCounts[id] = 0;
     if (inWindow < config.minMembers) continue;
     const cluster = tracked.find((c) => c.id === id);
     qualifying.push(summarize(id, inWindow, cluster, config));
   }
+  // A total order: the order clusters were counted in does not matter.
   qualifying.sort((a, b) => b.inWindow - a.inWindow || a.id - b.id);
 
   const share = (list: ClusterSummary[]) =>
