@@ -9,6 +9,7 @@ import {
   isolatedServiceEnv,
   type Stack,
   spawnService,
+  startLocalRedis,
   startWebhookReceiver,
   stopService,
   testProducer,
@@ -59,7 +60,11 @@ export async function benchAlerter(stack: Stack, alerts: number) {
     if (first === undefined && pid !== 0) first = { at: performance.now(), cpu: processCpuSeconds(pid) };
   });
   const [http, grpc] = await freePorts(2);
-  const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: stack.redisUrl }, namespace, {
+  // A Redis of its own: the bytes it receives are the alerter's alone, and keys carry the prefix
+  // they have as deployed ("argus"), not a test namespace twice as long.
+  const redis = await startLocalRedis();
+  const env = isolatedServiceEnv({ kafkaBrokers: stack.kafkaBrokers, redisUrl: redis.url }, namespace, {
+    ARGUS_REDIS_PREFIX: "argus",
     KAFKA_TOPIC_PARTITIONS: "6",
     LOG_LEVEL: "warn",
     ALERTER_WEBHOOK_URL: receiver.url,
@@ -72,10 +77,10 @@ export async function benchAlerter(stack: Stack, alerts: number) {
   try {
     await waitReady(alerter, 120_000);
     // Everything the alerter writes for these alerts, from ready on, shared out per webhook.
-    const bytesBefore = await redisBytesIn(stack.redisUrl);
+    const bytesBefore = await redisBytesIn(redis.url);
     const delivered = await receiver.waitFor(alerts, 600_000);
     const lastAt = performance.now();
-    const bytes = (await redisBytesIn(stack.redisUrl)) - bytesBefore;
+    const bytes = (await redisBytesIn(redis.url)) - bytesBefore;
     if (first === undefined) throw new Error("no webhook arrived");
     const cpu = processCpuSeconds(pid) - first.cpu;
     const webhooks = delivered.length - 1;
@@ -94,5 +99,6 @@ export async function benchAlerter(stack: Stack, alerts: number) {
   } finally {
     await stopService(alerter, 15_000);
     await receiver.close();
+    await redis.stop();
   }
 }
