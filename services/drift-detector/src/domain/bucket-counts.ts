@@ -16,10 +16,10 @@ export class BucketCounts {
   add(key: number): void {
     let counts = this.counts;
     if (counts === undefined) {
-      // Most features span a few hundred keys in a batch (more near zero): start there, grow rarely.
-      counts = new Int32Array(512);
+      // Small at first: an event may carry tens of thousands of features, each with its own counts.
+      counts = new Int32Array(64);
       this.counts = counts;
-      this.offset = key - 256;
+      this.offset = key - 32;
     }
     let at = key - this.offset;
     if (at < 0 || at >= counts.length) {
@@ -54,8 +54,9 @@ export class BucketCounts {
     const high = Math.max(this.offset + counts.length - 1, key);
     const needed = high - low + 1;
     if (needed > BucketCounts.maxSpan) return undefined;
-    // Double (within the cap) so a feature drifting across keys grows the array a few times only.
-    const length = Math.min(Math.max(needed + 64, counts.length * 2), BucketCounts.maxSpan);
+    // Most features span a few hundred keys in a batch (more near zero): the first growth goes
+    // straight to 512, later ones double (within the cap), so an array grows a few times at most.
+    const length = Math.min(Math.max(needed + 64, counts.length * 2, 512), BucketCounts.maxSpan);
     const offset = key < this.offset ? Math.max(high - length + 1, low - 32) : low;
     const grown = new Int32Array(length);
     grown.set(counts, this.offset - offset);
