@@ -315,6 +315,9 @@ const layouts = new Map<
   { names: readonly string[]; entries: readonly (InternedName | undefined)[]; generation: number }
 >();
 
+/** Wider events are rare and keep their own names array (not shared, not predicted). */
+const maxLayoutNames = 4_096;
+
 function layoutOf(modelId: string, count: number): readonly string[] {
   const known = layouts.get(modelId);
   if (known !== undefined && known.names.length === count) {
@@ -328,7 +331,8 @@ function layoutOf(modelId: string, count: number): readonly string[] {
     if (same) return known.names;
   }
   const names = Object.freeze(nameScratch.slice(0, count));
-  // Bounded like the name cache: model ids come from the stream.
+  // Bounded like the name cache, in models and in names per model: both come from the stream.
+  if (count > maxLayoutNames) return names;
   if (layouts.size >= 1_024 && known === undefined) layouts.clear();
   layouts.set(modelId, { names, entries: entryScratch.slice(0, count), generation: namesGeneration() });
   return names;
