@@ -254,6 +254,7 @@ describe("shapiroWilk properties", () => {
       }
       expect(reversed).toEqual(base);
       expect(shapiroWilk(shuffled)).toEqual(base);
+      expect(shapiroWilk([...x].sort((a, b) => a - b))).toEqual(base); // already sorted: no sort, same W
       expect(shapiroWilk(Float64Array.from(x))).toEqual(base);
       // powers of two: exact
       expect(shapiroWilk(x.map((v) => v * 1024))).toEqual(base);
@@ -278,6 +279,11 @@ describe("shapiroWilk properties", () => {
       expect(Math.abs(r1.statistic - r0.statistic)).toBeLessThan(1e-12);
       expectClose(r1.pvalue, r0.pvalue, 1e-10, 1e-300, `offset n=${n}`);
     }
+  });
+
+  it("signed zeros in ascending order but +0 before −0 give what the sorted sample gives", () => {
+    const sample = [-2, -1, 0, -0, 0.5, 1, 3, 7];
+    expect(shapiroWilk(sample)).toEqual(shapiroWilk([-2, -1, -0, 0, 0.5, 1, 3, 7]));
   });
 
   it("handles the extremes of float64 without overflow", () => {
