@@ -16,7 +16,7 @@ export async function benchSdk(stack: Stack, events: number, features: number) {
   const kafka = new kafkajs.Kafka({ brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING });
   await ensureTopics(kafka, [{ topic, numPartitions: 6, replicationFactor: 1 }]);
   const monitor = createMonitor({
-    kafka: { brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING },
+    kafka: { brokers: stack.kafkaBrokers, logLevel: "nothing" },
     topic,
     modelId: "bench",
     modelVersion: "1",

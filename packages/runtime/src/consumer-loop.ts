@@ -1,5 +1,5 @@
-import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import type { DeadLetterPublisher, RejectedRecord } from "./dead-letter.js";
+import type { ClientConsumer, ConsumerPort, FetchedMessage } from "./kafka-port.js";
 import type { Logger } from "./logger.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { type Context, extractTraceContext, headersToRecord } from "./tracing.js";
@@ -53,7 +53,8 @@ export interface HandlerRetry {
 }
 
 export interface BatchConsumerOptions<T> {
-  kafka: Kafka;
+  /** The Kafka client's consumer (kafkaConsumerPort of kafka.ts). */
+  joinGroup: ConsumerPort;
   groupId: string;
   topics: string[];
   decode: (value: Buffer | null, headers: Record<string, string>) => Decoded<T>;
@@ -77,7 +78,7 @@ export interface BatchConsumerOptions<T> {
   partitionsConcurrently?: number;
   handlerRetry?: Partial<HandlerRetry>;
   /**
-   * kafkajs' own handling of a batch that still fails (infrastructure errors): `retries` with
+   * The Kafka client's own handling of a batch that still fails (infrastructure errors): `retries` with
    * backoff from `initialRetryTime` ms (default 10 from 300 ms), then the consumer crashes and
    * restarts, at most `restarts` times in a row without a chunk committed in between (default 5);
    * after that it stays stopped and `onStoppedForGood` is called.
@@ -97,7 +98,7 @@ export interface BatchConsumerOptions<T> {
 }
 
 export interface RunningConsumer {
-  consumer: Consumer;
+  consumer: ClientConsumer;
   /** False once the consumer stopped for good without stop(): the service must not report ready. */
   healthy(): boolean;
   /** Why the consumer stopped for good without stop() (undefined while it runs). */
@@ -106,8 +107,8 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-// kafkajs stops the consumer before it reports a crash (and whether it restarts): a stop that no
-// crash report follows within this time was not a crash, but a stop from outside the loop.
+// A client may stop the consumer before it reports a crash and whether it restarts (kafkajs does):
+// a stop that no crash report follows within this time was not a crash, but a stop from outside.
 const CRASH_REPORT_GRACE_MS = 5_000;
 
 /**
@@ -115,7 +116,7 @@ const CRASH_REPORT_GRACE_MS = 5_000;
  * offset is committed, bad records dead-lettered (never dropped, never blocking the partition).
  */
 export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): Promise<RunningConsumer> {
-  const { kafka, groupId, topics, decode, handle, deadLetters, logger, metrics } = options;
+  const { joinGroup, groupId, topics, decode, handle, deadLetters, logger, metrics } = options;
   const maxChunk = options.maxChunk ?? 1000;
   const clock = options.clock ?? (() => new Date());
   const handlerRetry: HandlerRetry = {
@@ -124,23 +125,6 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
   };
   const maxRestarts = options.kafkaRetry?.restarts ?? 5;
   let crashesInARow = 0;
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    // A fetch returns as soon as records arrive; this only bounds how long an idle fetch (and so
-    // a graceful shutdown) waits.
-    maxWaitTimeInMs: 1_000,
-    retry: {
-      retries: options.kafkaRetry?.retries ?? 10,
-      initialRetryTime: options.kafkaRetry?.initialRetryTime ?? 300,
-      // An outage longer than a few restarts is better handled by restarting the process (which
-      // Kubernetes does, with its own backoff, and on-call sees) than by looping here unseen.
-      restartOnFailure: async () => ++crashesInARow <= maxRestarts,
-    },
-  });
-
   let stopRequested = false;
   let failure: string | undefined;
   let crashReportTimer: NodeJS.Timeout | undefined;
@@ -151,31 +135,39 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
     logger.error({ groupId, reason }, "consumer stopped for good");
     options.onStoppedForGood?.(reason);
   };
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    clearTimeout(crashReportTimer);
-    logger.error(
-      { err: describeError(payload.error), groupId, restart: payload.restart },
-      "consumer crashed",
-    );
-    if (!payload.restart) stoppedForGood(`crashed without restart: ${describeError(payload.error)}`);
-  });
-  consumer.on(consumer.events.STOP, () => {
-    if (stopRequested) return;
-    clearTimeout(crashReportTimer);
-    crashReportTimer = setTimeout(
-      () => stoppedForGood("the consumer stopped although stop() was not called"),
-      CRASH_REPORT_GRACE_MS,
-    );
-    crashReportTimer.unref();
-  });
-  await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
 
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+  const consumer = await joinGroup({
+    groupId,
+    topics,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+    heartbeatIntervalMs: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    // A fetch returns as soon as records arrive; this only bounds how long an idle fetch (and so
+    // a graceful shutdown) waits.
+    maxWaitMs: 1_000,
+    partitionsConcurrently: options.partitionsConcurrently ?? 1,
+    retry: {
+      retries: options.kafkaRetry?.retries ?? 10,
+      initialRetryTimeMs: options.kafkaRetry?.initialRetryTime ?? 300,
+      // An outage longer than a few restarts is better handled by restarting the process (which
+      // Kubernetes does, with its own backoff, and on-call sees) than by looping here unseen.
+      restartOnFailure: async () => ++crashesInARow <= maxRestarts,
+    },
+    onCrash: (error, restarting) => {
+      clearTimeout(crashReportTimer);
+      logger.error({ err: describeError(error), groupId, restart: restarting }, "consumer crashed");
+      if (!restarting) stoppedForGood(`crashed without restart: ${describeError(error)}`);
+    },
+    onStop: () => {
+      if (stopRequested) return;
+      clearTimeout(crashReportTimer);
+      crashReportTimer = setTimeout(
+        () => stoppedForGood("the consumer stopped although stop() was not called"),
+        CRASH_REPORT_GRACE_MS,
+      );
+      crashReportTimer.unref();
+    },
+    eachBatch: async (batch, { isRunning, isStale, heartbeat, commit }) => {
       const messages = batch.messages;
       for (let start = 0; start < messages.length; start += maxChunk) {
         if (!isRunning() || isStale()) return;
@@ -186,7 +178,7 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
         for (const message of chunk) {
           sortRecord(message, batch.topic, batch.partition, decode, accepted, rejected);
         }
-        const lastOffset = (chunk[chunk.length - 1] as KafkaMessage).offset;
+        const lastOffset = (chunk[chunk.length - 1] as FetchedMessage).offset;
         // Dead letters first: once the effects below are stored the offset may be committed,
         // and a rejected record must already be safe on its topic by then.
         await deadLetters.publish(rejected, clock());
@@ -209,17 +201,7 @@ export async function startBatchConsumer<T>(options: BatchConsumerOptions<T>): P
           heartbeat,
           logger: logger.child({ topic: batch.topic, partition: batch.partition, groupId }),
         });
-        resolveOffset(lastOffset);
-        // Through the batch's own commit, not consumer.commitOffsets: once stop() has begun the
-        // latter returns without committing, and the batch stop() waits for would be delivered again.
-        await commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }],
-            },
-          ],
-        });
+        await commit(lastOffset);
         crashesInARow = 0;
         await heartbeat();
         const deadLetteredCount = rejected.length + deadLettered.size;
@@ -282,7 +264,7 @@ export interface ChunkHandling<T> {
  * 1. The chunk is retried `retry.attempts` times with backoff: most failures are passing.
  * 2. If it still fails with an infrastructure error (connection, timeout, Redis or Kafka not
  *    answering, offset fence contention), or `dependenciesAnswer()` says no, or the consumer is
- *    stopping or lost the partition, the error is thrown: nothing is committed, kafkajs retries and
+ *    stopping or lost the partition, the error is thrown: nothing is committed, the client retries and
  *    in the end crashes, which ends the process. Infrastructure errors are never dead-lettered.
  * 3. Otherwise the failure is deterministic and lies in the records: the chunk is bisected, halves
  *    in offset order (a half that succeeds stores its effects), down to single records whose own
@@ -436,7 +418,7 @@ function rejectedRecord<T>(record: ConsumedRecord<T>, reason: string): RejectedR
 }
 
 function sortRecord<T>(
-  message: KafkaMessage,
+  message: FetchedMessage,
   topic: string,
   partition: number,
   decode: BatchConsumerOptions<T>["decode"],

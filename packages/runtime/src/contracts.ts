@@ -7,8 +7,8 @@ import {
   type InferenceEvent,
   type InferenceEventColumns,
 } from "@argus/proto";
-import type { Producer } from "kafkajs";
 import type { Decoded } from "./consumer-loop.js";
+import type { ProducerPort } from "./kafka-port.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { type Context, injectTraceContext, ROOT_CONTEXT } from "./tracing.js";
 
@@ -45,7 +45,11 @@ export function decodeInferenceEventAsColumns(value: Buffer | null): Decoded<Inf
   return refused === undefined ? { ok: true, value: event } : { ok: false, reason: refused };
 }
 
-function refusedIdentity(eventId: string, modelId: string, eventTimeMs: number | undefined): string | undefined {
+function refusedIdentity(
+  eventId: string,
+  modelId: string,
+  eventTimeMs: number | undefined,
+): string | undefined {
   if (!uuid.test(eventId)) return "event_id is not a UUID";
   if (!modelId) return "model_id is empty";
   if (eventTimeMs === undefined || Number.isNaN(eventTimeMs)) return "event_time is missing";
@@ -68,7 +72,7 @@ export function untraced(findings: Finding[]): OutgoingFinding[] {
 
 /** Publishes findings keyed by fingerprint, so all findings of one alert stay in order on one partition. */
 export async function publishFindings(
-  producer: Producer,
+  producer: ProducerPort,
   topic: string,
   findings: OutgoingFinding[],
   metrics: ServiceMetrics,

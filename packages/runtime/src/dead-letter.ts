@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { DeadLetter } from "@argus/proto";
-import type { Message, Producer } from "kafkajs";
+import type { OutgoingMessage, ProducerPort } from "./kafka-port.js";
 import { errorChain } from "./transport-security.js";
 
 export interface RejectedRecord {
@@ -51,7 +51,7 @@ export class DeadLetterPublisher {
   readonly maxRecordBytes: number;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: ProducerPort,
     private readonly topic: string,
     private readonly consumerGroup: string,
     limits: DeadLetterLimits = {},
@@ -74,8 +74,8 @@ export class DeadLetterPublisher {
       record,
       letter: encodeDeadLetter(record, this.consumerGroup, now, this.maxRecordBytes),
     }));
-    // kafkajs puts all the messages of one send for a partition into one record batch, and the
-    // broker bounds the batch, not the record: each send carries at most maxRecordBytes.
+    // A producer (kafkajs does) puts all the messages of one send for a partition into one record
+    // batch, and the broker bounds the batch, not the record: each send carries at most maxRecordBytes.
     for (const group of groupsWithin(letters, this.maxRecordBytes)) {
       try {
         await this.send(group.map(({ letter }) => letter));
@@ -95,7 +95,7 @@ export class DeadLetterPublisher {
       topic: this.topic,
       acks: -1,
       messages: letters.map(
-        (letter): Message => ({
+        (letter): OutgoingMessage => ({
           key: letter.key,
           value: letter.value,
           headers: { "content-type": "application/x-protobuf", "argus-schema": "argus.v1.DeadLetter" },

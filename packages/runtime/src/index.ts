@@ -12,6 +12,7 @@ export * from "./guarded-write.js";
 export * from "./http-server.js";
 export * from "./jwt.js";
 export * from "./kafka.js";
+export * from "./kafka-port.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./offset-fence.js";

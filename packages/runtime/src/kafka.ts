@@ -1,10 +1,11 @@
+// The runtime's kafkajs adapter, and its only module that imports kafkajs: the client's settings,
+// the start-up access check, topics, and the producer, consumer and probe of kafka-port.ts.
 import type { ConnectionOptions } from "node:tls";
 import kafkajs, { type Admin, type Kafka, type KafkaConfig, type Producer } from "kafkajs";
 import { ConfigError } from "./config.js";
+import type { ConsumerPort, KafkaProbe } from "./kafka-port.js";
 import type { Logger } from "./logger.js";
 import { errorChain, readSecretFile, tlsClientOptions, tlsFailure } from "./transport-security.js";
-
-export type { Kafka, Producer };
 
 const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;
 
@@ -313,4 +314,62 @@ export async function connectProducer(kafka: Kafka): Promise<Producer> {
   });
   await producer.connect();
   return producer;
+}
+
+/** The consumer port on kafkajs: one kafkajs consumer per group joined. */
+export function kafkaConsumerPort(kafka: Kafka): ConsumerPort {
+  return async (settings) => {
+    const consumer = kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      maxBytesPerPartition: settings.maxBytesPerPartition,
+      maxWaitTimeInMs: settings.maxWaitMs,
+      retry: {
+        retries: settings.retry.retries,
+        initialRetryTime: settings.retry.initialRetryTimeMs,
+        restartOnFailure: settings.retry.restartOnFailure,
+      },
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => settings.onCrash(payload.error, payload.restart));
+    consumer.on(consumer.events.STOP, () => settings.onStop());
+    await consumer.connect();
+    for (const topic of settings.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: settings.partitionsConcurrently,
+      // kafkajs' batch and messages already have the port's shape: handed over as they are.
+      eachBatch: ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) =>
+        settings.eachBatch(batch, {
+          isRunning,
+          isStale,
+          heartbeat,
+          commit: async (lastOffset) => {
+            resolveOffset(lastOffset);
+            // Through the batch's own commit, not consumer.commitOffsets: once stop() has begun the
+            // latter returns without committing, and the batch stop() waits for would come again.
+            await commitOffsetsIfNecessary({
+              topics: [
+                {
+                  topic: batch.topic,
+                  partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }],
+                },
+              ],
+            });
+          },
+        }),
+    });
+    return consumer;
+  };
+}
+
+/** An admin connection kept open to answer readiness and outage checks without connecting each time. */
+export async function connectKafkaProbe(kafka: Kafka): Promise<KafkaProbe> {
+  const admin = kafka.admin();
+  await admin.connect();
+  return {
+    answers: () => admin.describeCluster().then(() => true),
+    disconnect: () => admin.disconnect(),
+  };
 }

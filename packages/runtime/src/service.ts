@@ -1,5 +1,4 @@
 import type { Redis } from "ioredis";
-import type { Kafka, Producer } from "kafkajs";
 import { AuditLog, auditServiceRegistration, auditStreamKey } from "./audit/index.js";
 import { type Authenticator, bearerAuthenticator } from "./auth.js";
 import { assertBaseConfig, type BaseConfig, ConfigError } from "./config.js";
@@ -13,11 +12,14 @@ import { type RunningHttpServer, startHttpServer } from "./http-server.js";
 import { jwtVerifierFromConfig } from "./jwt.js";
 import {
   checkKafkaAccess,
+  connectKafkaProbe,
   connectProducer,
   createKafka,
   ensureTopics,
+  kafkaConsumerPort,
   kafkaSecurityFromConfig,
 } from "./kafka.js";
+import type { ProducerPort } from "./kafka-port.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
 import { OffsetFence, offsetFenceKey } from "./offset-fence.js";
@@ -35,8 +37,8 @@ export interface ServiceContext {
   metrics: ServiceMetrics;
   tracer: Tracer;
   topics: TopicNames;
-  kafka: Kafka;
-  producer: Producer;
+  /** Idempotent, partitions by key (murmur2); Argus' own sends ask acks = all. */
+  producer: ProducerPort;
   redis: Redis;
   /** `key("a", "b")` → `<ARGUS_REDIS_PREFIX>:<service>:a:b`. */
   key: (...parts: string[]) => string;
@@ -97,7 +99,7 @@ export interface RunningService {
  * own wiring (consumers, stores), then the gRPC and HTTP servers. `stop()` undoes it in reverse,
  * except the HTTP server, which stops last so that probes and /metrics see the shutdown through.
  *
- * A consumer that stops for good on its own (kafkajs crashed without restart, or it was stopped
+ * A consumer that stops for good on its own (it crashed without restart, or it was stopped
  * from elsewhere) would leave a process that runs and consumes nothing: the kit logs the reason at
  * error level, answers /healthz with 503 naming the consumer, shuts down (bounded by
  * SHUTDOWN_TIMEOUT_MS) and exits with code 1, so that Kubernetes restarts it.
@@ -157,9 +159,8 @@ export async function startService(
     );
     const producer = await connectProducer(kafka);
     shutdown.add("kafka producer", () => producer.disconnect());
-    const admin = kafka.admin();
-    await admin.connect();
-    shutdown.add("kafka admin", () => admin.disconnect());
+    const kafkaProbe = await connectKafkaProbe(kafka);
+    shutdown.add("kafka admin", () => kafkaProbe.disconnect());
     const redis = createRedis(config.REDIS_URL, logger, redisSecurity);
     await connectRedis(redis, redisSecurity);
     shutdown.add("redis", async () => {
@@ -167,7 +168,7 @@ export async function startService(
     });
 
     const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
-    const kafkaAnswers = () => admin.describeCluster().then(() => true);
+    const kafkaAnswers = () => kafkaProbe.answers();
     const redisAnswers = () => redis.ping().then((reply) => reply === "PONG");
     const audit = new AuditLog({
       redis,
@@ -181,7 +182,6 @@ export async function startService(
       metrics,
       tracer: trace.getTracer(name),
       topics,
-      kafka,
       producer,
       redis,
       key: keyspace(config.ARGUS_REDIS_PREFIX, name),
@@ -200,7 +200,7 @@ export async function startService(
         const consumer = await startBatchConsumer({
           ...options,
           groupId,
-          kafka,
+          joinGroup: kafkaConsumerPort(kafka),
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           deadLetters: new DeadLetterPublisher(producer, topics.deadLetter, groupId, {
             maxRecordBytes: config.KAFKA_DEAD_LETTER_MAX_BYTES,

@@ -15,7 +15,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
-import type { IHeaders } from "kafkajs";
+import type { IncomingHeaders } from "./kafka-port.js";
 
 export type { Context, Span, Tracer };
 
@@ -36,7 +36,7 @@ export function initTracing(serviceName: string, exporter: "none" | "console"): 
 }
 
 /** Kafka headers are Buffers (or arrays of them); propagation wants plain strings. */
-export function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
+export function headersToRecord(headers: IncomingHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const [name, value] of Object.entries(headers)) {

@@ -12,7 +12,7 @@ import {
   startBatchConsumer,
 } from "../src/consumer-loop.js";
 import { DeadLetterPublisher, MIN_DEAD_LETTER_MAX_BYTES } from "../src/dead-letter.js";
-import { connectProducer, createKafka, ensureTopics } from "../src/kafka.js";
+import { connectProducer, createKafka, ensureTopics, kafkaConsumerPort } from "../src/kafka.js";
 import { createLogger } from "../src/logger.js";
 import { createMetrics } from "../src/metrics.js";
 import { applyFenced, type FencedCommand, OffsetFence } from "../src/offset-fence.js";
@@ -103,7 +103,7 @@ describe("startBatchConsumer on real Kafka and Redis", () => {
     extra: Partial<BatchConsumerOptions<Reading>> = {},
   ): Promise<RunningConsumer> {
     const consumer = await startBatchConsumer<Reading>({
-      kafka,
+      joinGroup: kafkaConsumerPort(kafka),
       groupId,
       topics: [topic],
       decode: decodeReading,

@@ -145,10 +145,11 @@ describe("HTTP endpoints of a service started by the kit on real Kafka and Redis
     });
     await context.producer.send({
       topic: context.topics.inference,
+      acks: -1,
       messages: [
-        { key: "a", value: "good", partition: 0 },
-        { key: "a", value: "good", partition: 0 },
-        { key: "a", value: "junk", partition: 0 },
+        { key: "a", value: "good" },
+        { key: "a", value: "good" },
+        { key: "a", value: "junk" },
       ],
     });
     const topic = context.topics.inference;

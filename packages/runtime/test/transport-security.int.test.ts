@@ -179,7 +179,7 @@ describe("a service on SCRAM-SHA-512 + mTLS Kafka and ACL + mTLS Redis", () => {
     expect(error).toBeUndefined();
     if (!service) throw new Error("not started");
     try {
-      const { kafka: client, producer, redis: store, topics, key } = service.context;
+      const { producer, redis: store, topics, key } = service.context;
       // Redis: logged in as the ACL user, over TLS.
       expect(await store.call("ACL", "WHOAMI")).toBe(user);
       expect(store.options.tls).toBeTruthy();
@@ -187,18 +187,18 @@ describe("a service on SCRAM-SHA-512 + mTLS Kafka and ACL + mTLS Redis", () => {
       expect(await store.get(key("probe"))).toBe("ok");
       // Kafka: a round trip on a topic the service created over the SASL_SSL listener.
       const value = randomBytes(8).toString("hex");
-      await producer.send({ topic: topics.findings, messages: [{ key: "k", value }] });
-      const consumer = client.consumer({ groupId: `${topics.findings}.reader` });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic: topics.findings, fromBeginning: true });
-        const received = new Promise<string>((resolve) => {
-          void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) });
+      await producer.send({ topic: topics.findings, acks: -1, messages: [{ key: "k", value }] });
+      const received = new Promise<string>((resolve) => {
+        void service.context.consume({
+          groupId: "transport-reader",
+          topics: [topics.findings],
+          decode: (bytes) => ({ ok: true, value: String(bytes) }),
+          handle: async (batch) => {
+            for (const record of batch.records) resolve(record.value);
+          },
         });
-        expect(await received).toBe(value);
-      } finally {
-        await consumer.disconnect();
-      }
+      });
+      expect(await received).toBe(value);
     } finally {
       await service.stop();
     }

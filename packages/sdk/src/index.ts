@@ -9,9 +9,14 @@ export {
   type Monitor,
   type MonitorOptions,
   type MonitorStats,
-  type ProducerLike,
   SCHEMA,
 } from "./monitor.js";
+export type {
+  KafkaConnection,
+  OutgoingMessage,
+  ProducerLike,
+  ProducerSettings,
+} from "./producer-port.js";
 export {
   createPseudonymizer,
   isPseudonym,

@@ -9,20 +9,22 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import kafkajs, { type KafkaConfig, type Message, type Producer, type ProducerConfig } from "kafkajs";
 import { CheckedFeatures, encodeRecord } from "./encode-record.js";
 import { ArgusSdkError } from "./errors.js";
 import type { RecordInput } from "./event.js";
+import { kafkajsProducer } from "./kafkajs-producer.js";
+import type {
+  KafkaConnection,
+  OutgoingMessage,
+  OwnedProducer,
+  ProducerLike,
+  ProducerSettings,
+} from "./producer-port.js";
 import { createPseudonymizer, type Pseudonymizer, type PseudonymizerOptions } from "./pseudonymize.js";
-
-const { Kafka, Partitioners, logLevel } = kafkajs;
 
 export const DEFAULT_TOPIC = "argus.inference.v1";
 export const CONTENT_TYPE = "application/x-protobuf";
 export const SCHEMA = "argus.v1.InferenceEvent";
-
-/** The part of a kafkajs `Producer` the monitor uses: an injected producer must already be connected. */
-export type ProducerLike = Pick<Producer, "send">;
 
 interface CommonOptions {
   /** Kafka topic; `argus.inference.v1` by default. */
@@ -72,9 +74,9 @@ export type MonitorOptions = CommonOptions &
   (
     | {
         /** The monitor creates, connects (on first send) and on close() disconnects its own producer. */
-        kafka: KafkaConfig;
+        kafka: KafkaConnection;
         /** Overrides of the producer settings (e.g. `{ idempotent: true }`). */
-        producerConfig?: ProducerConfig;
+        producerConfig?: ProducerSettings;
         producer?: undefined;
       }
     | {
@@ -132,7 +134,7 @@ export interface Monitor {
 }
 
 interface Queued {
-  message: Message;
+  message: OutgoingMessage;
   bytes: number;
   /** Position in the order of acceptance (set when admitted); acknowledged in order, so `ackedSeq` is a watermark. */
   seq: number;
@@ -226,16 +228,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     ((error: ArgusSdkError) => process.emitWarning(error.message, { code: "ARGUS_SDK_SEND_FAILED" }));
 
   // The producer: injected (caller connects and disconnects it) or our own (lazily connected).
-  let owned: Producer | undefined;
+  let owned: OwnedProducer | undefined;
   let producer: ProducerLike;
   if (options.kafka !== undefined) {
-    const kafka = new Kafka({ clientId: "argus-sdk", logLevel: logLevel.WARN, ...options.kafka });
-    owned = kafka.producer({
-      allowAutoTopicCreation: false,
-      // Murmur2 like the Java client; naming it also silences kafkajs' v2 partitioner warning.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      ...options.producerConfig,
-    });
+    owned = kafkajsProducer(options.kafka, options.producerConfig);
     producer = owned;
   } else {
     producer = options.producer;

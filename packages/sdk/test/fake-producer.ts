@@ -1,17 +1,18 @@
-import type { ProducerRecord, RecordMetadata } from "kafkajs";
 import type { ProducerLike } from "../src/index.js";
+
+type SentBatch = Parameters<ProducerLike["send"]>[0];
 
 type Behaviour = "ack" | "fail" | "hang";
 
 interface Call {
-  record: ProducerRecord;
+  record: SentBatch;
   /** For a hanging call: settle it from the test. */
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
 /**
- * Stands in for the kafkajs producer at the SDK's boundary (the `send` method only) and records
+ * Stands in for a producer at the SDK's boundary (the `send` method only) and records
  * every call. Each call acks, fails or hangs according to `next` (or `behaviour` by default).
  */
 export class FakeProducer implements ProducerLike {
@@ -21,10 +22,10 @@ export class FakeProducer implements ProducerLike {
   next: Behaviour[] = [];
   disconnects = 0;
 
-  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  send(record: SentBatch): Promise<void> {
     const behaviour = this.next.shift() ?? this.behaviour;
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
-      const ack = () => resolve([{ topicName: record.topic, partition: 0, errorCode: 0 }]);
+    return new Promise<void>((resolve, reject) => {
+      const ack = () => resolve();
       this.calls.push({ record, resolve: ack, reject });
       if (behaviour === "ack") ack();
       if (behaviour === "fail") reject(new Error("KafkaJSNumberOfRetriesExceeded: broker unreachable"));

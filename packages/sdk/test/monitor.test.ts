@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { InferenceEvent } from "@argus/proto";
-import type { Message } from "kafkajs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type ArgusSdkError,
   createMonitor,
   createPseudonymizer,
   type MonitorOptions,
+  type OutgoingMessage,
   type RecordInput,
 } from "../src/index.js";
 import { FakeProducer } from "./fake-producer.js";
@@ -47,7 +47,7 @@ function event(n = 0, clientId = RAW_CLIENT): RecordInput {
   return { clientId, requestId: `req-${n}`, features: { amount: n }, output: { regression: n / 10 } };
 }
 
-const decode = (message: Message | undefined): InferenceEvent => {
+const decode = (message: OutgoingMessage | undefined): InferenceEvent => {
   if (!message || !Buffer.isBuffer(message.value)) throw new Error("no binary message");
   return InferenceEvent.decode(message.value);
 };
@@ -407,7 +407,7 @@ describe("close", () => {
 
   it("closes cleanly a monitor with its own producer that never had to connect (connection is lazy)", async () => {
     const monitor = createMonitor({
-      kafka: { brokers: ["127.0.0.1:1"], logLevel: 0 },
+      kafka: { brokers: ["127.0.0.1:1"], logLevel: "nothing" },
       modelId: "m",
       modelVersion: "1",
       pseudonymization: { keys, activeKeyId: "k1" },

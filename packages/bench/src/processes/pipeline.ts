@@ -15,7 +15,6 @@ import {
   uniqueNamespace,
   waitReady,
 } from "@argus/testkit";
-import kafkajs from "kafkajs";
 import { quantile } from "simple-statistics";
 import { say } from "../progress.js";
 import { numericModelSchema, writeSchemasFile } from "../schemas.js";
@@ -58,7 +57,7 @@ export async function benchPipeline(stack: Stack, eventsPerSecond: number, secon
   const pseudonymizer = createPseudonymizer(key);
   const monitor = (modelId: string): Monitor =>
     createMonitor({
-      kafka: { brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING },
+      kafka: { brokers: stack.kafkaBrokers, logLevel: "nothing" },
       topic: `${namespace}.argus.inference.v1`,
       modelId,
       modelVersion: "1",

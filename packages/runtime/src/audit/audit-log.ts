@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Producer } from "kafkajs";
+import type { ProducerPort } from "../kafka-port.js";
 import { keyspace } from "../redis.js";
 import {
   type AuditChainItem,
@@ -73,7 +73,7 @@ export interface AuditLogOptions {
   /** The stream, normally `auditStreamKey(config.ARGUS_REDIS_PREFIX)`. */
   key: string;
   /** Where every appended record is mirrored, as JSON keyed by seq (normally `topics.audit`). */
-  mirror?: { producer: Producer; topic: string };
+  mirror?: { producer: ProducerPort; topic: string };
   /** The clock of `at`; tests pass their own. */
   now?: () => Date;
   /** Compare-and-append attempts before append() gives up under contention. */
