@@ -349,6 +349,33 @@ describe("drift-detector on real Kafka and Redis", () => {
     expect(performance[0]?.modelId).toBe(model);
   });
 
+  it("closes and reports a quiet model's last window with no later event to push it", async () => {
+    // Replayed traffic from long ago, then nothing: only the wall time that passes can close it.
+    const lastWindow = t0 + 200 * windowMs;
+    for (let i = 0; i < 50; i++) {
+      await monitor.record({
+        clientId: `client-${i}`,
+        eventTime: new Date(lastWindow + windowMs - 5_000 + i),
+        features: Object.fromEntries(features.map((feature) => [feature, i / 50])),
+        output: { regression: 0 },
+      });
+    }
+    await monitor.flush();
+    const viewer = metadata(principals.viewer.token);
+    const deadline = Date.now() + 60_000;
+    let report: GetDriftReportResponse["report"];
+    while (report === undefined && Date.now() < deadline) {
+      report = await new Promise<GetDriftReportResponse["report"]>((resolve) =>
+        client.getDriftReport({ modelId: "scorer", windowStart: new Date(lastWindow) }, viewer, (e, r) =>
+          resolve(e ? undefined : r?.report),
+        ),
+      );
+      if (report === undefined) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(report?.eventCount).toBe(50);
+    expect(report?.lateEventCount).toBe(0);
+  });
+
   it("answers a malformed request with INVALID_ARGUMENT naming the field", async () => {
     const error = await new Promise<ServiceError>((resolve) =>
       client.getDriftReport({ modelId: "", windowStart: undefined }, metadata(principals.viewer.token), (e) =>

@@ -70,13 +70,27 @@ describe("globalWatermark", () => {
     expect(globalWatermark(stillActive, now, idle)).toBe(100);
   });
 
-  it("when every partition is idle, the largest event time counts (a stopped stream still closes)", () => {
+  it("when every partition is idle, the largest event time moves on with the quiet wall time", () => {
     const partitions = [
       { eventTimeMs: 100, updatedAtMs: 0 },
       { eventTimeMs: 800, updatedAtMs: 10 },
       { eventTimeMs: 400, updatedAtMs: 20 },
     ];
-    expect(globalWatermark(partitions, now, idle)).toBe(800);
+    // Quiet since wall time 20: the stream's time has moved on by as much.
+    expect(globalWatermark(partitions, now, idle)).toBe(800 + (now - 20));
+  });
+
+  it("closes a stopped stream's last window once quiet for the window's rest plus the lateness", () => {
+    // A replay of traffic from days ago: event times far behind the wall clock.
+    const replayEnd = Date.UTC(2026, 0, 3, 10, 2);
+    const wallAtEnd = Date.UTC(2026, 5, 1, 9, 0);
+    const lastWindow = windowStartOf(replayEnd, fiveMinutes);
+    const closableAfterQuiet = lastWindow + fiveMinutes + minute - replayEnd;
+    const at = (quietMs: number) =>
+      globalWatermark([{ eventTimeMs: replayEnd, updatedAtMs: wallAtEnd }], wallAtEnd + quietMs, idle);
+    expect(isWindowClosable(lastWindow, fiveMinutes, minute, at(idle))).toBe(false);
+    expect(isWindowClosable(lastWindow, fiveMinutes, minute, at(closableAfterQuiet - 1))).toBe(false);
+    expect(isWindowClosable(lastWindow, fiveMinutes, minute, at(closableAfterQuiet))).toBe(true);
   });
 });
 
