@@ -172,15 +172,19 @@ export function projectCodes(vector: ArrayLike<number>, config: QuerySignalsConf
   return out;
 }
 
-const exactBytes = new DataView(new ArrayBuffer(8));
+const exactValue = new Float64Array(1);
+const exactBytes = new Uint8Array(exactValue.buffer);
+/** Where the byte of each big-endian position lies in memory (the hash has always read them big-endian). */
+const bigEndianAt = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]);
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) bigEndianAt.reverse();
 
 /** 16-bit FNV-1a of the exact float values (tells exact repeats from near copies). */
 function exactHash(vector: ArrayLike<number>): number {
-  const view = exactBytes;
   let h = 0x811c9dc5;
   for (let i = 0; i < vector.length; i++) {
-    view.setFloat64(0, vector[i] as number);
-    for (let b = 0; b < 8; b++) h = Math.imul(h ^ view.getUint8(b), 0x01000193);
+    exactValue[0] = vector[i] as number;
+    for (let b = 0; b < 8; b++)
+      h = Math.imul(h ^ (exactBytes[bigEndianAt[b] as number] as number), 0x01000193);
   }
   return ((h >>> 16) ^ h) & 0xffff;
 }
