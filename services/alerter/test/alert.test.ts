@@ -6,6 +6,7 @@ import {
   applyFinding,
   FindingKind,
   kindName,
+  lastHeardMs,
   Severity,
   severityName,
 } from "../src/domain/alert.js";
@@ -45,6 +46,8 @@ describe("applyFinding: the first finding", () => {
       state: "firing",
       startsAt: t(3).toISOString(),
       updatedAt: t(3).toISOString(),
+      // The alerter's own time, which the resolve timeout counts from.
+      heardAt: alerterNow.toISOString(),
       findingCount: 1,
       lastFindingId: "f1",
       episode: {
@@ -147,6 +150,24 @@ describe("applyFinding: more findings while firing", () => {
 
     expect(alert.updatedAt).toBe(t(5).toISOString());
     expect(alert.findingCount).toBe(3);
+  });
+});
+
+describe("applyFinding: event time and the alerter's time", () => {
+  it("keeps the detectors' event times and notes when the alerter heard, for a replay days late", () => {
+    const opened = applyFinding(undefined, finding("f1", { observedAt: t(1) }), alerterNow);
+    const later = new Date(alerterNow.getTime() + 3 * 24 * 3_600_000);
+    const updated = applyFinding(opened?.alert, finding("f2", { observedAt: t(2) }), later);
+    expect(updated?.alert.updatedAt).toBe(t(2).toISOString());
+    expect(updated?.alert.heardAt).toBe(later.toISOString());
+    expect(lastHeardMs(updated?.alert as AlertRecord)).toBe(later.getTime());
+  });
+
+  it("counts silence from the last update for alerts stored before the alerter noted its own time", () => {
+    const opened = applyFinding(undefined, finding("f1", { observedAt: t(1) }), alerterNow);
+    if (!opened) throw new Error("the first finding opens an alert");
+    const { heardAt: _, ...stored } = opened.alert;
+    expect(lastHeardMs(stored)).toBe(t(1).getTime());
   });
 });
 

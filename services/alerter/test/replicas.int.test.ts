@@ -106,4 +106,54 @@ describe("two alerter replicas on real Kafka and Redis", () => {
     expect((alert?.endsAt?.getTime() ?? 0) - (alert?.updatedAt?.getTime() ?? 0)).toBe(0);
     expect((alert?.endsAt?.getTime() ?? 0) - (alert?.startsAt?.getTime() ?? 0)).toBe(2_000);
   });
+  it("keep a replayed or late alert firing for its whole resolve timeout of wall time", async () => {
+    const [receiver] = first.receivers;
+    if (!receiver) throw new Error("no receiver");
+    const daysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    const publishedAt = Date.now();
+    await first.publish(
+      findingOf(
+        "replayed-1",
+        "replayed-outlier",
+        { alertname: "Outlier", model: "replayed" },
+        {
+          kind: FindingKind.FINDING_KIND_OUTLIER,
+          observedAt: daysAgo,
+        },
+      ),
+      findingOf(
+        "late-1",
+        "late-outlier",
+        { alertname: "Outlier", model: "late" },
+        {
+          kind: FindingKind.FINDING_KIND_OUTLIER,
+          observedAt: tenMinutesAgo,
+        },
+      ),
+    );
+    for (const model of ["replayed", "late"]) {
+      const ofModel = (d: { body: { data: { groupLabels: Record<string, string> } } }) =>
+        d.body.data.groupLabels.model === model;
+      await eventually(
+        () => deliveredBodies(receiver).filter(ofModel),
+        (d) => d.some((webhook) => webhook.body.type === "alert.resolved"),
+        15_000,
+        (d) => `${d.length}`,
+      );
+      const resolvedAt = deliveredBodies(receiver).find(
+        (webhook) => ofModel(webhook) && webhook.body.type === "alert.resolved",
+      )?.at;
+      // Silence is measured in the alerter's time: 2 s at least, however old the event times.
+      expect((resolvedAt ?? 0) - publishedAt).toBeGreaterThanOrEqual(2_000);
+    }
+    const { alert } = await first.call<GetAlertRequest, GetAlertResponse>(
+      first.client.getAlert,
+      { fingerprint: "replayed-outlier" },
+      first.acme.viewer.token,
+    );
+    expect(alert?.resolvedBy).toBe("alerter:resolve_timeout");
+    // The episode ends in its own time: last seen (3 days ago) + the 2 s timeout.
+    expect(alert?.endsAt?.getTime()).toBe(daysAgo.getTime() + 2_000);
+  });
 });

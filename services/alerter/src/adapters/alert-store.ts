@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
-import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
+import { type Acknowledgement, type AlertRecord, lastHeardMs } from "../domain/alert.js";
 import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
 import type { Notification } from "../domain/notification.js";
@@ -216,7 +216,8 @@ export class AlertStore {
       commands.push(["PEXPIRE", key, this.resolvedRetentionMs]);
       commands.push(["ZREM", this.firingKey, alert.fingerprint]);
     } else {
-      commands.push(["ZADD", this.firingKey, Date.parse(alert.updatedAt), alert.fingerprint]);
+      // Scored by when the alerter last heard of it: the resolve-timeout sweep reads silence from it.
+      commands.push(["ZADD", this.firingKey, lastHeardMs(alert), alert.fingerprint]);
     }
     return commands;
   }

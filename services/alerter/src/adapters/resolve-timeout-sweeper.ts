@@ -1,5 +1,5 @@
 import type { Logger } from "@argus/runtime";
-import { kindName } from "../domain/alert.js";
+import { kindName, lastHeardMs } from "../domain/alert.js";
 import { type AlerterRoutingConfig, resolveTimeoutFor } from "../domain/routing/config.js";
 import type { AlertActions } from "./alert-actions.js";
 import type { AlertStore } from "./alert-store.js";
@@ -8,7 +8,10 @@ import { PollingWorker } from "./polling-loop.js";
 /**
  * Resolves firing alerts that no finding has touched for their kind's resolve timeout (Alertmanager's
  * resolve_timeout): a detector that stops reporting a condition must not leave it firing forever.
- * The episode ends at last update + timeout, recorded as resolved by "alerter:resolve_timeout".
+ * Silence is wall time since the alerter last heard of the alert (processing time), so replayed or
+ * late findings with old event times fire for the whole timeout too. The episode ends, in the
+ * alert's own (event) time, at its last update + timeout, recorded as resolved by
+ * "alerter:resolve_timeout".
  */
 export class ResolveTimeoutSweeper extends PollingWorker {
   constructor(
@@ -43,8 +46,8 @@ export class ResolveTimeoutSweeper extends PollingWorker {
       if (raw === null || raw === undefined) continue;
       const found = { raw, alert: this.store.parseAlert(fingerprint, raw) };
       const timeout = resolveTimeoutFor(config, kindName(found.alert.kind));
+      if (now - lastHeardMs(found.alert) < timeout) continue;
       const lastUpdate = Date.parse(found.alert.updatedAt);
-      if (now - lastUpdate < timeout) continue;
       await this.actions.resolve(found, "alerter:resolve_timeout", new Date(lastUpdate + timeout));
     }
   }

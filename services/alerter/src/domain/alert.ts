@@ -17,8 +17,16 @@ export interface AlertRecord {
    */
   clientId?: string;
   state: "firing" | "resolved";
+  /** Event time (the detectors' `observedAt`): when the condition started and was last seen. */
   startsAt: string;
   updatedAt: string;
+  /**
+   * Wall time of the alerter when a finding last touched the alert. The resolve timeout counts
+   * from it (processing time): replayed or late findings carry old event times, and measuring
+   * silence against them would resolve an alert a moment after it fired. Absent in alerts stored
+   * before it existed (then `updatedAt` stands in).
+   */
+  heardAt?: string;
   endsAt?: string;
   findingCount: number;
   lastFindingId: string;
@@ -36,6 +44,11 @@ export interface Acknowledgement {
   at: string;
   note: string;
   episode: string;
+}
+
+/** When the alerter last heard of the alert (wall time, ms): what the resolve timeout counts from. */
+export function lastHeardMs(alert: AlertRecord): number {
+  return Date.parse(alert.heardAt ?? alert.updatedAt);
 }
 
 export function isAcknowledged(alert: AlertRecord, ack: Acknowledgement | undefined): boolean {
@@ -110,6 +123,7 @@ export function applyFinding(
         evidence: finding.evidence,
         labels,
         updatedAt: latest(current.updatedAt, at),
+        heardAt: now.toISOString(),
         findingCount: current.findingCount + 1,
         lastFindingId: finding.findingId,
         episode: addToEpisode(current.episode, finding, at),
@@ -137,6 +151,7 @@ export function applyFinding(
       state: "firing",
       startsAt: at,
       updatedAt: at,
+      heardAt: now.toISOString(),
       findingCount: 1,
       lastFindingId: finding.findingId,
       // A new episode starts its summary afresh: the last one's samples are not this one's.
