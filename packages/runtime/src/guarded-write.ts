@@ -7,6 +7,7 @@ export type GuardedVerb =
   | "SET"
   | "DEL"
   | "HSET"
+  | "HSETNX"
   | "HINCRBY"
   | "HDEL"
   | "ZADD"
@@ -25,6 +26,7 @@ const verbCodes: Record<GuardedVerb, string> = {
   SET: "S",
   DEL: "D",
   HSET: "H",
+  HSETNX: "n",
   HINCRBY: "I",
   HDEL: "h",
   ZADD: "Z",
@@ -52,7 +54,8 @@ const verbCodes: Record<GuardedVerb, string> = {
 const guardedScript = `
 local current = redis.call('GET', KEYS[1])
 if (current or '') ~= ARGV[1] then return 0 end
-local verbs = { S = { 'SET', 'string' }, D = { 'DEL' }, H = { 'HSET', 'hash' }, I = { 'HINCRBY', 'hash' },
+local verbs = { S = { 'SET', 'string' }, D = { 'DEL' }, H = { 'HSET', 'hash' }, n = { 'HSETNX', 'hash' },
+  I = { 'HINCRBY', 'hash' },
   h = { 'HDEL', 'hash' }, Z = { 'ZADD', 'zset' }, z = { 'ZREM', 'zset' }, N = { 'INCRBY', 'string' },
   X = { 'PEXPIRE' }, P = { 'PERSIST' }, A = { 'SADD', 'set' }, R = { 'SREM', 'set' },
   L = { 'LPUSH', 'list' }, T = { 'LTRIM', 'list' } }

@@ -309,6 +309,8 @@ describe("drift-detector on real Kafka and Redis", () => {
     // The model is right 95 % of the time, then the ground truth turns against it.
     const producer = await testProducer(brokers);
     const noise = normals(11);
+    // Labels given a day after the predictions, one a millisecond: the finding carries their time.
+    const labelledFrom = t0 + 20 * windowMs + 24 * 3_600_000;
     const feedback = predicted.map((label, i) => {
       const agrees = noise() > -1.645 !== i >= flipAt;
       const truth = agrees ? label : label === "approve" ? "deny" : "approve";
@@ -321,7 +323,7 @@ describe("drift-detector on real Kafka and Redis", () => {
               modelId: model,
               tenant: "acme",
               source: "annotators",
-              eventTime: new Date(),
+              eventTime: new Date(labelledFrom + i),
               target: {
                 $case: "label",
                 value: { requestId: `req-${i}`, value: { $case: "label", value: truth } },
@@ -347,6 +349,8 @@ describe("drift-detector on real Kafka and Redis", () => {
     expect(first).toBeGreaterThan(flipAt);
     expect(first).toBeLessThan(flipAt + 300);
     expect(performance[0]?.modelId).toBe(model);
+    for (const finding of performance)
+      expect(finding.observedAt?.getTime()).toBe(labelledFrom + Number(finding.evidence.label_index) - 1);
   });
 
   it("closes and reports a quiet model's last window with no later event to push it", async () => {

@@ -64,6 +64,8 @@ export function createFeedbackHandler(deps: {
           error,
           ref: `${record.topic}/${record.partition}/${record.offset}`,
           windowStart: prediction.windowStart,
+          // A label without its own time was given when it reached Kafka.
+          labelledAtMs: event.eventTime?.getTime() ?? Number(record.timestamp),
         });
         outcomes.set(event.modelId, entry);
         const windowKey = key("perf", `{${event.modelId}}`, String(prediction.windowStart));
@@ -84,8 +86,15 @@ export function createFeedbackHandler(deps: {
         const previous = stored[index]
           ? (JSON.parse(stored[index] as string) as PerformanceState)
           : newPerformanceState();
-        const { state, changes } = trackPerformance(previous, entry.outcomes);
+        const { state, changes, referenceErrors } = trackPerformance(previous, entry.outcomes);
         commands.push(["SET", stateKey(modelId), JSON.stringify(state)]);
+        for (const [windowStart, error] of referenceErrors)
+          commands.push([
+            "HSETNX",
+            key("perf", `{${modelId}}`, String(windowStart)),
+            "ref_error",
+            String(error),
+          ]);
         for (const change of changes) {
           findings.push(performanceFinding(modelId, entry.tenant, change));
           commands.push([
@@ -133,7 +142,8 @@ function performanceFinding(modelId: string, tenant: string, change: ChangePoint
       tenant,
     },
     fingerprint: createHash("sha256").update(`drift|${tenant}|${modelId}|__performance__`).digest("hex"),
-    observedAt: new Date(change.windowStart),
+    // The time of the label that showed it: the window holds the predictions, possibly long before.
+    observedAt: new Date(change.labelledAtMs),
     detector: "drift-detector",
     sampleEventIds: [],
     resolved: false,

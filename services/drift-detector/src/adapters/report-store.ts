@@ -74,13 +74,19 @@ function performanceOf(hash: Record<string, string>): PerformanceWindow | undefi
   if (labelled === 0) return undefined;
   const classification = hash.wrong !== undefined;
   const detector = ["adwin", "page_hinkley"].filter((name) => hash[`change:${name}`] !== undefined).join(",");
+  const value = classification
+    ? 1 - Number(hash.wrong) / labelled
+    : Number(hash.abs_error ?? 0) / fixedPointScale / labelled;
+  // The model's error level before this window's labels; a model's first labelled window has none
+  // before it and is its own reference.
+  const referenceError =
+    hash.ref_error === undefined || hash.ref_error === "none" ? undefined : Number(hash.ref_error);
   return {
     labelled,
     metric: classification ? "accuracy" : "mae",
-    value: classification
-      ? 1 - Number(hash.wrong) / labelled
-      : Number(hash.abs_error ?? 0) / fixedPointScale / labelled,
-    referenceValue: 0,
+    value,
+    referenceValue:
+      referenceError === undefined ? value : classification ? 1 - referenceError : referenceError,
     changeDetected: detector !== "",
     detector,
   };

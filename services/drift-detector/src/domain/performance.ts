@@ -18,6 +18,8 @@ export interface LabelledOutcome {
   /** Identifies the label record, for deterministic finding ids and evidence. */
   ref: string;
   windowStart: number;
+  /** When the label was given (the feedback's event time, ms). */
+  labelledAtMs: number;
 }
 
 export interface ChangePoint {
@@ -26,6 +28,8 @@ export interface ChangePoint {
   labelIndex: number;
   ref: string;
   windowStart: number;
+  /** When the label that showed the change was given (ms): the finding's time. */
+  labelledAtMs: number;
   /** ADWIN's mean error of the window it kept after the cut (the new regime). */
   errorAfter: number;
   errorBefore: number;
@@ -43,12 +47,18 @@ export function newPerformanceState(): PerformanceState {
 export function trackPerformance(
   state: PerformanceState,
   outcomes: LabelledOutcome[],
-): { state: PerformanceState; changes: ChangePoint[] } {
+): { state: PerformanceState; changes: ChangePoint[]; referenceErrors: Map<number, number | null> } {
   const adwin = Adwin.fromJSON(state.adwin);
   const pageHinkley = PageHinkley.fromJSON(state.pageHinkley);
   let labels = state.labels;
   const changes: ChangePoint[] = [];
+  // A window's reference: the model's error level (ADWIN's estimate) before that window's first
+  // label in this batch, null when the model had no label before; the store keeps the first one a
+  // window gets, so a window whose labels span batches keeps the level from before all of them.
+  const referenceErrors = new Map<number, number | null>();
   for (const outcome of outcomes) {
+    if (!referenceErrors.has(outcome.windowStart))
+      referenceErrors.set(outcome.windowStart, labels > 0 ? adwin.estimation : null);
     labels++;
     const before = adwin.estimation;
     if (adwin.update(outcome.error)) {
@@ -57,6 +67,7 @@ export function trackPerformance(
         labelIndex: labels,
         ref: outcome.ref,
         windowStart: outcome.windowStart,
+        labelledAtMs: outcome.labelledAtMs,
         errorAfter: adwin.estimation,
         errorBefore: before,
       });
@@ -67,12 +78,17 @@ export function trackPerformance(
         labelIndex: labels,
         ref: outcome.ref,
         windowStart: outcome.windowStart,
+        labelledAtMs: outcome.labelledAtMs,
         errorAfter: outcome.error,
         errorBefore: before,
       });
     }
   }
-  return { state: { adwin: adwin.toJSON(), pageHinkley: pageHinkley.toJSON(), labels }, changes };
+  return {
+    state: { adwin: adwin.toJSON(), pageHinkley: pageHinkley.toJSON(), labels },
+    changes,
+    referenceErrors,
+  };
 }
 
 /** The prediction kept for a request until its label arrives. */
