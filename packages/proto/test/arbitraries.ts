@@ -1,6 +1,6 @@
 // Random InferenceEvents for the wire codecs' property tests: any field, any string, any double.
 import fc from "fast-check";
-import type { FeatureValue, InferenceEvent, ModelOutput } from "../src/index.js";
+import { type FeatureValue, InferenceEvent, type ModelOutput } from "../src/index.js";
 
 export const text = fc.string({ unit: "binary", maxLength: 40 });
 export const double = fc.double({ noNaN: false });
@@ -53,3 +53,19 @@ export const inferenceEvent: fc.Arbitrary<InferenceEvent> = fc.record({
   outputTokens: fc.nat({ max: 0xffffffff }),
   clientIdKeyId: text,
 });
+
+/** An event's bytes with a few bytes overwritten and sometimes cut short, or any bytes at all. */
+export const damagedOrForeignBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .tuple(
+      inferenceEvent,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.nat(),
+    )
+    .map(([e, flips, cut]) => {
+      const bytes = Uint8Array.from(InferenceEvent.encode(e).finish());
+      for (const [at, value] of flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
+      return bytes.subarray(0, bytes.length - (cut % 3 === 0 ? cut % Math.max(1, bytes.length) : 0));
+    }),
+  fc.uint8Array({ maxLength: 200 }),
+);
