@@ -4,12 +4,10 @@
 // .cpuprofile files stay in bench-results/profiles/ for Chrome DevTools.
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ensureTopics } from "@argus/runtime";
-import { startStack, uniqueNamespace } from "@argus/testkit";
-import kafkajs from "kafkajs";
+import { startStack } from "@argus/testkit";
 import { timeConsumer } from "./processes/consumer-run.js";
 import { type ConsumerKind, startConsumer } from "./processes/consumers.js";
-import { fillThroughputTopic, throughputEnv, throughputPartitions } from "./processes/throughput.js";
+import { throughputEnv, withThroughputTopic } from "./processes/throughput.js";
 import { say } from "./progress.js";
 import { round, table } from "./summary.js";
 
@@ -29,14 +27,7 @@ mkdirSync(directory, { recursive: true });
 say("starting Kafka and Redis (or using KAFKA_BROKERS / REDIS_URL)…");
 const stack = await startStack({ log: (line) => say(`  ${line}`) });
 try {
-  const namespace = uniqueNamespace("profile");
-  const topic = `${namespace}.argus.inference.v1`;
-  const kafka = new kafkajs.Kafka({ brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(kafka, [{ topic, numPartitions: throughputPartitions, replicationFactor: 1 }]);
-    await fillThroughputTopic(stack, topic, events);
+  await withThroughputTopic(stack, "profile", events, async ({ admin, namespace, topic }) => {
     say(`profiling ${kind}…`);
     const consumer = await startConsumer(kind, stack, namespace, topic, "p", {
       ...throughputEnv(),
@@ -46,10 +37,7 @@ try {
     say(
       `${run.name}: ${Math.round(run.eventsPerSecond).toLocaleString("en-US")} events/s, ${round(run.usPerEvent, 1)} µs CPU per event`,
     );
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 } finally {
   await stack.stop();
 }

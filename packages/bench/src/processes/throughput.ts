@@ -4,7 +4,7 @@
 import { InferenceEvent } from "@argus/proto";
 import { ensureTopics } from "@argus/runtime";
 import { type Stack, testProducer, uniqueNamespace } from "@argus/testkit";
-import kafkajs from "kafkajs";
+import kafkajs, { type Admin } from "kafkajs";
 import { say } from "../progress.js";
 import { numericModelSchema, writeSchemasFile } from "../schemas.js";
 import { round, roundSpread, type Spread, spread } from "../summary.js";
@@ -35,14 +35,7 @@ export async function benchThroughput(
   events: number,
   repeats: number,
 ): Promise<ThroughputResult> {
-  const namespace = uniqueNamespace("bench");
-  const topic = `${namespace}.argus.inference.v1`;
-  const kafka = new kafkajs.Kafka({ brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(kafka, [{ topic, numPartitions: throughputPartitions, replicationFactor: 1 }]);
-    await fillThroughputTopic(stack, topic, events);
+  return withThroughputTopic(stack, "bench", events, async ({ admin, namespace, topic }) => {
     const env = throughputEnv();
     const runs: Record<ConsumerKind, ConsumerRun[]> = { bare: [], bareDecode: [], drift: [], anomaly: [] };
     for (let round_ = 1; round_ <= repeats; round_++) {
@@ -76,6 +69,25 @@ export async function benchThroughput(
       drift: figures("drift"),
       anomaly: figures("anomaly"),
     };
+  });
+}
+
+/** Runs `work` on a topic of its own filled with `events` bench events; the topic goes afterwards. */
+export async function withThroughputTopic<T>(
+  stack: Stack,
+  label: string,
+  events: number,
+  work: (topic: { admin: Admin; namespace: string; topic: string }) => Promise<T>,
+): Promise<T> {
+  const namespace = uniqueNamespace(label);
+  const topic = `${namespace}.argus.inference.v1`;
+  const kafka = new kafkajs.Kafka({ brokers: stack.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(kafka, [{ topic, numPartitions: throughputPartitions, replicationFactor: 1 }]);
+    await fillThroughputTopic(stack, topic, events);
+    return await work({ admin, namespace, topic });
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin.disconnect();
