@@ -14,6 +14,7 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
 import type { AlertStore, StoredAlert } from "./alert-store.js";
+import { type DeadLetterPosition, listDeadLetters } from "./dead-letter-list.js";
 import { releaseLease } from "./leases.js";
 import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
 import { enableReceiver } from "./receiver-state.js";
@@ -164,25 +165,9 @@ export class AlertActions {
     throw new Error("the alert kept changing while resolving it");
   }
 
-  async deadLetters(
-    tenant: string,
-    offset: number,
-    pageSize: number,
-  ): Promise<{ items: Notification[]; next: number | null }> {
-    const items: Notification[] = [];
-    let cursor = offset;
-    for (;;) {
-      const ids = await this.store.redis.zrevrange(this.store.deadKey, cursor, cursor + pageSize - 1);
-      if (ids.length === 0) return { items, next: null };
-      const values = await this.store.redis.mget(ids.map(this.store.itemKey));
-      for (const value of values) {
-        cursor++;
-        if (value === null) continue;
-        const item = JSON.parse(value) as Notification;
-        if (item.tenant === tenant) items.push(item);
-        if (items.length === pageSize) return { items, next: cursor };
-      }
-    }
+  /** Dead letters of the tenant, newest first: see `listDeadLetters`. */
+  deadLetters(tenant: string, after: DeadLetterPosition | null, pageSize: number) {
+    return listDeadLetters(this.store, tenant, after, pageSize);
   }
 
   /** Back into its queue at its place (same id, same sequence), with a fresh retry budget. */

@@ -163,14 +163,17 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const { pageSize, pageToken } = call.request;
       if (pageSize < 0 || pageSize > maxPageSize)
         throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
-      if (pageToken && !/^\d{1,9}$/.test(pageToken))
-        throw invalidArgument("page_token is not a token returned by ListDeadLetters");
+      const after = pageToken ? /^(\d{1,16})~(msg_[A-Za-z0-9_-]{1,64})$/.exec(pageToken) : null;
+      if (pageToken && !after) throw invalidArgument("page_token is not a token returned by ListDeadLetters");
       const { items, next } = await actions.deadLetters(
         tenant,
-        pageToken ? Number(pageToken) : 0,
+        after ? { deadAtMs: Number(after[1]), id: after[2] as string } : null,
         pageSize || defaultPageSize,
       );
-      return { deadLetters: items.map(deadToProto), nextPageToken: next === null ? "" : String(next) };
+      return {
+        deadLetters: items.map(deadToProto),
+        nextPageToken: next === null ? "" : `${next.deadAtMs}~${next.id}`,
+      };
     }),
     replayDeadLetter: unary("outbox", async (call, who) => {
       const id = call.request.id;
