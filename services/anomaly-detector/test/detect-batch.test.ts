@@ -133,7 +133,8 @@ describe("detectBatch: model-wide, whatever the partition count", () => {
     const warmup = testPolicies().profile.warmupEvents;
     expect(fittedAfter(1)).toBe(warmup);
     expect(fittedAfter(12)).toBe(warmup);
-  });
+    // Two thousand one-event batches: ~3.5 s alone, far more on a busy 2-core machine.
+  }, 60_000);
 
   it(
     "an extracting client is caught at about the same query count whichever of 12 partitions its key lands on",
