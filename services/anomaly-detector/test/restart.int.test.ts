@@ -103,16 +103,22 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
     }
   }
 
-  /** Finding ids seen (a replay may repeat one; the set is what the alerter acts on). */
-  async function findingIds(namespace: string, expectedAtLeast: number): Promise<string[]> {
+  /**
+   * The alarms raised, as `kind client` with the distinct finding ids behind each (a replay may
+   * repeat a finding; the set is what the alerter acts on).
+   */
+  async function alarms(namespace: string, expectedAtLeast: number): Promise<Map<string, Set<string>>> {
     const collector = await collectTopic(brokers, `${namespace}.argus.findings.v1`);
     await collector.waitUntil((m) => m.length >= expectedAtLeast, 30_000, "findings");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const ids = [
-      ...new Set(collector.messages.map((m) => Finding.decode(m.value as Buffer).findingId)),
-    ].sort();
+    const raised = new Map<string, Set<string>>();
+    for (const message of collector.messages) {
+      const finding = Finding.decode(message.value as Buffer);
+      const alarm = `${finding.kind} ${finding.subject?.clientId}`;
+      raised.set(alarm, (raised.get(alarm) ?? new Set()).add(finding.findingId));
+    }
     await collector.stop();
-    return ids;
+    return new Map([...raised].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   it("ends with the same findings and the same client state as an uninterrupted run", async () => {
@@ -126,7 +132,7 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
         "the uninterrupted run",
       );
       const expectedStates = await states(redis, uninterrupted);
-      const expectedFindings = await findingIds(uninterrupted, 1);
+      const expectedAlarms = await alarms(uninterrupted, 1);
 
       const crashed = uniqueNamespace("crash");
       const victim = await start(crashed);
@@ -147,9 +153,15 @@ describe("anomaly-detector killed mid-stream and restarted", () => {
       // model's population (calibrated per batch from every partition) may differ with batch
       // boundaries, which a crash moves (docs/decisions.md).
       expect(summaries(await states(redis, crashed))).toEqual(summaries(expectedStates));
-      expect(await findingIds(crashed, expectedFindings.length)).toEqual(expectedFindings);
+      // The same alarms, each raised once (one finding id). Not the same ids: an id names the event
+      // that raised the alarm, and the request-rate rule's threshold comes from the population's
+      // rates, calibrated per batch, so a crash that moves batch boundaries can move the alarm by a
+      // few of the burst's events (seen: event 1190 uninterrupted, 1193 after the crash).
+      const crashedAlarms = await alarms(crashed, expectedAlarms.size);
+      expect([...crashedAlarms.keys()]).toEqual([...expectedAlarms.keys()]);
+      for (const ids of [...crashedAlarms.values(), ...expectedAlarms.values()]) expect(ids.size).toBe(1);
       // Not a vacuous comparison: the run flagged both attackers and gave them risk.
-      expect(expectedFindings).toHaveLength(2);
+      expect(expectedAlarms.size).toBe(2);
       expect((expectedStates["burst-1"] as { risk: { score: number } }).risk.score).toBeGreaterThan(0);
     } finally {
       await redis.quit();
