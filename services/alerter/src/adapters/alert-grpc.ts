@@ -30,6 +30,7 @@ import { type Silence, silenceState, validateSilence } from "../domain/silences.
 import type { AlertActions } from "./alert-actions.js";
 import type { AlertEventRecord, AlertStore } from "./alert-store.js";
 import type { SilenceStore } from "./silence-store.js";
+import { type PagePosition, pageTokenOf, parsePageToken } from "./sorted-set-pages.js";
 
 const defaultPageSize = 100;
 const maxPageSize = 1000;
@@ -79,15 +80,15 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const problem = validateListAlerts(request);
       if (problem) throw invalidArgument(problem);
       const matchers = parseMatchers(request.matchers, "matchers");
-      const offset = request.pageToken ? Number(request.pageToken) : 0;
+      const after = request.pageToken ? (parsePageToken(request.pageToken, fingerprintShape) ?? null) : null;
       const pageSize = request.pageSize || defaultPageSize;
-      const { alerts, nextOffset } = await collectPage(store, offset, pageSize, (alert) =>
+      const { alerts, next } = await collectPage(store, after, pageSize, (alert) =>
         matches(alert, request, tenant, matchers),
       );
       const acks = await store.getAcks(alerts.map((alert) => alert.fingerprint));
       return {
         alerts: alerts.map((alert) => toProto(alert, acks.get(alert.fingerprint))),
-        nextPageToken: nextOffset === null ? "" : String(nextOffset),
+        nextPageToken: next === null ? "" : pageTokenOf(next),
       };
     }),
     getAlert: unary("alert store", async (call, { tenant }) => {
@@ -163,17 +164,10 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       const { pageSize, pageToken } = call.request;
       if (pageSize < 0 || pageSize > maxPageSize)
         throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
-      const after = pageToken ? /^(\d{1,16})~(msg_[A-Za-z0-9_-]{1,64})$/.exec(pageToken) : null;
-      if (pageToken && !after) throw invalidArgument("page_token is not a token returned by ListDeadLetters");
-      const { items, next } = await actions.deadLetters(
-        tenant,
-        after ? { deadAtMs: Number(after[1]), id: after[2] as string } : null,
-        pageSize || defaultPageSize,
-      );
-      return {
-        deadLetters: items.map(deadToProto),
-        nextPageToken: next === null ? "" : `${next.deadAtMs}~${next.id}`,
-      };
+      const after = pageToken ? parsePageToken(pageToken, notificationId) : null;
+      if (after === undefined) throw invalidArgument("page_token is not a token returned by ListDeadLetters");
+      const { items, next } = await actions.deadLetters(tenant, after, pageSize || defaultPageSize);
+      return { deadLetters: items.map(deadToProto), nextPageToken: next === null ? "" : pageTokenOf(next) };
     }),
     replayDeadLetter: unary("outbox", async (call, who) => {
       const id = call.request.id;
@@ -220,15 +214,18 @@ export function validateListAlerts(request: {
   if (request.pageSize < 0 || request.pageSize > maxPageSize) {
     return `page_size must be between 0 and ${maxPageSize}, got ${request.pageSize}`;
   }
-  if (request.pageToken && !/^\d{1,9}$/.test(request.pageToken)) {
+  if (request.pageToken && parsePageToken(request.pageToken, fingerprintShape) === undefined) {
     return "page_token is not a token returned by ListAlerts";
   }
   if (request.state === AlertState.UNRECOGNIZED) return "state is not a known AlertState";
   return null;
 }
 
+const fingerprintShape = /^[A-Za-z0-9:._-]{1,256}$/;
+const notificationId = /^msg_[A-Za-z0-9_-]{1,64}$/;
+
 function requireFingerprint(fingerprint: string): string {
-  if (!/^[A-Za-z0-9:._-]{1,256}$/.test(fingerprint))
+  if (!fingerprintShape.test(fingerprint))
     throw invalidArgument("fingerprint must be 1-256 characters of [A-Za-z0-9:._-]");
   return fingerprint;
 }
@@ -267,19 +264,19 @@ function matches(
 /** Scans the recency index in slices until a page of matching alerts is full or the index ends. */
 async function collectPage(
   store: AlertStore,
-  offset: number,
+  after: PagePosition | null,
   pageSize: number,
   keep: (alert: AlertRecord) => boolean,
-): Promise<{ alerts: AlertRecord[]; nextOffset: number | null }> {
+): Promise<{ alerts: AlertRecord[]; next: PagePosition | null }> {
   const alerts: AlertRecord[] = [];
-  let cursor = offset;
+  let position = after;
   for (;;) {
-    const slice = await store.listByRecency(cursor, pageSize);
-    if (slice.length === 0) return { alerts, nextOffset: null };
-    for (const alert of slice) {
-      cursor++;
-      if (keep(alert)) alerts.push(alert);
-      if (alerts.length === pageSize) return { alerts, nextOffset: cursor };
+    const rows = await store.listByRecency(position, pageSize);
+    if (rows.length === 0) return { alerts, next: null };
+    for (const row of rows) {
+      position = row.position;
+      if (row.alert && keep(row.alert)) alerts.push(row.alert);
+      if (alerts.length === pageSize) return { alerts, next: position };
     }
   }
 }

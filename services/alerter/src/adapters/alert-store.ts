@@ -6,6 +6,7 @@ import type { GroupRef } from "../domain/grouping.js";
 import type { Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { packBody, unpackBody } from "./body-packing.js";
+import { membersAfter, type PagePosition } from "./sorted-set-pages.js";
 
 const seenTtlMs = 7 * 24 * 3_600_000;
 const historyLength = 100;
@@ -274,14 +275,27 @@ export class AlertStore {
     ];
   }
 
-  /** Alerts by most recent change, with stale index entries (expired alerts) pruned on the way. */
-  async listByRecency(offset: number, count: number): Promise<AlertRecord[]> {
-    const fingerprints = await this.redis.zrevrange(this.indexKey, offset, offset + count - 1);
-    if (fingerprints.length === 0) return [];
-    const values = await this.redis.mget(fingerprints.map(this.alertKey));
-    const stale = fingerprints.filter((_, index) => values[index] === null);
+  /**
+   * Alerts by most recent change after `after` (a previous page's end), each with its index
+   * position; an alert that expired leaves its position without an alert, and its stale index
+   * entry is pruned on the way (safe while paging: pages continue from positions).
+   */
+  async listByRecency(
+    after: PagePosition | null,
+    count: number,
+  ): Promise<{ position: PagePosition; alert: AlertRecord | undefined }[]> {
+    const positions = await membersAfter(this.redis, this.indexKey, after, count);
+    if (positions.length === 0) return [];
+    const values = await this.redis.mget(positions.map((position) => this.alertKey(position.member)));
+    const stale = positions.filter((_, index) => values[index] === null).map((position) => position.member);
     if (stale.length > 0) await this.redis.zrem(this.indexKey, ...stale);
-    return this.parsePresent(fingerprints, values);
+    return positions.map((position, index) => {
+      const value = values[index];
+      return {
+        position,
+        alert: typeof value === "string" ? this.parseAlert(position.member, value) : undefined,
+      };
+    });
   }
 
   /** Firing alerts (most recently updated first), at most `limit`. */
