@@ -13,6 +13,7 @@ import {
 import { decodeInferenceEvent } from "./inference-event.js";
 import { readModelOutput } from "./model-output.js";
 import { type InternedName, namesGeneration, readInternedName, readName, sameBytes } from "./names.js";
+import { readTimestampMs } from "./timestamp.js";
 
 export interface InferenceEventColumns {
   eventId: string;
@@ -110,12 +111,8 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
           if (interned !== undefined) {
             if (interned.seenIn === stamp) repeatedKey = true;
             interned.seenIn = stamp;
-            if (names === nameScratch.length) growScratch();
-            nameScratch[names] = interned.value;
-            entryScratch[names] = interned;
             for (let i = 0; i < 8; i++) doubleBytes[i] = bytes[valueAt + 3 + i] as number;
-            valueScratch[names] = doubleView[0] as number;
-            names += 1;
+            names = holdNumber(names, interned.value, interned, doubleView[0] as number);
             reader.pos = at + 1 + length;
             continue;
           }
@@ -183,11 +180,7 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
           interned.seenIn = stamp;
         }
         if (kind === 1) {
-          if (names === nameScratch.length) growScratch();
-          nameScratch[names] = name;
-          entryScratch[names] = interned;
-          valueScratch[names] = number;
-          names += 1;
+          names = holdNumber(names, name, interned, number);
         } else {
           others ??= [];
           others.push([name, { kind: other }]);
@@ -222,34 +215,6 @@ export function decodeInferenceEventColumns(bytes: Uint8Array): InferenceEventCo
   return event;
 }
 
-/**
- * The milliseconds `new Date(seconds * 1000 + nanos / 1e6).getTime()` gives for the Timestamp
- * `Timestamp.decode` reads (same errors), without the message object and the Date.
- */
-function readTimestampMs(reader: BinaryReader, length: number): number {
-  const end = reader.pos + length;
-  let seconds = 0;
-  let nanos = 0;
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === 8) {
-      seconds = Number(reader.int64().toString());
-      if (seconds > Number.MAX_SAFE_INTEGER) throw new Error("Value is larger than Number.MAX_SAFE_INTEGER");
-      if (seconds < Number.MIN_SAFE_INTEGER) throw new Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-      continue;
-    }
-    if (tag === 16) {
-      nanos = reader.int32();
-      continue;
-    }
-    if ((tag & 7) === 4 || tag === 0) break;
-    reader.skip(tag & 7);
-  }
-  // The Date constructor's TimeClip: beyond ±8.64e15 ms is no time; otherwise truncated toward 0.
-  const ms = seconds * 1_000 + nanos / 1_000_000;
-  return Math.abs(ms) > 8.64e15 ? Number.NaN : Math.trunc(ms) + 0;
-}
-
 /** The columns of an event already decoded (tests, and the rare event with a repeated feature key). */
 export function inferenceEventColumns(event: InferenceEvent): InferenceEventColumns {
   const columns = emptyColumns();
@@ -272,11 +237,7 @@ export function inferenceEventColumns(event: InferenceEvent): InferenceEventColu
   for (const name of Object.keys(event.features)) {
     const value = event.features[name] as FeatureValue;
     if (value.kind?.$case === "number") {
-      if (names === nameScratch.length) growScratch();
-      nameScratch[names] = name;
-      entryScratch[names] = undefined;
-      valueScratch[names] = value.kind.value;
-      names += 1;
+      names = holdNumber(names, name, undefined, value.kind.value);
     } else {
       others.push([name, value]);
     }
@@ -296,6 +257,15 @@ let entryScratch: (InternedName | undefined)[] = new Array<InternedName | undefi
 const doubleView = new Float64Array(1);
 const doubleBytes = new Uint8Array(doubleView.buffer);
 const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/** Holds a numeric feature at position `at` of the scratch columns; returns the next position. */
+function holdNumber(at: number, name: string, interned: InternedName | undefined, value: number): number {
+  if (at === nameScratch.length) growScratch();
+  nameScratch[at] = name;
+  entryScratch[at] = interned;
+  valueScratch[at] = value;
+  return at + 1;
+}
 
 function growScratch(): void {
   const names = new Array<string>(nameScratch.length * 2).fill("");

@@ -7,9 +7,15 @@
 // compare both on random events), so nothing downstream can tell which one ran. Every other message
 // keeps the generated code.
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { Embedding, type FeatureValue, type InferenceEvent, ModelOutput } from "../gen/argus/v1/inference.js";
-import { Timestamp } from "../gen/google/protobuf/timestamp.js";
+import {
+  Embedding,
+  type FeatureValue,
+  type InferenceEvent,
+  type ModelOutput,
+} from "../gen/argus/v1/inference.js";
+import { readModelOutput } from "./model-output.js";
 import { readName } from "./names.js";
+import { readTimestampMs } from "./timestamp.js";
 
 const encoder = new TextEncoder();
 
@@ -535,16 +541,14 @@ export function decodeInferenceEvent(bytes: Uint8Array): InferenceEvent {
       case 50:
         message.tenant = reader.string();
         continue;
-      case 58: {
-        const t = Timestamp.decode(reader, reader.uint32());
-        message.eventTime = new Date((t.seconds || 0) * 1_000 + (t.nanos || 0) / 1_000_000);
+      case 58:
+        message.eventTime = new Date(readTimestampMs(reader, reader.uint32()));
         continue;
-      }
       case 66:
         readFeatureEntry(reader, bytes, reader.uint32(), message.features);
         continue;
       case 74:
-        message.output = ModelOutput.decode(reader, reader.uint32());
+        message.output = readModelOutput(reader, bytes, reader.uint32());
         continue;
       case 81:
         message.latencyMs = reader.double();
