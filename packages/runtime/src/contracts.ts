@@ -20,40 +20,33 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * the reason, for the dead-letter topic.
  */
 export function decodeInferenceEvent(value: Buffer | null): Decoded<InferenceEvent> {
-  if (!value || value.length === 0) return { ok: false, reason: "empty record" };
-  let event: InferenceEvent;
-  try {
-    // The hand-written decoder: the generated decoder's object, faster (see @argus/proto).
-    event = decodeInferenceEventWire(value);
-  } catch (error) {
-    return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
-  }
-  const refused = refusedIdentity(event.eventId, event.modelId, event.eventTime?.getTime());
-  return refused === undefined ? { ok: true, value: event } : { ok: false, reason: refused };
+  // The hand-written decoder: the generated decoder's object, faster (see @argus/proto).
+  return decodeChecked(value, decodeInferenceEventWire, (event) => event.eventTime?.getTime());
 }
 
 /** `decodeInferenceEvent` with the numeric features as columns (a consumer that reads every feature once). */
 export function decodeInferenceEventAsColumns(value: Buffer | null): Decoded<InferenceEventColumns> {
+  return decodeChecked(value, decodeInferenceEventColumns, (event) => event.eventTimeMs);
+}
+
+function decodeChecked<T extends { eventId: string; modelId: string }>(
+  value: Buffer | null,
+  decode: (bytes: Buffer) => T,
+  eventTimeMsOf: (event: T) => number | undefined,
+): Decoded<T> {
   if (!value || value.length === 0) return { ok: false, reason: "empty record" };
-  let event: InferenceEventColumns;
+  let event: T;
   try {
-    event = decodeInferenceEventColumns(value);
+    event = decode(value);
   } catch (error) {
     return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
   }
-  const refused = refusedIdentity(event.eventId, event.modelId, event.eventTimeMs);
-  return refused === undefined ? { ok: true, value: event } : { ok: false, reason: refused };
-}
-
-function refusedIdentity(
-  eventId: string,
-  modelId: string,
-  eventTimeMs: number | undefined,
-): string | undefined {
-  if (!uuid.test(eventId)) return "event_id is not a UUID";
-  if (!modelId) return "model_id is empty";
-  if (eventTimeMs === undefined || Number.isNaN(eventTimeMs)) return "event_time is missing";
-  return undefined;
+  if (!uuid.test(event.eventId)) return { ok: false, reason: "event_id is not a UUID" };
+  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
+  const eventTimeMs = eventTimeMsOf(event);
+  if (eventTimeMs === undefined || Number.isNaN(eventTimeMs))
+    return { ok: false, reason: "event_time is missing" };
+  return { ok: true, value: event };
 }
 
 export interface OutgoingFinding {
