@@ -14,12 +14,10 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
 import type { AlertStore, StoredAlert } from "./alert-store.js";
-import { listDeadLetters } from "./dead-letter-list.js";
 import { releaseLease } from "./leases.js";
 import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
 import { enableReceiver } from "./receiver-state.js";
 import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";
-import type { PagePosition } from "./sorted-set-pages.js";
 import { sendWebhook } from "./webhook-sender.js";
 
 /** ZADD XX of a group's due time, only when the group has flushed before (it has a regularAt). */
@@ -164,11 +162,6 @@ export class AlertActions {
       current = again;
     }
     throw new Error("the alert kept changing while resolving it");
-  }
-
-  /** Dead letters of the tenant, newest first: see `listDeadLetters`. */
-  deadLetters(tenant: string, after: PagePosition | null, pageSize: number) {
-    return listDeadLetters(this.store, tenant, after, pageSize);
   }
 
   /** Back into its queue at its place (same id, same sequence), with a fresh retry budget. */

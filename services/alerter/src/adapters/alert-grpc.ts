@@ -29,6 +29,7 @@ import {
 import { type Silence, silenceState, validateSilence } from "../domain/silences.js";
 import type { AlertActions } from "./alert-actions.js";
 import type { AlertEventRecord, AlertStore } from "./alert-store.js";
+import { listDeadLetters } from "./dead-letter-list.js";
 import type { SilenceStore } from "./silence-store.js";
 import { type PagePosition, pageTokenOf, parsePageToken } from "./sorted-set-pages.js";
 
@@ -166,7 +167,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
         throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
       const after = pageToken ? parsePageToken(pageToken, notificationId) : null;
       if (after === undefined) throw invalidArgument("page_token is not a token returned by ListDeadLetters");
-      const { items, next } = await actions.deadLetters(tenant, after, pageSize || defaultPageSize);
+      const { items, next } = await listDeadLetters(store, tenant, after, pageSize || defaultPageSize);
       return { deadLetters: items.map(deadToProto), nextPageToken: next === null ? "" : pageTokenOf(next) };
     }),
     replayDeadLetter: unary("outbox", async (call, who) => {
