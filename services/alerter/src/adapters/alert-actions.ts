@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type AuditLog, type GuardedCommand, grpcError, runGuarded } from "@argus/runtime";
+import { type AuditLog, type GuardedCommand, grpcError, releaseLease, runGuarded } from "@argus/runtime";
 import { status } from "@grpc/grpc-js";
 import {
   type Acknowledgement,
@@ -14,7 +14,6 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import { notificationBody } from "../domain/payloads.js";
 import type { AlertStore, StoredAlert } from "./alert-store.js";
-import { releaseLease } from "./leases.js";
 import { type DispatcherDeps, targetOf } from "./outbox-dispatcher.js";
 import { enableReceiver } from "./receiver-state.js";
 import type { LoadedRouting, RoutingConfigSource } from "./routing-config-source.js";

@@ -3,8 +3,13 @@ import {
   type GuardedCommand,
   injectTraceContext,
   inSpan,
+  type LeasedWrite,
   type Logger,
+  leaseOwner,
+  PollingWorker,
+  releaseLeases,
   type Tracer,
+  writeUnderLeases,
 } from "@argus/runtime";
 import { type Acknowledgement, type AlertRecord, isAcknowledged } from "../domain/alert.js";
 import { type InhibitionCandidate, inhibitingAlert } from "../domain/inhibition.js";
@@ -16,9 +21,7 @@ import { findRoute } from "../domain/routing/route.js";
 import { isRouteMuted } from "../domain/routing/time-intervals.js";
 import { type Silence, silencesMuting } from "../domain/silences.js";
 import { type AlertStore, mgetEach } from "./alert-store.js";
-import { type LeasedWrite, leaseOwner, releaseLeases, writeUnderLeases } from "./leases.js";
 import { enqueueCommands } from "./outbox-commands.js";
-import { PollingWorker } from "./polling-loop.js";
 import type { SilenceStore } from "./silence-store.js";
 
 /** Most groups flushed in one pass. */

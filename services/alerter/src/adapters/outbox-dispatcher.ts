@@ -4,7 +4,10 @@ import {
   injectTraceContext,
   inSpan,
   type Logger,
+  leaseOwner,
+  PollingWorker,
   type PublishFindings,
+  releaseLeases,
   SpanKind,
   type Tracer,
   untraced,
@@ -27,8 +30,6 @@ import { integrationName, type Notification } from "../domain/notification.js";
 import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
 import type { AlertStore } from "./alert-store.js";
 import type { EgressPolicy } from "./egress.js";
-import { leaseOwner, releaseLeases } from "./leases.js";
-import { PollingWorker } from "./polling-loop.js";
 import {
   breakerCommand,
   disableCommand,

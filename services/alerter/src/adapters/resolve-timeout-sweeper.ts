@@ -1,9 +1,9 @@
 import type { Logger } from "@argus/runtime";
+import { PollingWorker } from "@argus/runtime";
 import { kindName, lastHeardMs } from "../domain/alert.js";
 import { type AlerterRoutingConfig, resolveTimeoutFor } from "../domain/routing/config.js";
 import type { AlertActions } from "./alert-actions.js";
 import type { AlertStore } from "./alert-store.js";
-import { PollingWorker } from "./polling-loop.js";
 
 /**
  * Resolves firing alerts that no finding has touched for their kind's resolve timeout (Alertmanager's

@@ -1,5 +1,5 @@
 import type { Redis } from "@argus/runtime";
-import { type LeasedWrite, writeUnderLeases } from "./leases.js";
+import { type LeasedWrite, writeUnderLeases } from "@argus/runtime";
 
 /**
  * Group commit for lease-guarded writes: a write that comes while another is on its way waits for

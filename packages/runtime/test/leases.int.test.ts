@@ -1,7 +1,7 @@
 import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type LeasedWrite, writeUnderLeases } from "../src/adapters/leases.js";
+import { type LeasedWrite, writeUnderLeases } from "../src/leases.js";
 
 describe("a pass's writes under many leases, in one script (real Redis)", () => {
   const namespace = uniqueNamespace("leases");

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { type GuardedCommand, type Redis, runGuarded } from "@argus/runtime";
+import { type GuardedCommand, runGuarded } from "./guarded-write.js";
+import type { Redis } from "./redis.js";
 
 /**
  * A name for the leases of one worker of one replica: 96 random bits never meet another replica's,

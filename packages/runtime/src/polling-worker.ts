@@ -1,4 +1,4 @@
-import type { Logger } from "@argus/runtime";
+import type { Logger } from "./logger.js";
 
 /**
  * Runs `pass` every `pollMs`, or at once when woken; a wake that arrives during a pass runs another
