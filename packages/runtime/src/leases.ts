@@ -10,6 +10,80 @@ export function leaseOwner(): string {
   return randomBytes(12).toString("base64url");
 }
 
+/**
+ * Takes `key` for `owner` for `ttlMs` unless someone holds it; true when taken. The lease ends on
+ * its own after `ttlMs`, so a replica that dies holding it delays the work by `ttlMs` at most.
+ */
+export async function takeLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
+  return (await redis.set(key, owner, "PX", ttlMs, "NX")) === "OK";
+}
+
+/** Another owner held the lease for longer than the caller would wait. */
+export class LeaseBusyError extends Error {
+  constructor(
+    readonly lease: string,
+    waitedMs: number,
+  ) {
+    super(`lease ${lease} is busy: another worker held it for more than ${waitedMs} ms; try again`);
+    this.name = "LeaseBusyError";
+  }
+}
+
+/** The lease expired while its plan ran and passed to another owner: nothing was written. */
+export class LeaseLostError extends Error {
+  constructor(readonly lease: string) {
+    super(
+      `lease ${lease} expired and passed to another worker before its writes: nothing written; try again`,
+    );
+    this.name = "LeaseLostError";
+  }
+}
+
+export interface LeaseWait {
+  /** How long to wait for another holder to release the lease before giving up (LeaseBusyError). */
+  waitMs: number;
+  /** How long the lease lasts once taken: longer than the plan takes to read and decide. */
+  ttlMs: number;
+  /** Pause between attempts to take it (default 50 ms). */
+  retryMs?: number;
+}
+
+/** What a plan made under a lease decided: the writes the lease guards and what to return once written. */
+export interface LeasedPlan<T> {
+  commands: GuardedCommand[];
+  result: T;
+}
+
+/**
+ * Takes `lease` (waiting up to `waitMs` for its holder), runs `plan` while holding it, applies the
+ * plan's commands atomically with a check that the lease is still this call's, and releases it.
+ * The plan reads what it needs under the lease, so no other holder changes it between the read and
+ * the write. Throws LeaseBusyError (never taken) or LeaseLostError (expired during the plan; nothing
+ * written); both are safe to retry.
+ */
+export async function writeUnderLease<T>(
+  redis: Redis,
+  lease: string,
+  wait: LeaseWait,
+  plan: () => Promise<LeasedPlan<T>>,
+): Promise<T> {
+  const owner = leaseOwner();
+  const deadline = Date.now() + wait.waitMs;
+  while (!(await takeLease(redis, lease, owner, wait.ttlMs))) {
+    if (Date.now() >= deadline) throw new LeaseBusyError(lease, wait.waitMs);
+    await new Promise((resolve) => setTimeout(resolve, wait.retryMs ?? 50));
+  }
+  try {
+    const { commands, result } = await plan();
+    if (commands.length === 0) return result;
+    if (!(await runGuarded(redis, { key: lease, expected: owner, commands })))
+      throw new LeaseLostError(lease);
+    return result;
+  } finally {
+    await releaseLease(redis, lease, owner);
+  }
+}
+
 const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0

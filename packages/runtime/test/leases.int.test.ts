@@ -1,7 +1,15 @@
 import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { uniqueNamespace } from "@argus/testkit";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type LeasedWrite, writeUnderLeases } from "../src/leases.js";
+import {
+  LeaseBusyError,
+  type LeasedWrite,
+  LeaseLostError,
+  releaseLease,
+  takeLease,
+  writeUnderLease,
+  writeUnderLeases,
+} from "../src/leases.js";
 
 describe("a pass's writes under many leases, in one script (real Redis)", () => {
   const namespace = uniqueNamespace("leases");
@@ -53,5 +61,85 @@ describe("a pass's writes under many leases, in one script (real Redis)", () => 
     expect(await done(["h1", "h3"])).toEqual(["1", "1"]);
     expect(await redis.lrange(key("done", "h2"), 0, -1)).toEqual(["a list, not a string"]);
     expect(await leases(names)).toEqual([null, null, null]);
+  });
+});
+
+describe("one lease: take, wait for its holder, write under it, release (real Redis)", () => {
+  const namespace = uniqueNamespace("lease");
+  const key = (...parts: string[]) => [namespace, ...parts].join(":");
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = createRedis(inject("redisUrl"), createLogger("lease-test", "silent"));
+    await redis.connect();
+  });
+
+  afterAll(async () => {
+    await redis?.quit();
+  });
+
+  it("lets one owner hold a lease until it releases it; a stranger's release leaves it", async () => {
+    const lease = key("take");
+    expect(await takeLease(redis, lease, "replica-a", 30_000)).toBe(true);
+    expect(await takeLease(redis, lease, "replica-b", 30_000)).toBe(false);
+    await releaseLease(redis, lease, "replica-b");
+    expect(await takeLease(redis, lease, "replica-b", 30_000)).toBe(false);
+    await releaseLease(redis, lease, "replica-a");
+    expect(await takeLease(redis, lease, "replica-b", 30_000)).toBe(true);
+  });
+
+  it("waits for the holder's lease to end, then writes the plan's commands and releases the lease", async () => {
+    const lease = key("wait");
+    await redis.set(lease, "replica-b", "PX", 200);
+
+    const result = await writeUnderLease(redis, lease, { waitMs: 30_000, ttlMs: 30_000 }, async () => ({
+      commands: [["SET", key("wait", "done"), "1"]],
+      result: "written",
+    }));
+
+    expect(result).toBe("written");
+    expect(await redis.get(key("wait", "done"))).toBe("1");
+    expect(await redis.exists(lease)).toBe(0);
+  });
+
+  it("gives up on a lease held longer than it may wait, without running the plan", async () => {
+    const lease = key("busy");
+    await redis.set(lease, "replica-b", "PX", 30_000);
+    let planned = false;
+
+    const attempt = writeUnderLease(redis, lease, { waitMs: 100, ttlMs: 30_000 }, async () => {
+      planned = true;
+      return { commands: [["SET", key("busy", "done"), "1"]], result: 1 };
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(LeaseBusyError);
+    await expect(attempt).rejects.toThrow(lease);
+    expect(planned).toBe(false);
+    expect(await redis.get(lease)).toBe("replica-b");
+  });
+
+  it("writes nothing when the lease passed to another owner during the plan, and leaves that owner's lease", async () => {
+    const lease = key("lost");
+
+    const attempt = writeUnderLease(redis, lease, { waitMs: 0, ttlMs: 30_000 }, async () => {
+      // As if the lease expired mid-plan and another replica took it.
+      await redis.set(lease, "replica-b", "PX", 30_000);
+      return { commands: [["SET", key("lost", "done"), "1"]], result: 1 };
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await redis.get(key("lost", "done"))).toBeNull();
+    expect(await redis.get(lease)).toBe("replica-b");
+  });
+
+  it("releases the lease when the plan fails, so the next caller need not wait for it to expire", async () => {
+    const lease = key("failed");
+
+    const attempt = writeUnderLease(redis, lease, { waitMs: 0, ttlMs: 30_000 }, async () => {
+      throw new Error("the plan could not read its state");
+    });
+
+    await expect(attempt).rejects.toThrow("the plan could not read its state");
+    expect(await redis.exists(lease)).toBe(0);
   });
 });
