@@ -1,4 +1,5 @@
 import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
+import { durationText } from "@argus/runtime/duration";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
@@ -10,7 +11,7 @@ const whsecSecret = z
     "must hold at least 24 random bytes",
   );
 
-const duration = z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, "must be a duration like 30s, 5m or 1h30m");
+const duration = durationText();
 
 export const alerterConfigSchema = z
   .object({

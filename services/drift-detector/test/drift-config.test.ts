@@ -79,13 +79,15 @@ models:
     expect(configs.forModel("fraud").pcaComponents).toBe(defaultDriftConfig.pcaComponents);
   });
 
-  it("durations: 5m, 30s, 500ms, 1h and plain milliseconds", () => {
+  it("durations: the alerter's grammar (5m, 30s, 500ms, 1h, 1h30m, 1d) and plain milliseconds", () => {
     const window = (value: string) =>
       parseDriftConfigs(`defaults:\n  window: ${value}\n`, file).forModel("m").windowMs;
     expect(window("5m")).toBe(300_000);
     expect(window("30s")).toBe(30_000);
     expect(window("500ms")).toBe(500);
     expect(window("1h")).toBe(3_600_000);
+    expect(window("1h30m")).toBe(5_400_000);
+    expect(window("1d")).toBe(86_400_000);
     expect(window("120000")).toBe(120_000);
   });
 

@@ -1,3 +1,4 @@
+import { durationMs } from "@argus/runtime/duration";
 import { parse } from "yaml";
 import { z } from "zod";
 
@@ -38,16 +39,8 @@ export const defaultDriftConfig: DriftModelConfig = {
   pcaComponents: 3,
 };
 
-/** A duration in ms, as a number of ms or a string like 500ms, 30s, 5m or 1h; `positive` rejects 0. */
-const duration = (positive: boolean) =>
-  z
-    .union([
-      z.number().int().min(0),
-      z.string().regex(/^\d+(ms|s|m|h)$/, "expected e.g. 500ms, 30s, 5m or 1h"),
-    ])
-    .transform((value) => (typeof value === "number" ? value : parseDuration(value)))
-    .refine((ms) => !positive || ms > 0, "must be longer than 0")
-    .refine((ms) => Number.isSafeInteger(ms), "is too long");
+/** A duration in ms: a number of ms or a duration string like 500ms, 5m, 1h30m or 1d. */
+const duration = (positive: boolean) => durationMs({ positive, numbers: true });
 
 const modelSchema = z
   .object({
@@ -112,11 +105,4 @@ function apply(base: DriftModelConfig, overrides: Overrides): DriftModelConfig {
     ...(allowedLateness !== undefined ? { allowedLatenessMs: allowedLateness } : {}),
     featureThresholds: { ...base.featureThresholds, ...featureThresholds },
   };
-}
-
-function parseDuration(text: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
-  const amount = Number(match?.[1]);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match?.[2] as "ms" | "s" | "m" | "h"];
-  return amount * unit;
 }

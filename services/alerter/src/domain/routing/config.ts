@@ -1,7 +1,7 @@
+import { parseDuration } from "@argus/runtime/duration";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { FindingKind, kindName } from "../alert.js";
-import { parseDuration } from "./duration.js";
 import { type Matcher, parseMatcher } from "./matchers.js";
 import { buildRouteTree, type Route, type RouteSpec } from "./route.js";
 import {

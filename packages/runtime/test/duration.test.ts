@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "../../src/domain/routing/duration.js";
+import { durationMs, durationText, parseDuration } from "../src/duration.js";
 
 describe("parseDuration", () => {
   it("reads Prometheus durations", () => {
@@ -11,6 +11,7 @@ describe("parseDuration", () => {
     expect(parseDuration("1d")).toBe(86_400_000);
     expect(parseDuration("1w")).toBe(7 * 86_400_000);
     expect(parseDuration("1y")).toBe(365 * 86_400_000);
+    expect(parseDuration("1y1d")).toBe(366 * 86_400_000);
     expect(parseDuration("0s")).toBe(0);
     expect(parseDuration("0")).toBe(0);
     expect(parseDuration("90m")).toBe(5_400_000);
@@ -28,9 +29,26 @@ describe("parseDuration", () => {
     expect(() => parseDuration("-5m")).toThrow("cannot be negative");
     expect(() => parseDuration("5M")).toThrow('got "5M"');
     expect(() => parseDuration(" 5m")).toThrow('got " 5m"');
+    expect(() => parseDuration("1d1y")).toThrow("largest first");
+    expect(() => parseDuration("1 hr")).toThrow('got "1 hr"');
+    expect(() => parseDuration("5mo")).toThrow('got "5mo"');
   });
 
   it("refuses durations too long to count in milliseconds exactly", () => {
     expect(() => parseDuration("99999999999y")).toThrow("too long");
+  });
+
+  it("is the schema of every config file: the field's error says what is wrong", () => {
+    expect(durationMs({ positive: true }).parse("1h30m")).toBe(5_400_000);
+    expect(durationMs({ numbers: true }).parse(1_500)).toBe(1_500);
+    const fraction = durationMs({ numbers: true }).safeParse(1.5);
+    expect(fraction.success ? "" : fraction.error.issues[0]?.message).toContain("whole number");
+    const typoInFile = durationMs({ numbers: true }).safeParse("5 min");
+    expect(typoInFile.success ? "" : typoInFile.error.issues[0]?.message).toContain('got "5 min"');
+    const zero = durationMs({ positive: true }).safeParse("0s");
+    expect(zero.success ? "" : zero.error.issues[0]?.message).toBe("must be longer than 0");
+    const typo = durationText().safeParse("5 min");
+    expect(typo.success ? "" : typo.error.issues[0]?.message).toContain('got "5 min"');
+    expect(durationText().parse("1d")).toBe("1d");
   });
 });
