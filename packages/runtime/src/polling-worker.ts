@@ -1,5 +1,13 @@
 import type { Logger } from "./logger.js";
 
+export interface PollingOptions {
+  /**
+   * Wait one `pollMs` before the first pass instead of running it at start: for upkeep (sweeps,
+   * pruning) that has nothing urgent to do when a replica starts, so restarts do not repeat it.
+   */
+  firstPassAfterPoll?: boolean;
+}
+
 /**
  * Runs `pass` every `pollMs`, or at once when woken; a wake that arrives during a pass runs another
  * pass right after it, so work queued meanwhile never waits for the next poll.
@@ -15,6 +23,7 @@ export class PollingLoop {
     private readonly pass: () => Promise<void>,
     private readonly pollMs: number,
     private readonly logger: Logger,
+    private readonly options: PollingOptions = {},
   ) {}
 
   get isRunning(): boolean {
@@ -38,6 +47,7 @@ export class PollingLoop {
   }
 
   private async run(): Promise<void> {
+    if (this.options.firstPassAfterPoll) await this.nextPoll();
     while (this.running) {
       this.wokenDuringPass = false;
       try {
@@ -47,15 +57,20 @@ export class PollingLoop {
       }
       if (!this.running) break;
       if (this.wokenDuringPass) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.pollMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          this.wakeUp = undefined;
-          resolve();
-        };
-      });
+      await this.nextPoll();
     }
+  }
+
+  /** Resolves after `pollMs`, or at once when woken or stopped. */
+  private nextPoll(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.pollMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+    });
   }
 }
 
@@ -63,8 +78,8 @@ export class PollingLoop {
 export abstract class PollingWorker {
   private readonly loop: PollingLoop;
 
-  protected constructor(name: string, pollMs: number, logger: Logger) {
-    this.loop = new PollingLoop(name, () => this.pass(), pollMs, logger);
+  protected constructor(name: string, pollMs: number, logger: Logger, options: PollingOptions = {}) {
+    this.loop = new PollingLoop(name, () => this.pass(), pollMs, logger, options);
   }
 
   protected abstract pass(): Promise<void>;

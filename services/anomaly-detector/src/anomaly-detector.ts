@@ -3,6 +3,7 @@ import {
   decodeInferenceEvent,
   evidenceSealerFromConfig,
   type Logger,
+  PollingLoop,
   type RunningService,
   startService,
 } from "@argus/runtime";
@@ -41,14 +42,16 @@ export function startAnomalyDetector(
       }
       const store = new AnomalyStore(context.redis, context.key, config.ANOMALY_CLIENT_TTL_MS, sealer);
       // Index entries of forgotten clients go too (ListRiskyClients prunes only what it reads).
-      const sweep = setInterval(() => {
-        store.pruneIndexes().then(
-          (removed) => context.logger.debug({ removed }, "risky-client indexes pruned"),
-          (error: Error) => context.logger.warn({ err: error.message }, "risky-client index prune failed"),
-        );
-      }, indexSweepMs);
-      sweep.unref();
-      context.onStop("risky-client index sweep", async () => clearInterval(sweep));
+      const sweep = new PollingLoop(
+        "risky-client index sweep",
+        async () =>
+          context.logger.debug({ removed: await store.pruneIndexes() }, "risky-client indexes pruned"),
+        indexSweepMs,
+        context.logger,
+        { firstPassAfterPoll: true },
+      );
+      sweep.start();
+      context.onStop("risky-client index sweep", () => sweep.stop());
       await context.consume({
         groupId: group,
         topics: [context.topics.inference],

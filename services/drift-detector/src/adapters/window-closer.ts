@@ -1,5 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { type Logger, type PublishFindings, type Redis, untraced } from "@argus/runtime";
+import {
+  type Logger,
+  leaseOwner,
+  PollingWorker,
+  type PublishFindings,
+  type Redis,
+  releaseLease,
+  takeLease,
+  untraced,
+} from "@argus/runtime";
 import type { DriftConfigs } from "../domain/drift-config.js";
 import { evaluateWindow } from "../domain/evaluate.js";
 import { reportFindings } from "../domain/report-findings.js";
@@ -30,37 +38,17 @@ export interface WindowCloserDeps {
  * published before the report is stored, so a crash in between re-evaluates the (closed, hence
  * unchanged) window and republishes the same finding ids rather than losing them.
  */
-export class WindowCloser {
-  private readonly owner = randomUUID();
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> | undefined;
+export class WindowCloser extends PollingWorker {
+  private readonly owner = leaseOwner();
   private readonly clock: () => number;
 
   constructor(private readonly deps: WindowCloserDeps) {
+    super("window evaluation", deps.intervalMs, deps.logger);
     this.clock = deps.clock ?? Date.now;
   }
 
-  start(): void {
-    const tick = () => {
-      this.pass = this.closeDue()
-        .catch((error: Error) =>
-          this.deps.logger.error({ err: error.message }, "window evaluation pass failed"),
-        )
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.deps.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.intervalMs);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.pass;
-  }
-
   /** One pass over every model's pending windows; returns when the due ones are evaluated. */
-  async closeDue(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { windows, configs } = this.deps;
     const now = this.clock();
     const watermarks = await windows.watermarks();
@@ -70,6 +58,8 @@ export class WindowCloser {
       const config = configs.forModel(modelId);
       const lastClosable = watermark - config.windowMs - config.allowedLatenessMs;
       for (const windowStart of await windows.pendingWindows(modelId, lastClosable)) {
+        // Stopping: the rest stay pending for the next replica's pass.
+        if (!this.running) return;
         await this.evaluate(modelId, tenant, windowStart);
       }
     }
@@ -78,7 +68,7 @@ export class WindowCloser {
   private async evaluate(modelId: string, tenant: string, windowStart: number): Promise<void> {
     const { redis, key, windows, reports, baselines, configs } = this.deps;
     const lease = key("lease", `{${modelId}}`, String(windowStart));
-    if ((await redis.set(lease, this.owner, "PX", this.deps.leaseMs, "NX")) !== "OK") return;
+    if (!(await takeLease(redis, lease, this.owner, this.deps.leaseMs))) return;
     try {
       if (await reports.exists(modelId, windowStart)) {
         await windows.markReported(modelId, windowStart);
@@ -109,12 +99,7 @@ export class WindowCloser {
         "window evaluated",
       );
     } finally {
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lease,
-        this.owner,
-      );
+      await releaseLease(redis, lease, this.owner);
     }
   }
 }
