@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { ModelOutput } from "@argus/proto";
 import { ArgusSdkError } from "./errors.js";
-import type { FeatureInput, OutputInput, RecordInput } from "./event.js";
+import type { FeatureInput, OutputInput, RecordInput } from "./record-input.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UINT32_MAX = 0xffff_ffff;

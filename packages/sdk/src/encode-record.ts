@@ -12,7 +12,8 @@ import {
   toOutput,
   uint32,
 } from "./checks.js";
-import type { EventContext, FeatureInput, RecordInput } from "./event.js";
+import type { EventContext } from "./event.js";
+import type { FeatureInput, RecordInput } from "./record-input.js";
 
 const NO_NAMES: readonly string[] = [];
 

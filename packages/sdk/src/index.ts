@@ -1,7 +1,7 @@
 // @argus/sdk: what an inference service imports to publish its predictions to Argus.
 // Kept light on purpose (kafkajs, @opentelemetry/api, the generated contract): no service runtime.
 export { ArgusSdkError, type ArgusSdkErrorCode } from "./errors.js";
-export { type FeatureInput, type OutputInput, type RecordInput, toInferenceEvent } from "./event.js";
+export { toInferenceEvent } from "./event.js";
 export {
   CONTENT_TYPE,
   createMonitor,
@@ -27,3 +27,4 @@ export {
   type Pseudonymizer,
   type PseudonymizerOptions,
 } from "./pseudonymize.js";
+export type { FeatureInput, OutputInput, RecordInput } from "./record-input.js";

@@ -11,7 +11,6 @@ import {
 } from "@opentelemetry/api";
 import { CheckedFeatures, encodeRecord } from "./encode-record.js";
 import { ArgusSdkError } from "./errors.js";
-import type { RecordInput } from "./event.js";
 import { kafkajsProducer } from "./kafkajs-producer.js";
 import type {
   KafkaConnection,
@@ -21,6 +20,7 @@ import type {
   ProducerSettings,
 } from "./producer-port.js";
 import { createPseudonymizer, type Pseudonymizer, type PseudonymizerOptions } from "./pseudonymize.js";
+import type { RecordInput } from "./record-input.js";
 
 export const DEFAULT_TOPIC = "argus.inference.v1";
 export const CONTENT_TYPE = "application/x-protobuf";

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { InferenceEvent } from "@argus/proto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CheckedFeatures, encodeRecord } from "../src/encode-record.js";
-import { type FeatureInput, type OutputInput, type RecordInput, toInferenceEvent } from "../src/event.js";
+import { toInferenceEvent } from "../src/event.js";
 import { createPseudonymizer } from "../src/pseudonymize.js";
+import type { FeatureInput, OutputInput, RecordInput } from "../src/record-input.js";
 
 const ctx = {
   modelId: "fraud-scorer",
