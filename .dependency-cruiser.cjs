@@ -45,7 +45,8 @@ module.exports = {
     },
     {
       name: "services-are-apart",
-      comment: "Services share contracts (packages/proto) and the kit (packages/runtime), never each other's code.",
+      comment:
+        "Services share contracts (packages/proto) and the kit (packages/runtime), never each other's code.",
       severity: "error",
       from: { path: "^services/([^/]+)/" },
       to: { path: "^services/([^/]+)/", pathNot: "^services/$1/" },
