@@ -8,6 +8,7 @@ import {
   type InferenceEventColumns,
 } from "@argus/proto";
 import type { Decoded } from "./consumer-loop.js";
+import { modelIdProblem, optionalClientIdProblem, tenantProblem } from "./ids.js";
 import type { ProducerPort } from "./kafka-port.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { type Context, injectTraceContext, ROOT_CONTEXT } from "./tracing.js";
@@ -29,7 +30,7 @@ export function decodeInferenceEventAsColumns(value: Buffer | null): Decoded<Inf
   return decodeChecked(value, decodeInferenceEventColumns, (event) => event.eventTimeMs);
 }
 
-function decodeChecked<T extends { eventId: string; modelId: string }>(
+function decodeChecked<T extends { eventId: string; modelId: string; clientId: string; tenant: string }>(
   value: Buffer | null,
   decode: (bytes: Buffer) => T,
   eventTimeMsOf: (event: T) => number | undefined,
@@ -42,7 +43,10 @@ function decodeChecked<T extends { eventId: string; modelId: string }>(
     return { ok: false, reason: `not an argus.v1.InferenceEvent: ${(error as Error).message}` };
   }
   if (!uuid.test(event.eventId)) return { ok: false, reason: "event_id is not a UUID" };
-  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
+  // The id rules the gRPC services check too: what is consumed here can be asked about there.
+  const idProblem =
+    modelIdProblem(event.modelId) ?? optionalClientIdProblem(event.clientId) ?? tenantProblem(event.tenant);
+  if (idProblem) return { ok: false, reason: idProblem };
   const eventTimeMs = eventTimeMsOf(event);
   if (eventTimeMs === undefined || Number.isNaN(eventTimeMs))
     return { ok: false, reason: "event_time is missing" };
@@ -97,7 +101,8 @@ export function decodeFeedbackEvent(value: Buffer | null): Decoded<FeedbackEvent
     return { ok: false, reason: `not an argus.v1.FeedbackEvent: ${(error as Error).message}` };
   }
   if (!event.feedbackId) return { ok: false, reason: "feedback_id is empty" };
-  if (!event.modelId) return { ok: false, reason: "model_id is empty" };
+  const idProblem = modelIdProblem(event.modelId) ?? tenantProblem(event.tenant);
+  if (idProblem) return { ok: false, reason: idProblem };
   if (!event.source) return { ok: false, reason: "source is empty" };
   if (!event.target) return { ok: false, reason: "neither label nor training_record is set" };
   if (event.target.$case === "label" && !event.target.value.requestId) {
