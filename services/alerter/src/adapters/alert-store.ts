@@ -4,7 +4,7 @@ import { type Acknowledgement, type AlertRecord, lastHeardMs } from "../domain/a
 import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
 import type { Notification } from "../domain/notification.js";
-import type { NotificationLogEntry } from "../domain/notification-log.js";
+import { endedEntry, type NotificationLogEntry } from "../domain/notification-log.js";
 import { packBody, unpackBody } from "./body-packing.js";
 import { membersAfter, type PagePosition } from "./sorted-set-pages.js";
 
@@ -304,16 +304,16 @@ export class AlertStore {
   }
 
   /**
-   * Ends a group. Its notification numbers outlive it for a while, so a group that comes back never
-   * reuses a `webhook-id` a receiver has seen; what was notified is forgotten, so it comes back as new.
+   * Ends a group. Its notification log outlives it for a while (see endedEntry): a group that comes
+   * back never reuses a `webhook-id` a receiver has seen, and knows when its key last notified.
    * (Used by the group flusher, and by erasure for a group whose alerts all went.)
    */
-  endGroupCommands(gid: string, entries: Map<string, NotificationLogEntry>): GuardedCommand[] {
+  endGroupCommands(gid: string, entries: ReadonlyMap<string, NotificationLogEntry>): GuardedCommand[] {
     const numbering: GuardedCommand[] = [...entries].map(([field, entry]) => [
       "HSET",
       this.notificationLogKey(gid),
       field,
-      JSON.stringify({ ...entry, firing: [], resolved: [], acknowledged: false }),
+      JSON.stringify(endedEntry(entry)),
     ]);
     return [
       ["DEL", this.groupKey(gid)],

@@ -11,15 +11,11 @@ import {
   type Tracer,
   writeUnderLeases,
 } from "@argus/runtime";
-import { type Acknowledgement, type AlertRecord, isAcknowledged } from "../domain/alert.js";
-import { type InhibitionCandidate, inhibitingAlert } from "../domain/inhibition.js";
-import { type Notification, notificationId, queueId } from "../domain/notification.js";
-import { type NotificationLogEntry, nextEntry, notifyReason } from "../domain/notification-log.js";
-import { notificationBody } from "../domain/payloads.js";
-import type { AlerterRoutingConfig, Integration } from "../domain/routing/config.js";
-import { findRoute } from "../domain/routing/route.js";
-import { isRouteMuted } from "../domain/routing/time-intervals.js";
-import { type Silence, silencesMuting } from "../domain/silences.js";
+import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
+import { type FlushPlan, planFlush } from "../domain/flush/plan-flush.js";
+import type { NotificationLogEntry } from "../domain/notification-log.js";
+import type { AlerterRoutingConfig } from "../domain/routing/config.js";
+import type { Silence } from "../domain/silences.js";
 import { type AlertStore, mgetEach } from "./alert-store.js";
 import { enqueueCommands } from "./outbox-commands.js";
 import type { SilenceStore } from "./silence-store.js";
@@ -42,19 +38,11 @@ export interface GroupFlusherDeps {
   onQueued: () => void;
 }
 
-/** Receivers that can be told an incident was acknowledged (and unacknowledged). */
-function supportsAcknowledge(integration: Integration): boolean {
-  return (
-    integration.type === "pagerduty" || (integration.type === "webhook" && integration.payload === "argus")
-  );
-}
-
 /**
  * Alertmanager's aggregation groups, with state in Redis so replicas share them: a group due now
- * is leased by one replica, its alerts filtered (silences, inhibition, time intervals), and for each
- * integration of its receiver the notification log decides whether to notify. Notifications go to
- * the outbox in the same atomic write that advances the log and the group's timer, so a crash never
- * notifies twice or drops a notification.
+ * is leased by one replica, its state and alerts read, and planFlush (pure) decides what to notify
+ * and what becomes of the group. Notifications go to the outbox in the same atomic write that
+ * advances the log and the group's timer, so a crash never notifies twice or drops a notification.
  *
  * A pass flushes up to 50 due groups in four round trips whatever their number: leases and group
  * state in one pipeline, their alerts and acknowledgements in another, silences once, and every
@@ -80,7 +68,7 @@ export class GroupFlusher extends PollingWorker {
       const mutes = this.passMutes();
       for (const group of groups) {
         try {
-          const plan = await this.plan(group, alerts, mutes);
+          const plan = await this.flush(group, alerts, mutes);
           writes.push({ lease: group.lease, commands: plan.commands });
           queued += plan.queued;
         } catch (error) {
@@ -194,108 +182,79 @@ export class GroupFlusher extends PollingWorker {
     };
   }
 
-  /** The writes of one group's flush (under its lease) and how many notifications they queue. */
-  private async plan(
+  /** One group's flush: planned by planFlush from its state as read, then as writes under its lease. */
+  private async flush(
     group: LeasedGroup,
     passAlerts: PassAlerts,
     mutes: PassMutes,
   ): Promise<{ commands: GuardedCommand[]; queued: number }> {
-    const { store } = this.deps;
-    const { gid, meta, members, log } = group;
-    const config = this.deps.routing();
-    const route = meta.routeKey === undefined ? undefined : findRoute(config.route, meta.routeKey);
-    if (!route || meta.groupKey === undefined) {
-      // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
-      return { commands: store.endGroupCommands(gid, parseLog(log)), queued: 0 };
-    }
+    const { gid, meta } = group;
+    const routing = this.deps.routing();
     const now = this.deps.clock();
-    const regularAt = meta.regularAt === undefined ? 0 : Number(meta.regularAt);
-    // Woken early (an acknowledgement): only acknowledgement news may go out before group_interval.
-    const regular = now.getTime() >= regularAt;
     const tenant = meta.tenant ?? "";
-    const alerts = passAlerts.alerts(members);
-    const present = new Set(alerts.map((alert) => alert.fingerprint));
-    const acknowledged = new Set(
-      alerts
-        .filter((alert) => isAcknowledged(alert, passAlerts.acks.get(alert.fingerprint)))
-        .map((a) => a.fingerprint),
-    );
-    const shown = await unmuted(alerts, tenant, config, now, mutes);
-    const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
-    const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
+    const log = parseLog(group.log);
+    const plan = planFlush({
+      group: {
+        gid,
+        groupKey: meta.groupKey,
+        routeKey: meta.routeKey,
+        tenant,
+        groupLabels: JSON.parse(meta.labels ?? "{}") as Record<string, string>,
+        regularAt: meta.regularAt === undefined ? 0 : Number(meta.regularAt),
+        members: group.members,
+        log,
+      },
+      alerts: passAlerts.alerts(group.members),
+      acks: passAlerts.acks,
+      mutes: {
+        silences: await mutes.silences(tenant),
+        inhibitionSources:
+          routing.inhibitRules.length > 0 ? (await mutes.firing()).filter((a) => a.tenant === tenant) : [],
+      },
+      routing,
+      now,
+    });
+    const traceparent = plan.notifications.length > 0 ? await this.traceFlush(meta, gid) : undefined;
+    return {
+      commands: this.planWrites(gid, plan, { logExisted: log.size > 0, now: now.getTime(), traceparent }),
+      queued: plan.notifications.length,
+    };
+  }
+
+  /** A flush plan as Redis writes: the log, the outbox items, and the group's next timer or its end. */
+  private planWrites(
+    gid: string,
+    plan: FlushPlan,
+    context: { logExisted: boolean; now: number; traceparent: string | undefined },
+  ): GuardedCommand[] {
+    const { store } = this.deps;
     const commands: GuardedCommand[] = [];
-    let queued = 0;
-    const entries = parseLog(log);
-    const logExisted = entries.size > 0;
-    const receiver = config.receivers.get(route.receiver);
-    if (receiver && shown.length > 0 && !isRouteMuted(route, config.timeIntervals, now)) {
-      const groupLabels = JSON.parse(meta.labels ?? "{}") as Record<string, string>;
-      const traceparent = await this.traceFlush(meta, gid);
-      receiver.integrations.forEach((integration, index) => {
-        // Per receiver and integration, as Alertmanager keys its notification log: a receiver that
-        // takes a route over on reload has been told nothing yet.
-        const field = logField(receiver.name, integration, index);
-        const entry = entries.get(field);
-        const reason = notifyReason(entry, firing, resolved, acknowledged, {
-          sendResolved: integration.sendResolved,
-          repeatIntervalMs: route.repeatIntervalMs,
-          now: now.getTime(),
-          supportsAcknowledge: supportsAcknowledge(integration),
-        });
-        if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
-        const next = nextEntry(entry, firing, resolved, acknowledged, now.getTime());
-        entries.set(field, next);
-        commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(next)]);
-        // Only the log of a group that ended and came back has an expiry to drop; a new one has none.
-        if (logExisted) commands.push(["PERSIST", store.notificationLogKey(gid)]);
-        const body = notificationBody(integration, {
-          receiver: receiver.name,
-          groupKey: meta.groupKey as string,
-          groupLabels,
-          alerts: shown,
-          acknowledged,
-          reason,
-          externalUrl: config.externalUrl,
-          now,
-        });
-        if (body === null) return;
-        const notification: Notification = {
-          id: notificationId(meta.groupKey as string, receiver.name, index, next.sequence),
-          queue: queueId(gid, receiver.name, index),
-          groupKey: meta.groupKey as string,
-          gid,
-          tenant,
-          receiver: receiver.name,
-          integration: index,
-          integrationType: integration.type,
-          sequence: next.sequence,
-          reason,
-          fingerprints: shown.map((alert) => alert.fingerprint),
-          createdAt: now.toISOString(),
-          body,
-          ...(traceparent ? { traceparent } : {}),
-          attempts: 0,
-        };
-        commands.push(...enqueueCommands(store, notification, now.getTime()));
-        queued++;
-      });
+    for (const [field, entry] of plan.logUpdates)
+      commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(entry)]);
+    // Only the log of a group that ended and came back has an expiry to drop; a new one has none.
+    if (plan.logUpdates.size > 0 && context.logExisted)
+      commands.push(["PERSIST", store.notificationLogKey(gid)]);
+    for (const notification of plan.notifications) {
+      const { traceparent } = context;
+      commands.push(
+        ...enqueueCommands(store, traceparent ? { ...notification, traceparent } : notification, context.now),
+      );
     }
-    if (!regular) {
-      commands.push(["ZADD", store.groupsDueKey, regularAt, gid]);
-      return { commands, queued };
+    const { next } = plan;
+    switch (next.type) {
+      case "early":
+        commands.push(["ZADD", store.groupsDueKey, next.at, gid]);
+        break;
+      case "end":
+        commands.push(...store.endGroupCommands(gid, next.log));
+        break;
+      case "regular":
+        if (plan.leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...plan.leaving]);
+        commands.push(["HSET", store.groupKey(gid), "regularAt", next.at, "flushedAt", context.now]);
+        commands.push(["ZADD", store.groupsDueKey, next.at, gid]);
+        break;
     }
-    // After a flush, resolved alerts leave the group (Alertmanager), and so do expired ones.
-    const leaving = [
-      ...alerts.filter((alert) => alert.state === "resolved").map((alert) => alert.fingerprint),
-      ...members.filter((fingerprint) => !present.has(fingerprint)),
-    ];
-    if (leaving.length === members.length)
-      return { commands: [...commands, ...this.deps.store.endGroupCommands(gid, entries)], queued };
-    if (leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...leaving]);
-    const nextAt = now.getTime() + route.groupIntervalMs;
-    commands.push(["HSET", store.groupKey(gid), "regularAt", nextAt, "flushedAt", now.getTime()]);
-    commands.push(["ZADD", store.groupsDueKey, nextAt, gid]);
-    return { commands, queued };
+    return commands;
   }
 
   /** A span for the flush, child of the last finding that changed the group. */
@@ -309,11 +268,6 @@ export class GroupFlusher extends PollingWorker {
       async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
     );
   }
-}
-
-/** A notification log field: receiver, integration type and index (Alertmanager's receiver key). */
-function logField(receiver: string, integration: Integration, index: number): string {
-  return `${encodeURIComponent(receiver)}/${integration.type}/${index}`;
 }
 
 /** A due group this replica leased, and its state as read under the lease. */
@@ -335,25 +289,6 @@ interface PassAlerts {
 interface PassMutes {
   silences(tenant: string): Promise<Silence[]>;
   firing(): Promise<AlertRecord[]>;
-}
-
-/** The group's alerts minus those silenced or inhibited now. */
-async function unmuted(
-  alerts: AlertRecord[],
-  tenant: string,
-  config: AlerterRoutingConfig,
-  now: Date,
-  mutes: PassMutes,
-): Promise<AlertRecord[]> {
-  const silences = await mutes.silences(tenant);
-  const sources: InhibitionCandidate[] =
-    config.inhibitRules.length > 0 ? (await mutes.firing()).filter((a) => a.tenant === tenant) : [];
-  return alerts.filter(
-    (alert) =>
-      silencesMuting(silences, alert, now).length === 0 &&
-      (config.inhibitRules.length === 0 ||
-        inhibitingAlert(config.inhibitRules, alert, sources) === undefined),
-  );
 }
 
 function parseLog(log: Record<string, string>): Map<string, NotificationLogEntry> {

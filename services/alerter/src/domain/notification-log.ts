@@ -1,3 +1,5 @@
+import type { Integration } from "./routing/config.js";
+
 /**
  * What was last notified for one (group, integration): the alerts the receiver was told are firing
  * and resolved, and whether the group was then fully acknowledged. Alerts are fingerprints.
@@ -77,7 +79,20 @@ export function nextEntry(
   };
 }
 
+/**
+ * What an entry keeps when its group ends: the notification numbering (a group that comes back never
+ * reuses a `webhook-id`) and when it last notified; what was told is forgotten, so it comes back as new.
+ */
+export function endedEntry(entry: NotificationLogEntry): NotificationLogEntry {
+  return { ...entry, firing: [], resolved: [], acknowledged: false };
+}
+
 function isSubset(subset: ReadonlySet<string>, of: ReadonlySet<string>): boolean {
   for (const item of subset) if (!of.has(item)) return false;
   return true;
+}
+
+/** A notification log field: receiver, integration type and index (Alertmanager's receiver key). */
+export function logField(receiver: string, integration: Pick<Integration, "type">, index: number): string {
+  return `${encodeURIComponent(receiver)}/${integration.type}/${index}`;
 }

@@ -71,6 +71,13 @@ export function notificationBody(integration: Integration, notice: GroupNotice):
   }
 }
 
+/** Receivers that can be told an incident was acknowledged (and unacknowledged). */
+export function supportsAcknowledge(integration: Integration): boolean {
+  return (
+    integration.type === "pagerduty" || (integration.type === "webhook" && integration.payload === "argus")
+  );
+}
+
 /** One PagerDuty incident per group: every action on the group carries the same key. */
 export function pagerDutyGroupDedupKey(groupKey: string): string {
   return `argus:${createHash("sha256").update(groupKey).digest("hex")}`;

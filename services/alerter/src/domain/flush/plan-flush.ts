@@ -1,0 +1,150 @@
+import { type Acknowledgement, type AlertRecord, isAcknowledged } from "../alert.js";
+import { type Notification, notificationId, queueId } from "../notification.js";
+import { logField, type NotificationLogEntry, nextEntry, notifyReason } from "../notification-log.js";
+import { notificationBody, supportsAcknowledge } from "../payloads.js";
+import type { AlerterRoutingConfig } from "../routing/config.js";
+import { findRoute } from "../routing/route.js";
+import { isRouteMuted } from "../routing/time-intervals.js";
+import { type FlushMutes, shownAlerts } from "./shown-alerts.js";
+
+/** A routing group as a flush finds it. */
+export interface FlushGroup {
+  gid: string;
+  /** Absent when the group is gone (it ended; at most the hold on its next flush is left). */
+  groupKey: string | undefined;
+  routeKey: string | undefined;
+  tenant: string;
+  groupLabels: Record<string, string>;
+  /** The group's next regular flush, before which only acknowledgement news goes out; 0 before its first. */
+  regularAt: number;
+  /** Fingerprints of its alerts. */
+  members: readonly string[];
+  /** What each integration was last told, by `logField`; it outlives the group (numbering, holds). */
+  log: ReadonlyMap<string, NotificationLogEntry>;
+}
+
+export interface FlushInput {
+  group: FlushGroup;
+  /** The members' alerts that still exist (a resolved alert expires after its retention). */
+  alerts: readonly AlertRecord[];
+  acks: ReadonlyMap<string, Acknowledgement>;
+  mutes: FlushMutes;
+  /** The configuration in force: the group's route and receiver, inhibit rules, time intervals. */
+  routing: Pick<
+    AlerterRoutingConfig,
+    "route" | "receivers" | "inhibitRules" | "timeIntervals" | "externalUrl"
+  >;
+  now: Date;
+}
+
+/** What becomes of the group after the flush. */
+export type FlushNext =
+  /** Flushed before its regular time (woken by an acknowledgement): flush again at `at`, as planned. */
+  | { type: "early"; at: number }
+  /** A regular flush: the next one is group_interval later, at `at`. */
+  | { type: "regular"; at: number }
+  /** The group ends; `log` (what was told, and the notification numbering) outlives it. */
+  | { type: "end"; log: ReadonlyMap<string, NotificationLogEntry> };
+
+export interface FlushPlan {
+  /** To queue, in the outbox (without trace context: the flusher adds it). */
+  notifications: Notification[];
+  /** Notification-log entries that changed, by field. */
+  logUpdates: Map<string, NotificationLogEntry>;
+  /** Members that leave the group (resolved ones after they were reported, and expired ones). */
+  leaving: string[];
+  next: FlushNext;
+}
+
+/**
+ * One flush of an aggregation group, decided without I/O (Alertmanager's aggregation group and its
+ * notification pipeline): which alerts are shown (silences, inhibition), whether the route's time
+ * intervals mute it, and for each integration of its receiver whether the notification log says
+ * there is news. Before the group's regular time only acknowledgement news goes out.
+ *
+ * After a regular flush, resolved alerts leave (they were reported); a group left empty ends.
+ */
+export function planFlush(input: FlushInput): FlushPlan {
+  const { group, routing, now } = input;
+  const route = group.routeKey === undefined ? undefined : findRoute(routing.route, group.routeKey);
+  if (!route || group.groupKey === undefined) {
+    // The route is gone (configuration reloaded; its alerts were regrouped then) or the group is.
+    return { notifications: [], logUpdates: new Map(), leaving: [], next: { type: "end", log: group.log } };
+  }
+  const groupKey = group.groupKey;
+  const at = now.getTime();
+  const receiver = routing.receivers.get(route.receiver);
+  const regularAt = group.regularAt;
+  const regular = at >= regularAt;
+  const { alerts } = input;
+  const acknowledged = new Set(
+    alerts
+      .filter((alert) => isAcknowledged(alert, input.acks.get(alert.fingerprint)))
+      .map((a) => a.fingerprint),
+  );
+  const shown = shownAlerts(alerts, input.mutes, routing.inhibitRules, now);
+  const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
+  const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
+  const notifications: Notification[] = [];
+  const logUpdates = new Map<string, NotificationLogEntry>();
+  if (receiver && shown.length > 0 && !isRouteMuted(route, routing.timeIntervals, now)) {
+    receiver.integrations.forEach((integration, index) => {
+      // Per receiver and integration, as Alertmanager keys its notification log: a receiver that
+      // takes a route over on reload has been told nothing yet.
+      const field = logField(receiver.name, integration, index);
+      const entry = group.log.get(field);
+      const reason = notifyReason(entry, firing, resolved, acknowledged, {
+        sendResolved: integration.sendResolved,
+        repeatIntervalMs: route.repeatIntervalMs,
+        now: at,
+        supportsAcknowledge: supportsAcknowledge(integration),
+      });
+      if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
+      const next = nextEntry(entry, firing, resolved, acknowledged, at);
+      logUpdates.set(field, next);
+      const body = notificationBody(integration, {
+        receiver: receiver.name,
+        groupKey,
+        groupLabels: group.groupLabels,
+        alerts: shown,
+        acknowledged,
+        reason,
+        externalUrl: routing.externalUrl,
+        now,
+      });
+      // Nothing this integration sends (e.g. only resolved alerts, send_resolved off): logged all the same.
+      if (body === null) return;
+      notifications.push({
+        id: notificationId(groupKey, receiver.name, index, next.sequence),
+        queue: queueId(group.gid, receiver.name, index),
+        groupKey,
+        gid: group.gid,
+        tenant: group.tenant,
+        receiver: receiver.name,
+        integration: index,
+        integrationType: integration.type,
+        sequence: next.sequence,
+        reason,
+        fingerprints: shown.map((alert) => alert.fingerprint),
+        createdAt: now.toISOString(),
+        body,
+        attempts: 0,
+      });
+    });
+  }
+  if (!regular) return { notifications, logUpdates, leaving: [], next: { type: "early", at: regularAt } };
+  const present = new Set(alerts.map((alert) => alert.fingerprint));
+  const leaving = [
+    ...alerts.filter((alert) => alert.state === "resolved").map((alert) => alert.fingerprint),
+    ...group.members.filter((fingerprint) => !present.has(fingerprint)),
+  ];
+  if (leaving.length === group.members.length) {
+    return {
+      notifications,
+      logUpdates,
+      leaving,
+      next: { type: "end", log: new Map([...group.log, ...logUpdates]) },
+    };
+  }
+  return { notifications, logUpdates, leaving, next: { type: "regular", at: at + route.groupIntervalMs } };
+}
