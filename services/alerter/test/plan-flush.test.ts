@@ -244,6 +244,54 @@ describe("planFlush on a fake clock: resolution", () => {
   });
 });
 
+describe("planFlush on a fake clock: a group that ends and forms again", () => {
+  it("waits until group_interval after its key last notified, then notifies anew", () => {
+    const driver = new FlushDriver(routing(), start);
+    driver.receive(about(driver, "age"));
+    driver.advanceTo(start + groupWait + minute);
+    driver.receive(resolving(driver, "age"));
+    const resolvedAt = start + groupWait + groupInterval;
+    driver.advanceTo(resolvedAt);
+    expect(driver.hasGroup()).toBe(false);
+
+    // It drifts again a minute later: Alertmanager would notify group_wait later; this waits for the tick.
+    driver.advanceTo(resolvedAt + minute);
+    driver.receive(about(driver, "age"));
+    driver.advanceTo(resolvedAt + minute + groupWait);
+    expect(driver.sent).toHaveLength(2);
+    expect(driver.plans.at(-1)?.next).toEqual({ type: "early", at: resolvedAt + groupInterval });
+
+    driver.advanceTo(resolvedAt + groupInterval);
+    expect(driver.sent.map((n) => n.reason)).toEqual(["new", "all-resolved", "new"]);
+    expect(driver.sentAt[2]).toBe(resolvedAt + groupInterval);
+    // Numbering goes on across the groups: no webhook-id is reused.
+    expect(driver.sent.map((n) => n.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it("notifies group_wait after it forms when its key last notified more than group_interval ago", () => {
+    const driver = new FlushDriver(routing(), start);
+    driver.receive(about(driver, "age"));
+    driver.advanceTo(start + groupWait + minute);
+    driver.receive(resolving(driver, "age"));
+    const resolvedAt = start + groupWait + groupInterval;
+    driver.advanceTo(resolvedAt + groupInterval + minute);
+    driver.receive(about(driver, "age"));
+    driver.advanceBy(groupWait);
+    expect(driver.sentAt.at(-1)).toBe(resolvedAt + groupInterval + minute + groupWait);
+  });
+
+  it("is not held by a group of the same key that never notified", () => {
+    const driver = new FlushDriver(routing(), start);
+    driver.receive(about(driver, "age"));
+    driver.advanceBy(10 * second);
+    driver.receive(resolving(driver, "age"));
+    driver.advanceTo(start + groupWait);
+    driver.receive(about(driver, "age"));
+    driver.advanceBy(groupWait);
+    expect(driver.sentAt).toEqual([start + 2 * groupWait]);
+  });
+});
+
 describe("planFlush: mutes and configuration", () => {
   it("leaves silenced alerts out, and says nothing for a group whose alerts are all silenced", () => {
     const driver = new FlushDriver(routing(), start);

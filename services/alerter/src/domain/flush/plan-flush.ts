@@ -2,7 +2,7 @@ import { type Acknowledgement, type AlertRecord, isAcknowledged } from "../alert
 import { type Notification, notificationId, queueId } from "../notification.js";
 import { logField, type NotificationLogEntry, nextEntry, notifyReason } from "../notification-log.js";
 import { notificationBody, supportsAcknowledge } from "../payloads.js";
-import type { AlerterRoutingConfig } from "../routing/config.js";
+import type { AlerterRoutingConfig, ReceiverConfig } from "../routing/config.js";
 import { findRoute } from "../routing/route.js";
 import { isRouteMuted } from "../routing/time-intervals.js";
 import { type FlushMutes, shownAlerts } from "./shown-alerts.js";
@@ -62,7 +62,11 @@ export interface FlushPlan {
  * intervals mute it, and for each integration of its receiver whether the notification log says
  * there is news. Before the group's regular time only acknowledgement news goes out.
  *
- * After a regular flush, resolved alerts leave (they were reported); a group left empty ends.
+ * After a regular flush, resolved alerts leave (they were reported); a group left empty ends. Unlike
+ * Alertmanager, a group that forms again less than group_interval after its key last notified waits
+ * until group_interval has passed (see `firstRegularAt`): an incident that resolves and comes back
+ * minutes later is an update at the next tick, not a new notification after group_wait, so it sends
+ * at most one notification per group_interval (acknowledgement news aside) however it flaps.
  */
 export function planFlush(input: FlushInput): FlushPlan {
   const { group, routing, now } = input;
@@ -74,7 +78,8 @@ export function planFlush(input: FlushInput): FlushPlan {
   const groupKey = group.groupKey;
   const at = now.getTime();
   const receiver = routing.receivers.get(route.receiver);
-  const regularAt = group.regularAt;
+  const regularAt =
+    group.regularAt > 0 ? group.regularAt : firstRegularAt(group.log, receiver, route.groupIntervalMs);
   const regular = at >= regularAt;
   const { alerts } = input;
   const acknowledged = new Set(
@@ -147,4 +152,22 @@ export function planFlush(input: FlushInput): FlushPlan {
     };
   }
   return { notifications, logUpdates, leaving, next: { type: "regular", at: at + route.groupIntervalMs } };
+}
+
+/**
+ * When a group's first regular flush may be: at once, or group_interval after its receiver was last
+ * notified when that was less than group_interval ago (by an earlier group of the same key, which
+ * ended; its notification log outlives it).
+ */
+function firstRegularAt(
+  log: ReadonlyMap<string, NotificationLogEntry>,
+  receiver: ReceiverConfig | undefined,
+  groupIntervalMs: number,
+): number {
+  let regularAt = 0;
+  receiver?.integrations.forEach((integration, index) => {
+    const sentAt = log.get(logField(receiver.name, integration, index))?.sentAt;
+    if (sentAt !== undefined) regularAt = Math.max(regularAt, sentAt + groupIntervalMs);
+  });
+  return regularAt;
 }
