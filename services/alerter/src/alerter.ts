@@ -1,16 +1,23 @@
 import type { Logger } from "@argus/runtime";
 import { evidenceSealerFromConfig, type RunningService, startService } from "@argus/runtime";
-import { AlertActions } from "./adapters/alert-actions.js";
+import { AcknowledgementStore } from "./adapters/acknowledgement-store.js";
 import { alertServiceRegistration } from "./adapters/alert-grpc.js";
 import { AlertStore } from "./adapters/alert-store.js";
+import { DeadLetterStore } from "./adapters/dead-letter-store.js";
 import { guardedAgent } from "./adapters/egress.js";
+import { ErasureStore } from "./adapters/erasure-store.js";
 import { createFindingsHandler, decodeFinding } from "./adapters/findings-handler.js";
 import { GroupFlusher } from "./adapters/group-flusher.js";
-import { OutboxDispatcher } from "./adapters/outbox-dispatcher.js";
+import { GroupMembershipStore } from "./adapters/group-membership-store.js";
+import { OutboxDispatcher, targetOf } from "./adapters/outbox-dispatcher.js";
+import { ReceiverHealthStore } from "./adapters/receiver-health-store.js";
+import { ResolutionStore } from "./adapters/resolution-store.js";
 import { ResolveTimeoutSweeper } from "./adapters/resolve-timeout-sweeper.js";
 import { RoutingConfigSource } from "./adapters/routing-config-source.js";
 import { SilenceStore } from "./adapters/silence-store.js";
+import { sendWebhook } from "./adapters/webhook-sender.js";
 import type { AlerterConfig } from "./config.js";
+import { alerterUseCases } from "./use-cases/alerter-use-cases.js";
 
 /**
  * Wires the alerter: findings → alert state and routing groups (Redis) → group flushes into the
@@ -70,16 +77,25 @@ export function startAlerter(
         clock: () => new Date(),
         onQueued: () => outbox.wake(),
       });
-      const actions = new AlertActions(
+      const { redis } = context;
+      const useCases = alerterUseCases({
         store,
+        silences,
+        acknowledgements: new AcknowledgementStore(redis, store),
+        resolutions: new ResolutionStore(redis, store),
+        deadLetters: new DeadLetterStore(redis, store),
+        receiverHealth: new ReceiverHealthStore(redis, store),
+        memberships: new GroupMembershipStore(redis, store),
+        erasures: new ErasureStore(redis, store, config.ALERTER_WEBHOOK_TIMEOUT_MS),
         routing,
-        http,
-        { groups: () => flusher.wake(), outbox: () => outbox.wake() },
-        context.audit,
-      );
+        send: (integration, message, now) => sendWebhook(targetOf(integration, http), message, {}, now),
+        wake: { groups: () => flusher.wake(), outbox: () => outbox.wake() },
+        audit: context.audit,
+        clock: () => new Date(),
+      });
       const sweeper = new ResolveTimeoutSweeper(
         store,
-        actions,
+        useCases.endEpisode,
         current,
         Math.max(config.ALERTER_POLL_MS, 1_000),
         context.logger,
@@ -91,7 +107,7 @@ export function startAlerter(
       context.onStop("group flusher", () => flusher.stop());
       context.onStop("resolve timeout sweeper", () => sweeper.stop());
       const onHangup = () => {
-        actions.reload("signal:SIGHUP", "*").then(
+        useCases.reloadRouting({ actor: "signal:SIGHUP", tenant: "*" }).then(
           (loaded) =>
             context.logger.info(
               { hash: loaded.hash, routes: loaded.routes },
@@ -121,7 +137,9 @@ export function startAlerter(
           onGrouped: () => flusher.wake(),
         }),
       });
-      return { grpcServices: [alertServiceRegistration({ store, silences, actions })] };
+      return {
+        grpcServices: [alertServiceRegistration({ store, silences, useCases, logger: context.logger })],
+      };
     },
     overrides,
   );

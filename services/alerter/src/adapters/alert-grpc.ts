@@ -8,30 +8,22 @@ import {
   type Silence as SilenceMessage,
   SilenceState,
 } from "@argus/proto";
-import {
-  type GrpcServiceRegistration,
-  grpcError,
-  invalidArgument,
-  principalOf,
-  respondUnary,
-} from "@argus/runtime";
-import { type handleUnaryCall, type ServerUnaryCall, status } from "@grpc/grpc-js";
+import { type GrpcServiceRegistration, type Logger, principalOf } from "@argus/runtime";
+import type { handleUnaryCall, ServerUnaryCall } from "@grpc/grpc-js";
 import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
 import { sampleEventIds } from "../domain/episode.js";
+import { InvalidArgument } from "../domain/errors.js";
 import { integrationName, type Notification } from "../domain/notification.js";
-import {
-  formatMatcher,
-  type Matcher,
-  MatcherError,
-  matchesAll,
-  parseMatcher,
-} from "../domain/routing/matchers.js";
-import { type Silence, silenceState, validateSilence } from "../domain/silences.js";
-import type { AlertActions } from "./alert-actions.js";
+import { formatMatcher, type Matcher, MatcherError, parseMatcher } from "../domain/routing/matchers.js";
+import { type Silence, silenceState } from "../domain/silences.js";
+import type { AlerterUseCases } from "../use-cases/alerter-use-cases.js";
+import type { AlertView } from "../use-cases/get-alert.js";
+import type { Caller } from "../use-cases/ports.js";
 import type { AlertEventRecord, AlertStore } from "./alert-store.js";
 import { listDeadLetters } from "./dead-letter-list.js";
+import { grpcErrorOf, isFault } from "./grpc-error-status.js";
 import type { SilenceStore } from "./silence-store.js";
-import { type PagePosition, pageTokenOf, parsePageToken } from "./sorted-set-pages.js";
+import { pageTokenOf, parsePageToken } from "./sorted-set-pages.js";
 
 const defaultPageSize = 100;
 const maxPageSize = 1000;
@@ -55,94 +47,85 @@ export const alertServiceRoles = {
 } as const;
 
 export interface AlertServiceDeps {
+  /** Read by ListDeadLetters. */
   store: AlertStore;
+  /** Read by ListSilences. */
   silences: SilenceStore;
-  actions: AlertActions;
+  useCases: AlerterUseCases;
+  logger: Logger;
 }
 
-type Handler<Req, Res> = (
-  call: ServerUnaryCall<Req, Res>,
-  who: { tenant: string; actor: string },
-) => Promise<Res>;
-
-/** A unary handler with the caller's tenant and principal id, errors mapped to gRPC statuses. */
-function unary<Req, Res>(what: string, body: Handler<Req, Res>): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const principal = principalOf(call);
-    respondUnary(callback, what, () => body(call, { tenant: principal.tenant, actor: principal.id }));
-  };
-}
+type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, caller: Caller) => Promise<Res>;
 
 export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceRegistration {
-  const { store, silences, actions } = deps;
+  const { store, silences, useCases, logger } = deps;
+
+  /** A unary handler with the caller's tenant and principal id; the one place failures become statuses. */
+  function unary<Req, Res>(what: string, body: Handler<Req, Res>): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const principal = principalOf(call);
+      body(call, { tenant: principal.tenant, actor: principal.id }).then(
+        (value) => callback(null, value),
+        (error: unknown) => {
+          if (isFault(error))
+            logger.error({ err: error, method: call.getPath() }, `AlertService call failed in the ${what}`);
+          callback(grpcErrorOf(error, what));
+        },
+      );
+    };
+  }
+
   const implementation: AlertServiceServer = {
     listAlerts: unary("alert store", async (call, { tenant }) => {
       const request = call.request;
       const problem = validateListAlerts(request);
-      if (problem) throw invalidArgument(problem);
-      const matchers = parseMatchers(request.matchers, "matchers");
-      const after = request.pageToken ? (parsePageToken(request.pageToken, fingerprintShape) ?? null) : null;
-      const pageSize = request.pageSize || defaultPageSize;
-      const { alerts, next } = await collectPage(store, after, pageSize, (alert) =>
-        matches(alert, request, tenant, matchers),
-      );
-      const acks = await store.getAcks(alerts.map((alert) => alert.fingerprint));
-      return {
-        alerts: alerts.map((alert) => toProto(alert, acks.get(alert.fingerprint))),
-        nextPageToken: next === null ? "" : pageTokenOf(next),
+      if (problem) throw new InvalidArgument(problem);
+      const query = {
+        tenant,
+        modelId: request.modelId,
+        ...stateFilter(request.state),
+        matchers: parseMatchers(request.matchers, "matchers"),
       };
+      const after = request.pageToken ? (parsePageToken(request.pageToken, fingerprintShape) ?? null) : null;
+      const { alerts, next } = await useCases.listAlerts(query, after, request.pageSize || defaultPageSize);
+      return { alerts: alerts.map(toProto), nextPageToken: next === null ? "" : pageTokenOf(next) };
     }),
-    getAlert: unary("alert store", async (call, { tenant }) => {
+    getAlert: unary("alert store", async (call, caller) => {
       const fingerprint = requireFingerprint(call.request.fingerprint);
-      const { alert } = await actions.alertOf(tenant, fingerprint);
-      const [acks, history] = await Promise.all([store.getAcks([fingerprint]), store.history(fingerprint)]);
-      return { alert: toProto(alert, acks.get(fingerprint)), history: history.map(toEvent) };
+      const { history, ...view } = await useCases.getAlert(caller, fingerprint);
+      return { alert: toProto(view), history: history.map(toEvent) };
     }),
-    acknowledge: unary("alert store", async (call, who) => {
+    acknowledge: unary("alert store", async (call, caller) => {
       const note = requireNote(call.request.note, false);
       const fingerprint = requireFingerprint(call.request.fingerprint);
-      await actions.acknowledge(who.tenant, who.actor, fingerprint, note);
-      return { alert: await alertView(fingerprint) };
+      return { alert: toProto(await useCases.acknowledge(caller, fingerprint, note)) };
     }),
-    unacknowledge: unary("alert store", async (call, who) => {
+    unacknowledge: unary("alert store", async (call, caller) => {
       const fingerprint = requireFingerprint(call.request.fingerprint);
-      await actions.unacknowledge(who.tenant, who.actor, fingerprint);
-      return { alert: await alertView(fingerprint) };
+      return { alert: toProto(await useCases.unacknowledge(caller, fingerprint)) };
     }),
-    resolve: unary("alert store", async (call, who) => {
+    resolve: unary("alert store", async (call, caller) => {
       const fingerprint = requireFingerprint(call.request.fingerprint);
       const note = requireNote(call.request.note, false);
-      const found = await actions.alertOf(who.tenant, fingerprint);
-      const resolved = await actions.resolve(found, who.actor, new Date(), note);
-      if (!resolved) throw grpcError(status.FAILED_PRECONDITION, "the alert is not firing");
-      await actions.record(who.actor, who.tenant, "alerter.resolve", fingerprint, { note });
-      return { alert: await alertView(fingerprint) };
+      return { alert: toProto(await useCases.resolve(caller, fingerprint, note)) };
     }),
-    createSilence: unary("silence store", async (call, who) => {
+    createSilence: unary("silence store", async (call, caller) => {
       const request = call.request;
       const matchers = parseMatchers(request.matchers, "matchers");
-      const now = new Date();
-      if (!request.endsAt) throw invalidArgument("ends_at is required");
-      const input = {
+      if (!request.endsAt) throw new InvalidArgument("ends_at is required");
+      const { silence, now } = await useCases.createSilence(caller, {
         matchers,
+        matchersAsWritten: request.matchers,
         ...(request.startsAt ? { startsAt: request.startsAt } : {}),
         endsAt: request.endsAt,
-        createdBy: who.actor,
         comment: request.comment,
-      };
-      const problem = validateSilence(input, now);
-      if (problem) throw invalidArgument(problem);
-      const silence = await silences.create(who.tenant, input, now);
-      await actions.record(who.actor, who.tenant, "alerter.create_silence", silence.id, {
-        matchers: request.matchers.join(", "),
-        ends_at: silence.endsAt,
-        comment: silence.comment,
       });
       return { silence: silenceToProto(silence, now) };
     }),
     listSilences: unary("silence store", async (call, { tenant }) => {
       const wanted = call.request.state;
-      if (wanted === SilenceState.UNRECOGNIZED) throw invalidArgument("state is not a known SilenceState");
+      if (wanted === SilenceState.UNRECOGNIZED)
+        throw new InvalidArgument("state is not a known SilenceState");
       const now = new Date();
       const all = (await silences.list(tenant)).map((silence) => silenceToProto(silence, now));
       return {
@@ -151,53 +134,44 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
           .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0)),
       };
     }),
-    expireSilence: unary("silence store", async (call, who) => {
+    expireSilence: unary("silence store", async (call, caller) => {
       const id = call.request.id;
       if (!/^[0-9a-f-]{36}$/.test(id))
-        throw invalidArgument("id must be a silence id returned by CreateSilence");
-      const now = new Date();
-      const silence = await silences.expire(who.tenant, id, now);
-      if (!silence) throw grpcError(status.NOT_FOUND, `no silence with id ${id}`);
-      await actions.record(who.actor, who.tenant, "alerter.expire_silence", id);
+        throw new InvalidArgument("id must be a silence id returned by CreateSilence");
+      const { silence, now } = await useCases.expireSilence(caller, id);
       return { silence: silenceToProto(silence, now) };
     }),
     listDeadLetters: unary("outbox", async (call, { tenant }) => {
       const { pageSize, pageToken } = call.request;
       if (pageSize < 0 || pageSize > maxPageSize)
-        throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
+        throw new InvalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
       const after = pageToken ? parsePageToken(pageToken, notificationId) : null;
-      if (after === undefined) throw invalidArgument("page_token is not a token returned by ListDeadLetters");
+      if (after === undefined)
+        throw new InvalidArgument("page_token is not a token returned by ListDeadLetters");
       const { items, next } = await listDeadLetters(store, tenant, after, pageSize || defaultPageSize);
       return { deadLetters: items.map(deadToProto), nextPageToken: next === null ? "" : pageTokenOf(next) };
     }),
-    replayDeadLetter: unary("outbox", async (call, who) => {
+    replayDeadLetter: unary("outbox", async (call, caller) => {
       const id = call.request.id;
-      if (!/^msg_[A-Za-z0-9_-]{1,64}$/.test(id))
-        throw invalidArgument("id must be a webhook-id from ListDeadLetters (msg_…)");
-      return { deadLetter: deadToProto(await actions.replay(who.tenant, who.actor, id)) };
+      if (!notificationId.test(id))
+        throw new InvalidArgument("id must be a webhook-id from ListDeadLetters (msg_…)");
+      return { deadLetter: deadToProto(await useCases.replayDeadLetter(caller, id)) };
     }),
-    testReceiver: unary("receiver", async (call, who) => {
+    testReceiver: unary("receiver", async (call, caller) => {
       const name = call.request.receiver;
-      if (!name) throw invalidArgument("receiver is required");
-      return { results: await actions.testReceiver(who.actor, who.tenant, name) };
+      if (!name) throw new InvalidArgument("receiver is required");
+      return { results: await useCases.testReceiver(caller, name) };
     }),
-    reloadConfig: unary("configuration", async (_call, who) => {
-      const loaded = await actions.reload(who.actor, who.tenant);
+    reloadConfig: unary("configuration", async (_call, caller) => {
+      const loaded = await useCases.reloadRouting(caller);
       return { configHash: loaded.hash, routes: loaded.routes, receivers: loaded.config.receivers.size };
     }),
-    eraseClient: unary("alert store", async (call, who) => {
+    eraseClient: unary("alert store", async (call, caller) => {
       const clientId = call.request.clientId;
-      if (!clientId || clientId.length > 256) throw invalidArgument("client_id must be 1-256 characters");
-      return actions.eraseClient(who.tenant, who.actor, clientId);
+      if (!clientId || clientId.length > 256) throw new InvalidArgument("client_id must be 1-256 characters");
+      return useCases.eraseClient(caller, clientId);
     }),
   };
-
-  async function alertView(fingerprint: string): Promise<Alert> {
-    const found = await store.getAlert(fingerprint);
-    if (!found) throw grpcError(status.NOT_FOUND, `no alert with fingerprint ${fingerprint}`);
-    const acks = await store.getAcks([fingerprint]);
-    return toProto(found.alert, acks.get(fingerprint));
-  }
 
   return {
     name: "argus.v1.AlertService",
@@ -227,62 +201,35 @@ const notificationId = /^msg_[A-Za-z0-9_-]{1,64}$/;
 
 function requireFingerprint(fingerprint: string): string {
   if (!fingerprintShape.test(fingerprint))
-    throw invalidArgument("fingerprint must be 1-256 characters of [A-Za-z0-9:._-]");
+    throw new InvalidArgument("fingerprint must be 1-256 characters of [A-Za-z0-9:._-]");
   return fingerprint;
 }
 
 function requireNote(note: string, required: boolean): string {
-  if (required && !note.trim()) throw invalidArgument("note is required");
-  if (note.length > 1000) throw invalidArgument("note must be at most 1000 characters");
+  if (required && !note.trim()) throw new InvalidArgument("note is required");
+  if (note.length > 1000) throw new InvalidArgument("note must be at most 1000 characters");
   return note;
 }
 
 function parseMatchers(texts: string[], field: string): Matcher[] {
-  if (texts.length > 64) throw invalidArgument(`${field}: at most 64 matchers`);
+  if (texts.length > 64) throw new InvalidArgument(`${field}: at most 64 matchers`);
   return texts.map((text, index) => {
     try {
       return parseMatcher(text);
     } catch (error) {
-      if (error instanceof MatcherError) throw invalidArgument(`${field}[${index}]: ${error.message}`);
+      if (error instanceof MatcherError) throw new InvalidArgument(`${field}[${index}]: ${error.message}`);
       throw error;
     }
   });
 }
 
-function matches(
-  alert: AlertRecord,
-  request: { modelId: string; state: AlertState },
-  tenant: string,
-  matchers: Matcher[],
-): boolean {
-  if (alert.tenant !== tenant) return false;
-  if (request.modelId && alert.modelId !== request.modelId) return false;
-  if (request.state === AlertState.ALERT_STATE_FIRING && alert.state !== "firing") return false;
-  if (request.state === AlertState.ALERT_STATE_RESOLVED && alert.state !== "resolved") return false;
-  return matchesAll(matchers, alert.labels);
+function stateFilter(state: AlertState): { state?: AlertRecord["state"] } {
+  if (state === AlertState.ALERT_STATE_FIRING) return { state: "firing" };
+  if (state === AlertState.ALERT_STATE_RESOLVED) return { state: "resolved" };
+  return {};
 }
 
-/** Scans the recency index in slices until a page of matching alerts is full or the index ends. */
-async function collectPage(
-  store: AlertStore,
-  after: PagePosition | null,
-  pageSize: number,
-  keep: (alert: AlertRecord) => boolean,
-): Promise<{ alerts: AlertRecord[]; next: PagePosition | null }> {
-  const alerts: AlertRecord[] = [];
-  let position = after;
-  for (;;) {
-    const rows = await store.listByRecency(position, pageSize);
-    if (rows.length === 0) return { alerts, next: null };
-    for (const row of rows) {
-      position = row.position;
-      if (row.alert && keep(row.alert)) alerts.push(row.alert);
-      if (alerts.length === pageSize) return { alerts, next: position };
-    }
-  }
-}
-
-function toProto(alert: AlertRecord, ack: Parameters<typeof isAcknowledged>[1]): Alert {
+function toProto({ alert, ack }: AlertView): Alert {
   const acknowledged = isAcknowledged(alert, ack) && ack;
   return {
     fingerprint: alert.fingerprint,

@@ -2,7 +2,7 @@ import type { Logger } from "@argus/runtime";
 import { PollingWorker } from "@argus/runtime";
 import { kindName, lastHeardMs } from "../domain/alert.js";
 import { type AlerterRoutingConfig, resolveTimeoutFor } from "../domain/routing/config.js";
-import type { AlertActions } from "./alert-actions.js";
+import type { AlerterUseCases } from "../use-cases/alerter-use-cases.js";
 import type { AlertStore } from "./alert-store.js";
 
 /**
@@ -16,7 +16,7 @@ import type { AlertStore } from "./alert-store.js";
 export class ResolveTimeoutSweeper extends PollingWorker {
   constructor(
     private readonly store: AlertStore,
-    private readonly actions: AlertActions,
+    private readonly endEpisode: AlerterUseCases["endEpisode"],
     private readonly routing: () => AlerterRoutingConfig,
     pollMs: number,
     logger: Logger,
@@ -48,7 +48,7 @@ export class ResolveTimeoutSweeper extends PollingWorker {
       const timeout = resolveTimeoutFor(config, kindName(found.alert.kind));
       if (now - lastHeardMs(found.alert) < timeout) continue;
       const lastUpdate = Date.parse(found.alert.updatedAt);
-      await this.actions.resolve(found, "alerter:resolve_timeout", new Date(lastUpdate + timeout));
+      await this.endEpisode(found, "alerter:resolve_timeout", new Date(lastUpdate + timeout));
     }
   }
 }
