@@ -25,11 +25,6 @@ export function ownedByCaller(scope: CallerScope, ownerTenant: string | undefine
   return ownerTenant !== undefined && ownerTenant === scope.tenant;
 }
 
-/** Whether something exists and belongs to another tenant: the caller may not take or replace it. */
-export function ownedByAnother(scope: CallerScope, ownerTenant: string | undefined): boolean {
-  return ownerTenant !== undefined && ownerTenant !== scope.tenant;
-}
-
 /** The record if it belongs to the caller's tenant; another tenant's record reads as absent. */
 export function visibleToCaller<T extends { tenant: string }>(
   scope: CallerScope,

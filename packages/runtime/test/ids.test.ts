@@ -9,7 +9,6 @@ import {
 } from "../src/contracts.js";
 import {
   type CallerScope,
-  ownedByAnother,
   ownedByCaller,
   requireClientId,
   requireModelId,
@@ -136,11 +135,5 @@ describe("tenant scope", () => {
     expect(ownedByCaller(acme, "acme")).toBe(true);
     expect(ownedByCaller(acme, "globex")).toBe(false);
     expect(ownedByCaller(acme, undefined)).toBe(false);
-  });
-
-  it("says another tenant owns a record only when one does (a new id is free to take)", () => {
-    expect(ownedByAnother(acme, "globex")).toBe(true);
-    expect(ownedByAnother(acme, "acme")).toBe(false);
-    expect(ownedByAnother(acme, undefined)).toBe(false);
   });
 });

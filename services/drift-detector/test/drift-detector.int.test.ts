@@ -380,6 +380,65 @@ describe("drift-detector on real Kafka and Redis", () => {
     expect(report?.lateEventCount).toBe(0);
   });
 
+  it("serves a model under the id its producer chose (org/fraud-v2@eu) and refuses only ids Kafka refuses too", async () => {
+    const modelId = "org/fraud-v2@eu";
+    const producerMonitor = createMonitor({
+      kafka: { brokers, clientId: "drift-test-ids" },
+      topic: `${namespace}.argus.inference.v1`,
+      modelId,
+      modelVersion: "1",
+      tenant: "acme",
+      pseudonymization: { keys: { k: randomBytes(32) }, activeKeyId: "k" },
+      lingerMs: 5,
+    });
+    for (let i = 0; i < 20; i++)
+      await producerMonitor.record({
+        clientId: `client-${i}`,
+        eventTime: new Date(t0 + 400 * windowMs + i),
+        features: { amount: i },
+        output: { regression: 0 },
+      });
+    await producerMonitor.close();
+    const viewer = metadata(principals.viewer.token);
+    await vi.waitFor(
+      async () => {
+        const { models } = await unary<ListModelsResponse>((cb) => client.listModels({}, viewer, cb));
+        expect(models.map((m) => m.modelId)).toContain(modelId);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    const { baseline } = await setBaseline([
+      {
+        part: {
+          $case: "spec",
+          value: {
+            modelId,
+            source: BaselineSource.BASELINE_SOURCE_CSV,
+            predictionColumn: "",
+            scoreColumnPrefix: "",
+            categoricalColumns: [],
+            ignoredColumns: [],
+            windowStart: undefined,
+            description: "",
+          },
+        },
+      },
+      { part: { $case: "chunk", value: Buffer.from("amount\n1\n2\n3\n") } },
+    ]);
+    expect(baseline?.modelId).toBe(modelId);
+    expect(baseline?.rowCount).toBe(3);
+    const { models } = await unary<ListModelsResponse>((cb) => client.listModels({}, viewer, cb));
+    expect(models.find((m) => m.modelId === modelId)?.baselineVersion).toBe(1);
+
+    const tooLong = await new Promise<ServiceError>((resolve) =>
+      client.getDriftReport({ modelId: "m".repeat(257), windowStart: undefined }, viewer, (e) =>
+        resolve(e as ServiceError),
+      ),
+    );
+    expect(tooLong.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooLong.details).toMatch(/^model_id must be 1-256 characters/);
+  });
+
   it("answers a malformed request with INVALID_ARGUMENT naming the field", async () => {
     const error = await new Promise<ServiceError>((resolve) =>
       client.getDriftReport({ modelId: "", windowStart: undefined }, metadata(principals.viewer.token), (e) =>

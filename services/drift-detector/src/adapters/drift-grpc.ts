@@ -1,5 +1,4 @@
 import {
-  BaselineSource,
   type DriftReport,
   DriftServiceService,
   type GetDriftReportRequest,
@@ -16,10 +15,12 @@ import {
 } from "@argus/proto";
 import {
   type AuditLog,
+  callerScope,
   type GrpcServiceRegistration,
   grpcError,
   invalidArgument,
-  principalOf,
+  ownedByCaller,
+  requireModelId,
   respondUnary,
 } from "@argus/runtime";
 import {
@@ -28,13 +29,11 @@ import {
   type ServerErrorResponse,
   status,
 } from "@grpc/grpc-js";
-import { BaselineBuilder, profileHash, ReferenceDataError } from "../domain/baseline-profile.js";
-import type { StoredBaseline } from "../domain/baseline-record.js";
+import { BaselineTargetNotFound, InvalidBaselineRequest } from "../domain/baseline-request.js";
 import type { DriftConfigs } from "../domain/drift-config.js";
-import { profileFromWindow } from "../domain/frozen-window.js";
-import { parseWindowState } from "../domain/window-state.js";
+import type { BaselinePart } from "../use-cases/baseline-upload.js";
+import { setBaseline as setBaselineUseCase } from "../use-cases/set-baseline.js";
 import type { BaselineStore } from "./baseline-store.js";
-import { createReferenceParser, rowFromProto } from "./reference-parser.js";
 import type { ReportStore } from "./report-store.js";
 import type { WindowStore } from "./window-store.js";
 
@@ -47,8 +46,6 @@ export const driftServiceRoles = {
   listModels: "viewer",
 } as const;
 
-const modelIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-const maxUploadBytes = 4 * 1024 * 1024 * 1024;
 const maxRangeItems = 1000;
 
 interface Deps {
@@ -63,18 +60,17 @@ interface Deps {
 export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
   const { windows, reports, baselines } = deps;
 
-  /** Whether the caller's tenant owns the model (other tenants must not learn that it exists). */
+  /** The tenant that owns the model: its windows' or its baseline's (undefined: no such model). */
   const ownerOf = async (modelId: string): Promise<string | undefined> =>
     (await windows.models()).get(modelId) ?? (await baselines.current(modelId))?.tenant;
-  const visibleModel = async (call: object, modelId: string): Promise<boolean> => {
-    const tenant = await ownerOf(modelId);
-    return tenant !== undefined && tenant === principalOf(call).tenant;
-  };
+  /** Whether the caller's tenant owns the model (other tenants must not learn that it exists). */
+  const visibleModel = async (call: object, modelId: string): Promise<boolean> =>
+    ownedByCaller(callerScope(call), await ownerOf(modelId));
 
   const getDriftReport: handleUnaryCall<GetDriftReportRequest, GetDriftReportResponse> = (call, callback) => {
     respondUnary(callback, "drift store", async () => {
-      const { modelId, windowStart } = call.request;
-      checkModelId(modelId);
+      const { windowStart } = call.request;
+      const modelId = requireModelId(call.request.modelId);
       if (!(await visibleModel(call, modelId))) throw notFound(`model "${modelId}" has no drift data`);
       const start = windowStart ? windowStart.getTime() : await reports.latestStart(modelId);
       if (start === undefined) throw notFound(`model "${modelId}" has no evaluated window yet`);
@@ -86,8 +82,8 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
 
   const listWindows: handleUnaryCall<ListWindowsRequest, ListWindowsResponse> = (call, callback) => {
     respondUnary(callback, "drift store", async () => {
-      const { modelId, pageSize } = call.request;
-      checkModelId(modelId);
+      const { pageSize } = call.request;
+      const modelId = requireModelId(call.request.modelId);
       if (pageSize < 0 || pageSize > maxRangeItems)
         throw invalidArgument(`page_size must be between 0 and ${maxRangeItems}`);
       const [from, to] = range(call.request.from, call.request.to);
@@ -102,8 +98,8 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
     callback,
   ) => {
     respondUnary(callback, "drift store", async () => {
-      const { modelId, feature } = call.request;
-      checkModelId(modelId);
+      const { feature } = call.request;
+      const modelId = requireModelId(call.request.modelId);
       if (!feature) throw invalidArgument("feature must be set");
       const [from, to] = range(call.request.from, call.request.to);
       if (!(await visibleModel(call, modelId))) return { points: [] };
@@ -132,9 +128,9 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
 
   const listModels: handleUnaryCall<ListModelsRequest, ListModelsResponse> = (call, callback) => {
     respondUnary(callback, "drift store", async () => {
-      const caller = principalOf(call).tenant;
+      const scope = callerScope(call);
       const models = [...(await windows.models())]
-        .filter(([, tenant]) => tenant === caller)
+        .filter(([, tenant]) => ownedByCaller(scope, tenant))
         .map(([modelId]) => modelId);
       const current = await baselines.currentFor(models);
       const summaries = await Promise.all(
@@ -158,110 +154,12 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
     callback,
   ) => {
     respondUnary(callback, "drift store", async () => {
-      const principal = principalOf(call);
-      let spec: Extract<SetBaselineRequest["part"], { $case: "spec" }>["value"] | undefined;
-      let builder: BaselineBuilder | undefined;
-      let parser: ReturnType<typeof createReferenceParser> | undefined;
-      let bytes = 0;
-      const add = (rows: Parameters<BaselineBuilder["addRow"]>[0][]) => {
-        for (const row of rows) (builder as BaselineBuilder).addRow(row);
-      };
-      try {
-        for await (const message of call as AsyncIterable<SetBaselineRequest>) {
-          const part = message.part;
-          if (!part) throw invalidArgument("each message must set spec, chunk or row");
-          if (part.$case === "spec") {
-            if (spec) throw invalidArgument("spec must be sent once, in the first message");
-            spec = part.value;
-            checkModelId(spec.modelId);
-            // Another tenant's model is "not found": its baseline can be neither replaced nor copied.
-            const owner = await ownerOf(spec.modelId);
-            if (owner !== undefined && owner !== principal.tenant)
-              throw notFound(`model "${spec.modelId}" has no drift data`);
-            if (
-              spec.source === BaselineSource.BASELINE_SOURCE_UNSPECIFIED ||
-              spec.source === BaselineSource.UNRECOGNIZED
-            ) {
-              throw invalidArgument("spec.source must be CSV, JSON_LINES, PROTO_ROWS or FROZEN_WINDOW");
-            }
-            const config = deps.configs.forModel(spec.modelId);
-            builder = new BaselineBuilder(
-              spec.modelId,
-              new Set(spec.categoricalColumns),
-              config.pcaComponents,
-            );
-            if (
-              spec.source === BaselineSource.BASELINE_SOURCE_CSV ||
-              spec.source === BaselineSource.BASELINE_SOURCE_JSON_LINES
-            ) {
-              parser = createReferenceParser(spec.source, {
-                predictionColumn: spec.predictionColumn,
-                scorePrefix: spec.scoreColumnPrefix,
-                categorical: new Set(spec.categoricalColumns),
-                ignored: new Set(spec.ignoredColumns),
-              });
-            }
-            continue;
-          }
-          if (!spec) throw invalidArgument("the first message must be the spec");
-          if (part.$case === "chunk") {
-            if (!parser) throw invalidArgument("chunk is only valid for CSV and JSON_LINES sources");
-            bytes += part.value.length;
-            if (bytes > maxUploadBytes) throw invalidArgument(`upload exceeds ${maxUploadBytes} bytes`);
-            add(await parser.push(Buffer.from(part.value)));
-          } else {
-            if (spec.source !== BaselineSource.BASELINE_SOURCE_PROTO_ROWS)
-              throw invalidArgument("row is only valid for PROTO_ROWS");
-            add([rowFromProto(part.value)]);
-          }
-        }
-        if (!spec || !builder) throw invalidArgument("the stream ended without a spec");
-        if (parser) add(await parser.end());
-      } catch (error) {
-        if (
-          error instanceof ReferenceDataError ||
-          (error instanceof Error && /^(CSV|JSON Lines)/.test(error.message))
-        ) {
-          throw invalidArgument(error.message);
-        }
-        throw error;
-      }
-      let profile: StoredBaseline["profile"];
-      if (spec.source === BaselineSource.BASELINE_SOURCE_FROZEN_WINDOW) {
-        if (!spec.windowStart) throw invalidArgument("spec.window_start is required for FROZEN_WINDOW");
-        const hash = await windows.readWindow(spec.modelId, spec.windowStart.getTime());
-        const state = parseWindowState(hash);
-        if (state.events === 0)
-          throw notFound(`model "${spec.modelId}" has no data in window ${spec.windowStart.toISOString()}`);
-        profile = profileFromWindow(spec.modelId, state);
-      } else {
-        try {
-          profile = builder.build();
-        } catch (error) {
-          throw invalidArgument((error as Error).message);
-        }
-      }
-      const stored = await baselines.save({
-        modelId: spec.modelId,
-        contentHash: profileHash(profile),
-        source: spec.source,
-        tenant: principal.tenant,
-        setBy: principal.id,
-        setAt: deps.clock().toISOString(),
-        description: spec.description,
-        profile,
-      });
-      await deps.audit.append({
-        actor: principal.id,
-        tenant: principal.tenant,
-        action: "drift.set_baseline",
-        target: stored.modelId,
-        detail: {
-          version: String(stored.version),
-          content_hash: stored.contentHash,
-          source: String(stored.source),
-          description: stored.description,
-        },
+      const { stored, rowCount, features } = await setBaselineUseCase(
+        { ...deps, ownerOf },
+        callerScope(call),
+        partsOf(call),
+      ).catch((error: unknown) => {
+        throw statusOf(error);
       });
       return {
         baseline: {
@@ -271,8 +169,8 @@ export function driftServiceRegistration(deps: Deps): GrpcServiceRegistration {
           source: stored.source,
           setBy: stored.setBy,
           setAt: new Date(stored.setAt),
-          rowCount: profile.rowCount,
-          features: Object.keys(profile.features),
+          rowCount,
+          features,
           description: stored.description,
         },
       };
@@ -300,14 +198,6 @@ function summary(report: DriftReport) {
   };
 }
 
-function checkModelId(modelId: string): void {
-  if (!modelIdPattern.test(modelId)) {
-    throw invalidArgument(
-      `model_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(modelId.slice(0, 40))}`,
-    );
-  }
-}
-
 function range(from: Date | undefined, to: Date | undefined): [number, number] {
   const start = from ? from.getTime() : 0;
   const end = to ? to.getTime() : Number.MAX_SAFE_INTEGER;
@@ -317,4 +207,16 @@ function range(from: Date | undefined, to: Date | undefined): [number, number] {
 
 function notFound(message: string): ServerErrorResponse {
   return grpcError(status.NOT_FOUND, message);
+}
+
+/** The stream's messages as the use case reads them. */
+async function* partsOf(call: AsyncIterable<SetBaselineRequest>): AsyncIterable<BaselinePart> {
+  for await (const message of call) yield message.part;
+}
+
+/** The gRPC status of a use case's domain error; other errors (a store that failed) pass as they are. */
+function statusOf(error: unknown): unknown {
+  if (error instanceof InvalidBaselineRequest) return invalidArgument(error.message);
+  if (error instanceof BaselineTargetNotFound) return notFound(error.message);
+  return error;
 }
