@@ -1,4 +1,4 @@
-import { SealedValueError } from "@argus/runtime";
+import { invalidArgument, SealedValueError } from "@argus/runtime";
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { grpcErrorOf, isFault } from "../src/adapters/grpc-error-status.js";
@@ -49,12 +49,15 @@ describe("how AlertService answers a failed call", () => {
     expect(answer.details).not.toContain("argus:alerter");
     expect(answer.message).not.toContain("argus:alerter");
     expect(isFault(bug)).toBe(true);
+    expect(grpcErrorOf("thrown as a string", "alert store").code).toBe(status.INTERNAL);
   });
 
-  it("does not pass through a gRPC status thrown from below: only domain errors choose the status", () => {
-    const fromBelow = Object.assign(new Error("PERMISSION_DENIED: redis ACL"), {
-      code: status.PERMISSION_DENIED,
+  it("passes a status raised by the runtime's request checks as it is", () => {
+    const answer = grpcErrorOf(invalidArgument("client_id: at most 256 characters"), "alert store");
+    expect(answer).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: "client_id: at most 256 characters",
     });
-    expect(grpcErrorOf(fromBelow, "alert store").code).toBe(status.INTERNAL);
+    expect(isFault(answer)).toBe(false);
   });
 });
