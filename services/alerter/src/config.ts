@@ -2,6 +2,7 @@ import { baseConfigShape, evidenceConfigShape } from "@argus/runtime";
 import { durationText } from "@argus/runtime/duration";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { driftRouteDefaults } from "./domain/routing/default-config.js";
 
 const whsecSecret = z
   .string()
@@ -30,13 +31,20 @@ export const alerterConfigSchema = z
     ALERTER_WEBHOOK_SECRET: whsecSecret.optional(),
     /**
      * Grouping of the one-webhook configuration: every alert its own group, except alerts about a
-     * client (one group per kind, model and client) and info alerts (no one is told).
+     * client (one group per kind, model and client), drift (one group per model) and info alerts
+     * (no one is told).
      */
     ALERTER_GROUP_WAIT: duration.default("0s"),
     ALERTER_GROUP_INTERVAL: duration.default("30s"),
     ALERTER_REPEAT_INTERVAL: duration.default("4h"),
     /** group_wait of a client's group: an attack comes in bursts, and the first notification counts it. */
     ALERTER_CLIENT_GROUP_WAIT: duration.default("30s"),
+    /**
+     * Timers of a model's drift group (drift findings are grouped per model): group_wait lets one
+     * window's findings arrive, group_interval bounds an incident to 3 notifications an hour.
+     */
+    ALERTER_DRIFT_GROUP_WAIT: duration.default(driftRouteDefaults.groupWait),
+    ALERTER_DRIFT_GROUP_INTERVAL: duration.default(driftRouteDefaults.groupInterval),
     /**
      * CIDR ranges the alerter may send to although they are loopback, private or link-local
      * (comma-separated, e.g. "10.20.0.0/16,127.0.0.1/32"). Empty: public addresses only.

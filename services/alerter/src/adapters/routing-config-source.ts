@@ -83,5 +83,7 @@ function singleWebhookConfig(settings: AlerterConfig): string {
     groupInterval: settings.ALERTER_GROUP_INTERVAL,
     repeatInterval: settings.ALERTER_REPEAT_INTERVAL,
     clientGroupWait: settings.ALERTER_CLIENT_GROUP_WAIT,
+    driftGroupWait: settings.ALERTER_DRIFT_GROUP_WAIT,
+    driftGroupInterval: settings.ALERTER_DRIFT_GROUP_INTERVAL,
   });
 }

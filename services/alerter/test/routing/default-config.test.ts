@@ -119,16 +119,61 @@ describe("the default routing (ALERTER_WEBHOOK_URL without a file)", () => {
     expect(infoAboutClient.map((group) => group.receiver)).toEqual([unnotifiedReceiver]);
   });
 
+  it("groups drift per model: one group for every drifted signal of a model, none shared across models", () => {
+    const drift = (model: string, feature: string, severity = "warning") =>
+      groupsFor(config, {
+        tenant: "acme",
+        fingerprint: `fp-drift-${model}-${feature}`,
+        labels: { alertname: "DataDrift", kind: "drift", model, feature, severity, tenant: "acme" },
+      });
+
+    const signals = ["age", "age#quality", "__prediction__", "__multivariate__", "__dataset__"];
+    const groups = signals.map((feature) =>
+      only(drift("credit-risk", feature, feature === "__dataset__" ? "critical" : "warning")),
+    );
+    expect(new Set(groups.map((group) => group.gid)).size).toBe(1);
+    expect(groups[0]?.groupLabels).toEqual({ model: "credit-risk" });
+    expect(groups[0]?.receiver).toBe("default");
+    expect(only(drift("fraud", "age")).gid).not.toBe(groups[0]?.gid);
+
+    const route = findRoute(config.route, groups[0]?.routeKey ?? "");
+    expect(route?.groupWaitMs).toBe(60_000);
+    expect(route?.groupIntervalMs).toBe(30 * 60_000);
+  });
+
+  it("keeps a model's performance drift (critical, from labels) on its own, not waiting for the drift group", () => {
+    const performance = only(
+      groupsFor(config, {
+        tenant: "acme",
+        fingerprint: "fp-performance",
+        labels: {
+          alertname: "ModelPerformanceDrift",
+          kind: "drift",
+          model: "credit-risk",
+          feature: "__performance__",
+          severity: "critical",
+        },
+      }),
+    );
+    expect(performance.groupKey).toContain("fp-performance");
+    expect(findRoute(config.route, performance.routeKey)?.groupWaitMs).toBe(0);
+  });
+
   it("notifies every other alert on its own through the webhook", () => {
-    const drift = (fingerprint: string) =>
+    const violation = (fingerprint: string) =>
       groupsFor(config, {
         tenant: "acme",
         fingerprint,
-        labels: { alertname: "Drift", kind: "drift", model: "credit-risk", severity: "warning" },
+        labels: {
+          alertname: "InputViolation",
+          kind: "input_violation",
+          model: "credit-risk",
+          severity: "warning",
+        },
       });
 
-    const [first] = drift("fp-drift-age");
-    const [second] = drift("fp-drift-income");
+    const [first] = violation("fp-violation-age");
+    const [second] = violation("fp-violation-income");
     expect(first?.receiver).toBe("default");
     expect(config.receivers.get("default")?.integrations).toMatchObject([
       { type: "webhook", payload: "argus", url: "https://oncall.example.com/hooks/argus" },
@@ -136,3 +181,8 @@ describe("the default routing (ALERTER_WEBHOOK_URL without a file)", () => {
     expect(first?.gid).not.toBe(second?.gid);
   });
 });
+
+function only<T>(items: T[]): T {
+  if (items.length !== 1) throw new Error(`expected one group, got ${items.length}`);
+  return items[0] as T;
+}

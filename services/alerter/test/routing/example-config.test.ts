@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { groupsFor } from "../../src/domain/grouping.js";
 import { parseRoutingConfig } from "../../src/domain/routing/config.js";
+import { findRoute } from "../../src/domain/routing/route.js";
 
 const examplePath = new URL("../../../../deploy/local/alerter.example.yaml", import.meta.url);
 
@@ -38,7 +39,14 @@ describe("deploy/local/alerter.example.yaml", () => {
 
   it("pages critical alerts, sends alerts about a client to the security team (critical ones to both), the rest to the default", () => {
     // The root's receiver is the fallback: a matching child (even one that continues) replaces it.
-    expect(receiversOf({ severity: "critical", model: "m", kind: "drift" })).toEqual(["pager"]);
+    // Critical drift of the data (e.g. the dataset verdict) pages and is listed in the model's drift incident.
+    expect(receiversOf({ severity: "critical", model: "m", kind: "drift" })).toEqual([
+      "pager",
+      "oncall-webhook",
+    ]);
+    expect(
+      receiversOf({ alertname: "ModelPerformanceDrift", severity: "critical", model: "m", kind: "drift" }),
+    ).toEqual(["pager"]);
     expect(receiversOf({ severity: "critical", model: "m", kind: "extraction", client: "c1" })).toEqual([
       "pager",
       "security-team",
@@ -49,6 +57,37 @@ describe("deploy/local/alerter.example.yaml", () => {
     expect(receiversOf({ alertname: "ArgusReceiverDisabled", severity: "critical" })).toEqual([
       "platform-slack",
     ]);
+  });
+
+  it("groups drift per model like the default configuration, and sends every drifted feature", () => {
+    const driftGroup = (feature: string) =>
+      groupsFor(config, {
+        tenant: "acme",
+        labels: { alertname: "DataDrift", severity: "warning", model: "m", kind: "drift", feature },
+        fingerprint: `fp-${feature}`,
+      });
+    const [age] = driftGroup("age");
+    expect(driftGroup("income")).toEqual([age]);
+    expect(age?.groupLabels).toEqual({ model: "m" });
+    const webhook = config.receivers.get("oncall-webhook")?.integrations[0];
+    expect(webhook?.type === "webhook" && webhook.maxAlerts).toBe(0);
+    // The dataset verdict pages on the drift timers too: at most 3 pages an hour per model.
+    const paged = groupsFor(config, {
+      tenant: "acme",
+      labels: {
+        alertname: "DataDrift",
+        severity: "critical",
+        model: "m",
+        kind: "drift",
+        feature: "__dataset__",
+      },
+      fingerprint: "fp-dataset",
+    });
+    expect(paged.map((group) => group.receiver)).toEqual(["pager", "oncall-webhook"]);
+    expect(paged.map((group) => findRoute(config.route, group.routeKey)?.groupIntervalMs)).toEqual([
+      1_800_000, 1_800_000,
+    ]);
+    expect(paged[1]?.gid).toBe(age?.gid);
   });
 
   it("notifies no one of info alerts, and groups alerts about a client per kind, model and client", () => {
