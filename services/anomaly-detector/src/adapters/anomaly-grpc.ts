@@ -14,10 +14,16 @@ import {
 } from "@argus/proto";
 import {
   type AuditLog,
+  type CallerScope,
+  callerScope,
   type GrpcServiceRegistration,
   invalidArgument,
-  principalOf,
+  requireClientId,
+  requireModelId,
+  requireOptionalClientId,
+  requireOptionalModelId,
   respondUnary,
+  visibleToCaller,
 } from "@argus/runtime";
 import type { handleUnaryCall } from "@grpc/grpc-js";
 import { type ClientPolicy, type ClientState, clientQueries } from "../domain/client-state.js";
@@ -34,8 +40,6 @@ export const anomalyServiceRoles = {
   eraseClient: "admin",
 } as const;
 
-const maxIdLength = 256;
-
 interface Deps {
   store: AnomalyStore;
   schemas: ModelSchemas;
@@ -49,10 +53,9 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
   const { store, policy, clock } = deps;
 
   /** The client's risk as its own tenant sees it; any other tenant sees an unknown client (risk 0). */
-  const riskOf = (clientId: string, state: ClientState | undefined, tenant: string): ClientRisk => {
-    if (!state || state.tenant !== tenant) {
-      return { clientId, score: 0, reasons: [], updatedAt: undefined, queries: 0 };
-    }
+  const riskOf = (clientId: string, stored: ClientState | undefined, scope: CallerScope): ClientRisk => {
+    const state = visibleToCaller(scope, stored);
+    if (!state) return { clientId, score: 0, reasons: [], updatedAt: undefined, queries: 0 };
     return {
       clientId,
       score: riskNow(state.risk, clock(), policy.risk),
@@ -71,11 +74,9 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
 
   const getClientRisk: handleUnaryCall<GetClientRiskRequest, GetClientRiskResponse> = (call, callback) => {
     respondUnary(callback, "anomaly store", async () => {
-      const { clientId } = call.request;
-      if (!clientId || clientId.length > maxIdLength)
-        throw invalidArgument(`client_id must be 1-${maxIdLength} characters`);
-      const tenant = principalOf(call).tenant;
-      return { risk: riskOf(clientId, await store.client(tenant, clientId), tenant) };
+      const clientId = requireClientId(call.request.clientId);
+      const scope = callerScope(call);
+      return { risk: riskOf(clientId, await store.client(scope.tenant, clientId), scope) };
     });
   };
 
@@ -84,14 +85,15 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
     callback,
   ) => {
     respondUnary(callback, "anomaly store", async () => {
-      const { modelId, limit } = call.request;
+      const { limit } = call.request;
       if (limit < 0 || limit > 1000) throw invalidArgument("limit must be between 0 and 1000");
-      if (modelId.length > 128) throw invalidArgument("model_id must be at most 128 characters");
-      const tenant = principalOf(call).tenant;
+      const modelId = requireOptionalModelId(call.request.modelId);
+      const scope = callerScope(call);
+      const { tenant } = scope;
       const wanted = limit || 50;
       const candidates = await store.riskiest(tenant, modelId, wanted * 2);
       const states = await store.clients(tenant, candidates);
-      const risks = candidates.map((clientId, i) => riskOf(clientId, states[i], tenant));
+      const risks = candidates.map((clientId, i) => riskOf(clientId, states[i], scope));
       // Forgotten or fully decayed clients leave the index as they are met. Decided on the client's
       // own risk, not on what this caller may see: another tenant's call must not drop them.
       await store.dropFromIndex(
@@ -115,20 +117,16 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
     respondUnary(callback, "anomaly store", async () => {
       const event = call.request.event;
       if (!event) throw invalidArgument("event must be set");
-      if (!event.modelId) throw invalidArgument("event.model_id must be set");
-      if (event.clientId.length > maxIdLength)
-        throw invalidArgument(`event.client_id must be at most ${maxIdLength} characters`);
+      requireModelId(event.modelId, "event.model_id");
+      requireOptionalClientId(event.clientId, "event.client_id");
+      const scope = callerScope(call);
       const now = new Date(clock());
       const findings = [
         ...detectInputViolations(deps.schemas, event, now),
         ...(deps.scanEvent?.(event, now) ?? []),
       ];
       const clientRisk = event.clientId
-        ? riskOf(
-            event.clientId,
-            await store.client(principalOf(call).tenant, event.clientId),
-            principalOf(call).tenant,
-          ).score
+        ? riskOf(event.clientId, await store.client(scope.tenant, event.clientId), scope).score
         : 0;
       return screenVerdict(findings, clientRisk);
     });
@@ -136,15 +134,13 @@ export function anomalyServiceRegistration(deps: Deps): GrpcServiceRegistration 
 
   const eraseClient: handleUnaryCall<EraseClientRequest, EraseClientResponse> = (call, callback) => {
     respondUnary(callback, "anomaly store", async () => {
-      const { clientId } = call.request;
-      if (!clientId || clientId.length > maxIdLength)
-        throw invalidArgument(`client_id must be 1-${maxIdLength} characters`);
-      const principal = principalOf(call);
-      const erased = await store.erase(clientId, principal.tenant);
+      const clientId = requireClientId(call.request.clientId);
+      const scope = callerScope(call);
+      const erased = await store.erase(clientId, scope.tenant);
       // The audit log is kept (hash chain): it names the client by digest, never by its id.
       await deps.audit.append({
-        actor: principal.id,
-        tenant: principal.tenant,
+        actor: scope.principal,
+        tenant: scope.tenant,
         action: "anomaly.erase_client",
         target: `client-sha256:${clientDigest(clientId)}`,
         detail: {
