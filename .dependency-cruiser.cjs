@@ -1,4 +1,5 @@
-// The layering rule of docs/architecture.md, checked on every `pnpm lint`.
+// The layering rules of docs/architecture.md that biome cannot express (biome.json's
+// noRestrictedImports keeps domain/ pure), checked on every `pnpm lint`.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -8,40 +9,6 @@ module.exports = {
       severity: "error",
       from: {},
       to: { circular: true },
-    },
-    {
-      name: "domain-is-pure",
-      comment:
-        "domain/ decides and never does I/O: no adapters, no wiring, no runtime kit (only its pure " +
-        "subpaths such as @argus/runtime/duration), no Kafka, Redis, gRPC, network, files, logging or tracing.",
-      severity: "error",
-      from: { path: "^services/[^/]+/src/domain/" },
-      to: {
-        path: [
-          "^services/[^/]+/src/(adapters|use-cases)/",
-          "^services/[^/]+/src/[^/]+\\.ts$",
-          "^packages/(sdk|testkit|bench|demo|e2e|eval)/",
-          "(^|node_modules/.*)(ioredis|kafkajs|@grpc|@opentelemetry|pino|prom-client)",
-        ],
-        dependencyTypesNot: ["type-only"],
-      },
-    },
-    {
-      name: "domain-uses-no-kit",
-      comment: "The runtime kit is I/O; its pure subpaths (@argus/runtime/duration) are the exception.",
-      severity: "error",
-      from: { path: "^services/[^/]+/src/domain/" },
-      to: { path: "^packages/runtime/src/", pathNot: "^packages/runtime/src/duration[.]ts$" },
-    },
-    {
-      name: "domain-does-no-io",
-      comment: "Node's I/O modules stay in adapters; hashing (node:crypto) and compression are pure.",
-      severity: "error",
-      from: { path: "^services/[^/]+/src/domain/" },
-      to: {
-        dependencyTypes: ["core"],
-        path: "^(node:)?(fs|fs/promises|net|http|http2|https|tls|dgram|dns|child_process|cluster|worker_threads|process)$",
-      },
     },
     {
       name: "services-are-apart",
