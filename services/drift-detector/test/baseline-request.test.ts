@@ -1,9 +1,8 @@
-import { BaselineSource, InferenceEvent } from "@argus/proto";
+import { BaselineSource, BaselineSpec, InferenceEvent } from "@argus/proto";
 import { describe, expect, it } from "vitest";
 import { BaselineBuilder, profileHash } from "../src/domain/baseline-profile.js";
 import {
   acceptBaselineSpec,
-  type BaselineSpec,
   BaselineTargetNotFound,
   InvalidBaselineRequest,
   planBaseline,
@@ -17,17 +16,12 @@ const acme = { tenant: "acme", principal: "alice" };
 const windowStart = new Date("2026-01-31T00:00:00Z");
 
 function spec(fields: Partial<BaselineSpec> = {}): BaselineSpec {
-  return {
+  return BaselineSpec.fromPartial({
     modelId: "org/fraud-v2@eu",
     source: BaselineSource.BASELINE_SOURCE_CSV,
-    predictionColumn: "",
-    scoreColumnPrefix: "",
-    categoricalColumns: [],
-    ignoredColumns: [],
-    windowStart: undefined,
     description: "training set",
     ...fields,
-  };
+  });
 }
 
 function rows(values: number[]): BaselineBuilder {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BaselineSource,
+  BaselineSpec,
   DriftServiceClient,
   FeedbackEvent,
   Finding,
@@ -411,16 +412,7 @@ describe("drift-detector on real Kafka and Redis", () => {
       {
         part: {
           $case: "spec",
-          value: {
-            modelId,
-            source: BaselineSource.BASELINE_SOURCE_CSV,
-            predictionColumn: "",
-            scoreColumnPrefix: "",
-            categoricalColumns: [],
-            ignoredColumns: [],
-            windowStart: undefined,
-            description: "",
-          },
+          value: BaselineSpec.fromPartial({ modelId, source: BaselineSource.BASELINE_SOURCE_CSV }),
         },
       },
       { part: { $case: "chunk", value: Buffer.from("amount\n1\n2\n3\n") } },

@@ -1,11 +1,8 @@
-import { BaselineSource, type SetBaselineRequest } from "@argus/proto";
+import { BaselineSource, type BaselineSpec } from "@argus/proto";
 import { type BaselineBuilder, type BaselineProfile, profileHash } from "./baseline-profile.js";
 import type { StoredBaseline } from "./baseline-record.js";
 import { profileFromWindow } from "./frozen-window.js";
 import type { WindowState } from "./window-state.js";
-
-/** What SetBaseline's first message says: which model, from what, and how to read the upload. */
-export type BaselineSpec = Extract<NonNullable<SetBaselineRequest["part"]>, { $case: "spec" }>["value"];
 
 /** Who sets the baseline: the tenant owns the model from then on, the principal is recorded. */
 export interface BaselineCaller {

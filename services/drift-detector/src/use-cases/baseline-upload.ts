@@ -1,8 +1,8 @@
-import { BaselineSource, type SetBaselineRequest } from "@argus/proto";
+import { BaselineSource, type BaselineSpec, type SetBaselineRequest } from "@argus/proto";
 import { modelIdProblem } from "@argus/runtime";
 import { createReferenceParser, type ReferenceParser, rowFromProto } from "../adapters/reference-parser.js";
 import { BaselineBuilder, ReferenceDataError, type ReferenceRowInput } from "../domain/baseline-profile.js";
-import { type BaselineSpec, InvalidBaselineRequest } from "../domain/baseline-request.js";
+import { InvalidBaselineRequest } from "../domain/baseline-request.js";
 
 /** One message of a SetBaseline stream: the spec first, then CSV/JSON Lines chunks or protobuf rows. */
 export type BaselinePart = SetBaselineRequest["part"];
