@@ -45,12 +45,3 @@ export function disableCommand(
 ): GuardedCommand {
   return ["HSET", store.receiverStateKey(receiver, integration), "disabled", JSON.stringify(disabled)];
 }
-
-/** Re-enables an integration (and closes its breaker). */
-export async function enableReceiver(
-  store: AlertStore,
-  receiver: string,
-  integration: number,
-): Promise<void> {
-  await store.redis.del(store.receiverStateKey(receiver, integration));
-}
