@@ -15,6 +15,7 @@ interface DrivenGroup {
   tenant: string;
   groupLabels: Record<string, string>;
   regularAt: number;
+  flushedAt: number;
   members: Set<string>;
   /** When it is due (its place in the due set). */
   dueAt: number;
@@ -105,7 +106,7 @@ export class FlushDriver {
       let group = this.groups.get(ref.gid);
       if (!group) {
         const dueAt = firstFlushAt(Date.parse(alert.startsAt), this.now, route?.groupWaitMs ?? 0);
-        group = { ...ref, regularAt: 0, members: new Set(), dueAt };
+        group = { ...ref, regularAt: 0, flushedAt: 0, members: new Set(), dueAt };
         this.groups.set(ref.gid, group);
       }
       group.members.add(alert.fingerprint);
@@ -134,9 +135,14 @@ export class FlushDriver {
     this.logs.set(gid, log);
     const { next } = plan;
     if (next.type === "early") group.dueAt = next.at;
+    if (next.type === "held") {
+      group.regularAt = next.until;
+      group.dueAt = next.until;
+    }
     if (next.type === "regular") {
       for (const fingerprint of plan.leaving) group.members.delete(fingerprint);
       group.regularAt = next.at;
+      group.flushedAt = this.now;
       group.dueAt = next.at;
     }
     if (next.type === "end") {

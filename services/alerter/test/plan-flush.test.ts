@@ -259,13 +259,45 @@ describe("planFlush on a fake clock: a group that ends and forms again", () => {
     driver.receive(about(driver, "age"));
     driver.advanceTo(resolvedAt + minute + groupWait);
     expect(driver.sent).toHaveLength(2);
-    expect(driver.plans.at(-1)?.next).toEqual({ type: "early", at: resolvedAt + groupInterval });
+    expect(driver.plans.at(-1)?.next).toEqual({ type: "held", until: resolvedAt + groupInterval });
 
     driver.advanceTo(resolvedAt + groupInterval);
     expect(driver.sent.map((n) => n.reason)).toEqual(["new", "all-resolved", "new"]);
     expect(driver.sentAt[2]).toBe(resolvedAt + groupInterval);
     // Numbering goes on across the groups: no webhook-id is reused.
     expect(driver.sent.map((n) => n.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it("tells what fired and resolved while it was held, as resolved, then ends", () => {
+    const driver = new FlushDriver(routing(), start);
+    driver.receive(about(driver, "age"));
+    driver.advanceTo(start + groupWait + minute);
+    driver.receive(resolving(driver, "age"));
+    const resolvedAt = start + groupWait + groupInterval;
+    driver.advanceTo(resolvedAt + minute);
+    driver.receive(about(driver, "income"));
+    driver.advanceTo(resolvedAt + 3 * minute);
+    driver.receive(resolving(driver, "income"));
+
+    driver.advanceTo(resolvedAt + groupInterval);
+    expect(driver.sent.map((n) => n.reason)).toEqual(["new", "all-resolved", "resolved-changed"]);
+    expect(listed(driver.sent[2])).toEqual(["fp-income:resolved"]);
+    expect(driver.hasGroup()).toBe(false);
+  });
+
+  it("says nothing of what fired and resolved within group_wait of a group that was not held", () => {
+    const driver = new FlushDriver(routing(), start);
+    driver.receive(about(driver, "age"));
+    driver.advanceTo(start + groupWait + minute);
+    driver.receive(resolving(driver, "age"));
+    const resolvedAt = start + groupWait + groupInterval;
+    driver.advanceTo(resolvedAt + groupInterval + minute);
+    driver.receive(about(driver, "income"));
+    driver.advanceBy(10 * second);
+    driver.receive(resolving(driver, "income"));
+    driver.advanceBy(groupWait + groupInterval);
+    expect(driver.sent.map((n) => n.reason)).toEqual(["new", "all-resolved"]);
+    expect(driver.hasGroup()).toBe(false);
   });
 
   it("notifies group_wait after it forms when its key last notified more than group_interval ago", () => {
@@ -394,6 +426,7 @@ time_intervals:
         tenant: "acme",
         groupLabels: { model: "credit-risk" },
         regularAt: 0,
+        flushedAt: 0,
         members: ["fp-gone"],
         log: new Map(),
       },

@@ -201,6 +201,7 @@ export class GroupFlusher extends PollingWorker {
         tenant,
         groupLabels: JSON.parse(meta.labels ?? "{}") as Record<string, string>,
         regularAt: meta.regularAt === undefined ? 0 : Number(meta.regularAt),
+        flushedAt: meta.flushedAt === undefined ? 0 : Number(meta.flushedAt),
         members: group.members,
         log,
       },
@@ -244,6 +245,10 @@ export class GroupFlusher extends PollingWorker {
     switch (next.type) {
       case "early":
         commands.push(["ZADD", store.groupsDueKey, next.at, gid]);
+        break;
+      case "held":
+        commands.push(["HSET", store.groupKey(gid), "regularAt", next.until]);
+        commands.push(["ZADD", store.groupsDueKey, next.until, gid]);
         break;
       case "end":
         commands.push(...store.endGroupCommands(gid, next.log));

@@ -3,7 +3,7 @@ import { type Notification, notificationId, queueId } from "../notification.js";
 import { logField, type NotificationLogEntry, nextEntry, notifyReason } from "../notification-log.js";
 import { notificationBody, supportsAcknowledge } from "../payloads.js";
 import type { AlerterRoutingConfig, ReceiverConfig } from "../routing/config.js";
-import { findRoute } from "../routing/route.js";
+import { findRoute, type Route } from "../routing/route.js";
 import { isRouteMuted } from "../routing/time-intervals.js";
 import { type FlushMutes, shownAlerts } from "./shown-alerts.js";
 
@@ -17,6 +17,8 @@ export interface FlushGroup {
   groupLabels: Record<string, string>;
   /** The group's next regular flush, before which only acknowledgement news goes out; 0 before its first. */
   regularAt: number;
+  /** When it last flushed at its regular time; 0 before its first regular flush. */
+  flushedAt: number;
   /** Fingerprints of its alerts. */
   members: readonly string[];
   /** What each integration was last told, by `logField`; it outlives the group (numbering, holds). */
@@ -41,6 +43,11 @@ export interface FlushInput {
 export type FlushNext =
   /** Flushed before its regular time (woken by an acknowledgement): flush again at `at`, as planned. */
   | { type: "early"; at: number }
+  /**
+   * A new group whose key notified less than group_interval ago (an earlier group that ended): its
+   * first regular flush is `until`, group_interval after that notification.
+   */
+  | { type: "held"; until: number }
   /** A regular flush: the next one is group_interval later, at `at`. */
   | { type: "regular"; at: number }
   /** The group ends; `log` (what was told, and the notification numbering) outlives it. */
@@ -62,11 +69,14 @@ export interface FlushPlan {
  * intervals mute it, and for each integration of its receiver whether the notification log says
  * there is news. Before the group's regular time only acknowledgement news goes out.
  *
- * After a regular flush, resolved alerts leave (they were reported); a group left empty ends. Unlike
- * Alertmanager, a group that forms again less than group_interval after its key last notified waits
- * until group_interval has passed (see `firstRegularAt`): an incident that resolves and comes back
- * minutes later is an update at the next tick, not a new notification after group_wait, so it sends
- * at most one notification per group_interval (acknowledgement news aside) however it flaps.
+ * After a regular flush, resolved alerts leave (they were reported); a group left empty ends.
+ *
+ * Unlike Alertmanager, a group that forms again less than group_interval after its key last
+ * notified is held until group_interval has passed (see `holdUntil`): an incident that resolves and
+ * comes back minutes later is an update at the next tick, not a new notification after group_wait,
+ * so it sends at most one notification per group_interval (acknowledgement news aside) however it
+ * flaps. What fired and resolved while it was held is told then as resolved (with send_resolved):
+ * the hold kept it back, not its brevity.
  */
 export function planFlush(input: FlushInput): FlushPlan {
   const { group, routing, now } = input;
@@ -78,9 +88,14 @@ export function planFlush(input: FlushInput): FlushPlan {
   const groupKey = group.groupKey;
   const at = now.getTime();
   const receiver = routing.receivers.get(route.receiver);
-  const regularAt =
-    group.regularAt > 0 ? group.regularAt : firstRegularAt(group.log, receiver, route.groupIntervalMs);
-  const regular = at >= regularAt;
+  if (group.regularAt === 0) {
+    const until = holdUntil(group.log, receiver, route.groupIntervalMs);
+    if (until > at)
+      return { notifications: [], logUpdates: new Map(), leaving: [], next: { type: "held", until } };
+  }
+  const regular = at >= group.regularAt;
+  // The first regular flush of a group that was held (only a hold gives a group a time before it flushed).
+  const wasHeld = regular && group.regularAt > 0 && group.flushedAt === 0;
   const { alerts } = input;
   const acknowledged = new Set(
     alerts
@@ -88,56 +103,13 @@ export function planFlush(input: FlushInput): FlushPlan {
       .map((a) => a.fingerprint),
   );
   const shown = shownAlerts(alerts, input.mutes, routing.inhibitRules, now);
-  const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
-  const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
-  const notifications: Notification[] = [];
-  const logUpdates = new Map<string, NotificationLogEntry>();
-  if (receiver && shown.length > 0 && !isRouteMuted(route, routing.timeIntervals, now)) {
-    receiver.integrations.forEach((integration, index) => {
-      // Per receiver and integration, as Alertmanager keys its notification log: a receiver that
-      // takes a route over on reload has been told nothing yet.
-      const field = logField(receiver.name, integration, index);
-      const entry = group.log.get(field);
-      const reason = notifyReason(entry, firing, resolved, acknowledged, {
-        sendResolved: integration.sendResolved,
-        repeatIntervalMs: route.repeatIntervalMs,
-        now: at,
-        supportsAcknowledge: supportsAcknowledge(integration),
-      });
-      if (!reason || (!regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
-      const next = nextEntry(entry, firing, resolved, acknowledged, at);
-      logUpdates.set(field, next);
-      const body = notificationBody(integration, {
-        receiver: receiver.name,
-        groupKey,
-        groupLabels: group.groupLabels,
-        alerts: shown,
-        acknowledged,
-        reason,
-        externalUrl: routing.externalUrl,
-        now,
-      });
-      // Nothing this integration sends (e.g. only resolved alerts, send_resolved off): logged all the same.
-      if (body === null) return;
-      notifications.push({
-        id: notificationId(groupKey, receiver.name, index, next.sequence),
-        queue: queueId(group.gid, receiver.name, index),
-        groupKey,
-        gid: group.gid,
-        tenant: group.tenant,
-        receiver: receiver.name,
-        integration: index,
-        integrationType: integration.type,
-        sequence: next.sequence,
-        reason,
-        fingerprints: shown.map((alert) => alert.fingerprint),
-        createdAt: now.toISOString(),
-        body,
-        attempts: 0,
-      });
-    });
-  }
-  if (!regular) return { notifications, logUpdates, leaving: [], next: { type: "early", at: regularAt } };
+  const told =
+    receiver && shown.length > 0 && !isRouteMuted(route, routing.timeIntervals, now)
+      ? tell(receiver, { group, groupKey, route, shown, acknowledged, regular, wasHeld, routing, now })
+      : { notifications: [], logUpdates: new Map<string, NotificationLogEntry>() };
+  const { notifications, logUpdates } = told;
+  if (!regular)
+    return { notifications, logUpdates, leaving: [], next: { type: "early", at: group.regularAt } };
   const present = new Set(alerts.map((alert) => alert.fingerprint));
   const leaving = [
     ...alerts.filter((alert) => alert.state === "resolved").map((alert) => alert.fingerprint),
@@ -154,20 +126,96 @@ export function planFlush(input: FlushInput): FlushPlan {
   return { notifications, logUpdates, leaving, next: { type: "regular", at: at + route.groupIntervalMs } };
 }
 
+/** What one flush of a group knows when it tells its receiver. */
+interface Telling {
+  group: FlushGroup;
+  groupKey: string;
+  route: Route;
+  /** The alerts to report (silences and inhibition applied), firing and resolved. */
+  shown: readonly AlertRecord[];
+  acknowledged: ReadonlySet<string>;
+  /** At or after the group's regular time: anything may go out, not only acknowledgement news. */
+  regular: boolean;
+  /** The first regular flush of a group that was held. */
+  wasHeld: boolean;
+  routing: FlushInput["routing"];
+  now: Date;
+}
+
 /**
- * When a group's first regular flush may be: at once, or group_interval after its receiver was last
- * notified when that was less than group_interval ago (by an earlier group of the same key, which
- * ended; its notification log outlives it).
+ * For each integration of the receiver, whether the notification log says there is news, and the
+ * notification and log entry if so. Keyed per receiver and integration, as Alertmanager keys its
+ * log: a receiver that takes a route over on reload has been told nothing yet.
  */
-function firstRegularAt(
+function tell(
+  receiver: ReceiverConfig,
+  telling: Telling,
+): { notifications: Notification[]; logUpdates: Map<string, NotificationLogEntry> } {
+  const { group, groupKey, route, shown, acknowledged, now } = telling;
+  const at = now.getTime();
+  const firing = new Set(shown.filter((a) => a.state === "firing").map((a) => a.fingerprint));
+  const resolved = new Set(shown.filter((a) => a.state === "resolved").map((a) => a.fingerprint));
+  const notifications: Notification[] = [];
+  const logUpdates = new Map<string, NotificationLogEntry>();
+  receiver.integrations.forEach((integration, index) => {
+    const field = logField(receiver.name, integration, index);
+    const entry = group.log.get(field);
+    const reason =
+      notifyReason(entry, firing, resolved, acknowledged, {
+        sendResolved: integration.sendResolved,
+        repeatIntervalMs: route.repeatIntervalMs,
+        now: at,
+        supportsAcknowledge: supportsAcknowledge(integration),
+      }) ?? (telling.wasHeld && integration.sendResolved && resolved.size > 0 ? "resolved-changed" : null);
+    if (!reason || (!telling.regular && reason !== "acknowledged" && reason !== "unacknowledged")) return;
+    const next = nextEntry(entry, firing, resolved, acknowledged, at);
+    logUpdates.set(field, next);
+    const body = notificationBody(integration, {
+      receiver: receiver.name,
+      groupKey,
+      groupLabels: group.groupLabels,
+      alerts: shown,
+      acknowledged,
+      reason,
+      externalUrl: telling.routing.externalUrl,
+      now,
+    });
+    // Nothing this integration sends (e.g. only resolved alerts, send_resolved off): logged all the same.
+    if (body === null) return;
+    notifications.push({
+      id: notificationId(groupKey, receiver.name, index, next.sequence),
+      queue: queueId(group.gid, receiver.name, index),
+      groupKey,
+      gid: group.gid,
+      tenant: group.tenant,
+      receiver: receiver.name,
+      integration: index,
+      integrationType: integration.type,
+      sequence: next.sequence,
+      reason,
+      fingerprints: shown.map((alert) => alert.fingerprint),
+      createdAt: now.toISOString(),
+      body,
+      attempts: 0,
+    });
+  });
+  return { notifications, logUpdates };
+}
+
+/**
+ * Until when a new group is held: group_interval after its receiver was last notified (by an earlier
+ * group of the same key, which ended; its notification log outlives it). In the past when that was
+ * long ago, 0 when it never was.
+ */
+function holdUntil(
   log: ReadonlyMap<string, NotificationLogEntry>,
   receiver: ReceiverConfig | undefined,
   groupIntervalMs: number,
 ): number {
-  let regularAt = 0;
+  let until = 0;
   receiver?.integrations.forEach((integration, index) => {
     const sentAt = log.get(logField(receiver.name, integration, index))?.sentAt;
-    if (sentAt !== undefined) regularAt = Math.max(regularAt, sentAt + groupIntervalMs);
+    if (sentAt !== undefined) until = Math.max(until, sentAt + groupIntervalMs);
   });
-  return regularAt;
+  return until;
 }
