@@ -11,20 +11,21 @@ import {
   writeUnderLeases,
 } from "../src/leases.js";
 
+const namespace = uniqueNamespace("leases");
+const key = (...parts: string[]) => [namespace, ...parts].join(":");
+let redis: Redis;
+
+beforeAll(async () => {
+  redis = createRedis(inject("redisUrl"), createLogger("leases-test", "silent"));
+  await redis.connect();
+});
+
+afterAll(async () => {
+  await redis?.quit();
+});
+
 describe("a pass's writes under many leases, in one script (real Redis)", () => {
-  const namespace = uniqueNamespace("leases");
-  const key = (...parts: string[]) => [namespace, ...parts].join(":");
   const owner = "replica-a";
-  let redis: Redis;
-
-  beforeAll(async () => {
-    redis = createRedis(inject("redisUrl"), createLogger("leases-test", "silent"));
-    await redis.connect();
-  });
-
-  afterAll(async () => {
-    await redis?.quit();
-  });
 
   /** Leases `names` for `holder`, and one write per lease that marks it done. */
   async function leased(holder: string, names: string[]): Promise<LeasedWrite[]> {
@@ -65,19 +66,6 @@ describe("a pass's writes under many leases, in one script (real Redis)", () => 
 });
 
 describe("one lease: take, wait for its holder, write under it, release (real Redis)", () => {
-  const namespace = uniqueNamespace("lease");
-  const key = (...parts: string[]) => [namespace, ...parts].join(":");
-  let redis: Redis;
-
-  beforeAll(async () => {
-    redis = createRedis(inject("redisUrl"), createLogger("lease-test", "silent"));
-    await redis.connect();
-  });
-
-  afterAll(async () => {
-    await redis?.quit();
-  });
-
   it("lets one owner hold a lease until it releases it; a stranger's release leaves it", async () => {
     const lease = key("take");
     expect(await takeLease(redis, lease, "replica-a", 30_000)).toBe(true);
