@@ -38,7 +38,9 @@ function driftedIn(k: number, next: () => number): Set<string> {
   if (schedule[k] === "calm") return new Set();
   const slot = firstHourDriftWindows.indexOf(k);
   return new Set(
-    features.filter((_feature, i) => next() < 0.3 || (slot >= 0 && i % firstHourDriftWindows.length === slot)),
+    features.filter(
+      (_feature, i) => next() < 0.3 || (slot >= 0 && i % firstHourDriftWindows.length === slot),
+    ),
   );
 }
 
