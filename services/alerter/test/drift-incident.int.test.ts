@@ -1,4 +1,5 @@
 import { type Finding, FindingKind, Severity } from "@argus/proto";
+import { seededUniform } from "@argus/stats";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { listAlerts } from "../src/use-cases/list-alerts.js";
 import { FakeClockAlerter } from "./fake-clock-alerter.js";
@@ -20,18 +21,6 @@ const schedule = [
   ...["calm", "calm", "drift", "drift", "drift", "drift", "drift", "calm", "calm", "calm", "calm", "calm"],
 ] as const;
 const firstHourDriftWindows = schedule.slice(0, 12).flatMap((kind, k) => (kind === "drift" ? [k] : []));
-
-/** A deterministic pseudo-random sequence (mulberry32), so the incident is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The features that drift in window `k` (0-based). */
 function driftedIn(k: number, next: () => number): Set<string> {
@@ -114,7 +103,7 @@ describe("a drift incident of one model under the default configuration (real Re
 
   beforeAll(async () => {
     alerter = await FakeClockAlerter.start(inject("redisUrl"), start);
-    const next = random(42);
+    const next = seededUniform(42);
     for (let k = 0; k < schedule.length; k++) {
       const windowEnd = start + (k + 1) * windowMs;
       const drifted = driftedIn(k, next);

@@ -1,6 +1,6 @@
 import { type AuditEntry as AuditEntryMessage, AuditServiceService } from "@argus/proto";
 import { invalidArgument, respondUnary } from "../auth.js";
-import { principalOf } from "../grpc-auth.js";
+import { callerScope } from "../grpc-scope.js";
 import type { GrpcServiceRegistration } from "../grpc-server.js";
 import type { AuditLog } from "./audit-log.js";
 import { type AuditChainItem, decodeAuditEntry, type StoredAuditRecord } from "./chain.js";
@@ -41,7 +41,7 @@ export function auditServiceRegistration(audit: AuditLog): GrpcServiceRegistrati
           if (pageSize < 0 || pageSize > maxPageSize) {
             throw invalidArgument(`page_size must be between 0 and ${maxPageSize}, got ${pageSize}`);
           }
-          const tenant = principalOf(call).tenant;
+          const { tenant } = callerScope(call);
           return { entries: await newestOfTenant(audit, tenant, pageSize || 100) };
         }),
     },

@@ -8,18 +8,25 @@ import {
   type Silence as SilenceMessage,
   SilenceState,
 } from "@argus/proto";
-import { type GrpcServiceRegistration, type Logger, principalOf } from "@argus/runtime";
+import {
+  callerScope,
+  type GrpcServiceRegistration,
+  type Logger,
+  requireClientId,
+  requireOptionalModelId,
+} from "@argus/runtime";
 import type { handleUnaryCall, ServerUnaryCall } from "@grpc/grpc-js";
 import { type AlertRecord, isAcknowledged } from "../domain/alert.js";
 import { sampleEventIds } from "../domain/episode.js";
 import { InvalidArgument } from "../domain/errors.js";
+import type { HistoryEntry } from "../domain/history.js";
 import { integrationName, type Notification } from "../domain/notification.js";
 import { formatMatcher, type Matcher, MatcherError, parseMatcher } from "../domain/routing/matchers.js";
 import { type Silence, silenceState } from "../domain/silences.js";
 import type { AlerterUseCases } from "../use-cases/alerter-use-cases.js";
 import type { AlertView } from "../use-cases/get-alert.js";
 import type { Caller } from "../use-cases/ports.js";
-import type { AlertEventRecord, AlertStore } from "./alert-store.js";
+import type { AlertStore } from "./alert-store.js";
 import { listDeadLetters } from "./dead-letter-list.js";
 import { grpcErrorOf, isFault } from "./grpc-error-status.js";
 import type { SilenceStore } from "./silence-store.js";
@@ -63,8 +70,8 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
   /** A unary handler with the caller's tenant and principal id; the one place failures become statuses. */
   function unary<Req, Res>(what: string, body: Handler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      const principal = principalOf(call);
-      body(call, { tenant: principal.tenant, actor: principal.id }).then(
+      const scope = callerScope(call);
+      body(call, { tenant: scope.tenant, actor: scope.principal }).then(
         (value) => callback(null, value),
         (error: unknown) => {
           if (isFault(error))
@@ -82,7 +89,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       if (problem) throw new InvalidArgument(problem);
       const query = {
         tenant,
-        modelId: request.modelId,
+        modelId: requireOptionalModelId(request.modelId),
         ...stateFilter(request.state),
         matchers: parseMatchers(request.matchers, "matchers"),
       };
@@ -167,9 +174,7 @@ export function alertServiceRegistration(deps: AlertServiceDeps): GrpcServiceReg
       return { configHash: loaded.hash, routes: loaded.routes, receivers: loaded.config.receivers.size };
     }),
     eraseClient: unary("alert store", async (call, caller) => {
-      const clientId = call.request.clientId;
-      if (!clientId || clientId.length > 256) throw new InvalidArgument("client_id must be 1-256 characters");
-      return useCases.eraseClient(caller, clientId);
+      return useCases.eraseClient(caller, requireClientId(call.request.clientId));
     }),
   };
 
@@ -258,7 +263,7 @@ function toProto({ alert, ack }: AlertView): Alert {
   };
 }
 
-function toEvent(event: AlertEventRecord): AlertEvent {
+function toEvent(event: HistoryEntry): AlertEvent {
   return {
     at: new Date(event.at),
     action: event.action,

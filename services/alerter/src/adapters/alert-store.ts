@@ -3,6 +3,7 @@ import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealF
 import { type Acknowledgement, type AlertRecord, lastHeardMs } from "../domain/alert.js";
 import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
+import type { HistoryEntry } from "../domain/history.js";
 import type { Notification } from "../domain/notification.js";
 import { endedEntry, type NotificationLogEntry } from "../domain/notification-log.js";
 import { packBody, unpackBody } from "./body-packing.js";
@@ -34,17 +35,6 @@ export type StoredAlert = Omit<AlertRecord, "summary" | "evidence" | "episode"> 
 
 /** An outbox item as its key holds it when sealing is on. */
 type StoredNotification = Omit<Notification, "body"> & { sealedBody: string };
-
-/** One line of an alert's history: who did what, when (findings, hands, notifications). */
-export interface AlertEventRecord {
-  at: string;
-  action: string;
-  actor: string;
-  detail?: string;
-  notificationId?: string;
-  receiver?: string;
-  httpStatus?: number;
-}
 
 /**
  * Where the alerter's state lives in Redis and how it is read. Writes are returned as commands so
@@ -200,10 +190,10 @@ export class AlertStore {
     return acks;
   }
 
-  async history(fingerprint: string): Promise<AlertEventRecord[]> {
+  async history(fingerprint: string): Promise<HistoryEntry[]> {
     const key = this.historyKey(fingerprint);
     const values = await this.redis.lrange(key, 0, historyLength - 1);
-    return values.map((value) => openFields<AlertEventRecord>(this.sealer, key, JSON.parse(value)));
+    return values.map((value) => openFields<HistoryEntry>(this.sealer, key, JSON.parse(value)));
   }
 
   saveAlertCommands(alert: AlertRecord): GuardedCommand[] {
@@ -224,7 +214,7 @@ export class AlertStore {
   }
 
   /** Appends to an alert's history; the detail (a finding's summary, a note) is sealed. */
-  historyCommands(fingerprint: string, event: AlertEventRecord): GuardedCommand[] {
+  historyCommands(fingerprint: string, event: HistoryEntry): GuardedCommand[] {
     const key = this.historyKey(fingerprint);
     const stored =
       event.detail === undefined ? event : sealFields(this.sealer, key, event, ["detail"] as const);

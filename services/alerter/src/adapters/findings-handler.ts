@@ -6,6 +6,7 @@ import {
   type FencedCommand,
   injectTraceContext,
   inSpan,
+  modelIdProblem,
   type OffsetFence,
   type RecordBatch,
   type Tracer,
@@ -21,7 +22,8 @@ export function decodeFinding(value: Buffer | null): Decoded<Finding> {
   const finding = Finding.decode(value);
   if (!finding.findingId) return { ok: false, reason: "finding_id is empty" };
   if (!finding.fingerprint) return { ok: false, reason: "fingerprint is empty" };
-  if (!finding.modelId) return { ok: false, reason: "model_id is empty" };
+  const modelProblem = modelIdProblem(finding.modelId);
+  if (modelProblem) return { ok: false, reason: modelProblem };
   // On-call must never be paged with an "unspecified" kind or severity: that is a detector bug.
   if (!(finding.kind in FindingKind) || finding.kind <= 0)
     return { ok: false, reason: "kind is not a known FindingKind" };

@@ -1,6 +1,7 @@
-import type { AlertEventRecord, AlertStore } from "../adapters/alert-store.js";
+import type { AlertStore } from "../adapters/alert-store.js";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
 import { NotFound } from "../domain/errors.js";
+import type { HistoryEntry } from "../domain/history.js";
 import type { Caller } from "./ports.js";
 import { alertOfTenant } from "./tenant-alert.js";
 
@@ -17,7 +18,7 @@ export async function getAlert(
   store: Reads,
   caller: Caller,
   fingerprint: string,
-): Promise<AlertView & { history: AlertEventRecord[] }> {
+): Promise<AlertView & { history: HistoryEntry[] }> {
   const { alert } = await alertOfTenant(store, caller.tenant, fingerprint);
   const [acks, history] = await Promise.all([store.getAcks([fingerprint]), store.history(fingerprint)]);
   return { alert, ack: acks.get(fingerprint), history };
