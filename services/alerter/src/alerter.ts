@@ -54,6 +54,7 @@ export function startAlerter(
       const http = { timeoutMs: config.ALERTER_WEBHOOK_TIMEOUT_MS, egress, dispatcher: agent };
       const current = () => routing.current;
       const outbox = new OutboxDispatcher({
+        redis: context.redis,
         store,
         routing: current,
         http,
@@ -68,6 +69,7 @@ export function startAlerter(
         publishFindings: context.publishFindings,
       });
       const flusher = new GroupFlusher({
+        redis: context.redis,
         store,
         silences,
         routing: current,

@@ -60,6 +60,7 @@ export class FakeClockAlerter {
     const clock = () => new Date(this.now);
     const egress = { allow: config.ALERTER_EGRESS_ALLOW };
     this.outbox = new OutboxDispatcher({
+      redis: this.redis,
       store: this.store,
       routing: () => routing,
       http: { timeoutMs: 5_000, egress, dispatcher: guardedAgent(egress, 5_000) },
@@ -70,6 +71,7 @@ export class FakeClockAlerter {
       publishFindings: async () => {},
     });
     this.flusher = new GroupFlusher({
+      redis: this.redis,
       store: this.store,
       silences: new SilenceStore(this.redis, this.store.silencesKey),
       routing: () => routing,

@@ -45,7 +45,7 @@ type StoredNotification = Omit<Notification, "body"> & { sealedBody: string };
  */
 export class AlertStore {
   constructor(
-    readonly redis: Redis,
+    private readonly redis: Redis,
     readonly key: (...parts: string[]) => string,
     private readonly resolvedRetentionMs: number,
     private readonly sealer: EvidenceSealer,
@@ -165,6 +165,31 @@ export class AlertStore {
   async getAlert(fingerprint: string): Promise<{ raw: string; alert: AlertRecord } | null> {
     const raw = await this.redis.get(this.alertKey(fingerprint));
     return raw === null ? null : { raw, alert: this.parseAlert(fingerprint, raw) };
+  }
+
+  /** Stored values of alerts (null where gone), unopened: callers parse only those they keep. */
+  alertValues(fingerprints: readonly string[]): Promise<(string | null)[]> {
+    return fingerprints.length === 0 ? Promise.resolve([]) : this.redis.mget(fingerprints.map(this.alertKey));
+  }
+
+  /** Firing alerts last heard of at `beforeMs` or earlier, oldest first, `limit` at most. */
+  firingHeardBefore(beforeMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.firingKey, "-inf", beforeMs, "LIMIT", 0, limit);
+  }
+
+  /** Drops index entries of firing alerts whose record is gone. */
+  async forgetFiring(fingerprints: readonly string[]): Promise<void> {
+    if (fingerprints.length > 0) await this.redis.zrem(this.firingKey, ...fingerprints);
+  }
+
+  /** A page of the dead-letter index after `after` (newest first), and the items' stored values. */
+  async deadLetterPage(
+    after: PagePosition | null,
+    pageSize: number,
+  ): Promise<{ rows: PagePosition[]; values: (string | null)[] }> {
+    const rows = await membersAfter(this.redis, this.deadKey, after, pageSize);
+    if (rows.length === 0) return { rows, values: [] };
+    return { rows, values: await this.redis.mget(rows.map((row) => this.itemKey(row.member))) };
   }
 
   async getAlerts(fingerprints: readonly string[]): Promise<AlertRecord[]> {

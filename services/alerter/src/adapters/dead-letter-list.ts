@@ -1,6 +1,6 @@
 import type { Notification } from "../domain/notification.js";
 import type { AlertStore } from "./alert-store.js";
-import { membersAfter, type PagePosition } from "./sorted-set-pages.js";
+import type { PagePosition } from "./sorted-set-pages.js";
 
 /**
  * Dead letters of the tenant, newest first, `pageSize` at most, after `after` (where a previous
@@ -15,9 +15,8 @@ export async function listDeadLetters(
   const items: Notification[] = [];
   let position = after;
   for (;;) {
-    const rows = await membersAfter(store.redis, store.deadKey, position, pageSize);
+    const { rows, values } = await store.deadLetterPage(position, pageSize);
     if (rows.length === 0) return { items, next: null };
-    const values = await store.redis.mget(rows.map((row) => store.itemKey(row.member)));
     for (const [index, value] of values.entries()) {
       position = rows[index] as PagePosition;
       if (value === null) continue;

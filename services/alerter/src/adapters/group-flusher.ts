@@ -7,6 +7,7 @@ import {
   type Logger,
   leaseOwner,
   PollingWorker,
+  type Redis,
   releaseLeases,
   type Tracer,
   writeUnderLeases,
@@ -27,6 +28,8 @@ const passLimit = 50;
 const inhibitionSourceLimit = 5_000;
 
 export interface GroupFlusherDeps {
+  /** The store names the keys; the flusher reads and writes them in its own pipelines. */
+  redis: Redis;
   store: AlertStore;
   silences: SilenceStore;
   routing: () => AlerterRoutingConfig;
@@ -58,7 +61,7 @@ export class GroupFlusher extends PollingWorker {
   protected async pass(): Promise<void> {
     const { store, logger } = this.deps;
     const now = this.deps.clock().getTime();
-    const due = await store.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, passLimit);
+    const due = await this.deps.redis.zrangebyscore(store.groupsDueKey, "-inf", now, "LIMIT", 0, passLimit);
     if (due.length === 0 || !this.running) return;
     const { groups, unread } = await this.leaseGroups(due);
     const writes: LeasedWrite[] = [];
@@ -81,9 +84,9 @@ export class GroupFlusher extends PollingWorker {
       unread.push(...groups.map((group) => group.lease));
       throw error;
     } finally {
-      await releaseLeases(store.redis, this.owner, unread);
+      await releaseLeases(this.deps.redis, this.owner, unread);
     }
-    const { error } = await writeUnderLeases(store.redis, this.owner, writes);
+    const { error } = await writeUnderLeases(this.deps.redis, this.owner, writes);
     if (queued > 0) this.deps.onQueued();
     if (error) throw error;
     // A full page means more groups may be due now: flush them at once, not a poll later.
@@ -97,7 +100,7 @@ export class GroupFlusher extends PollingWorker {
    */
   private async leaseGroups(due: string[]): Promise<{ groups: LeasedGroup[]; unread: string[] }> {
     const { store, logger } = this.deps;
-    const pipeline = store.redis.pipeline();
+    const pipeline = this.deps.redis.pipeline();
     for (const gid of due) {
       pipeline.set(store.groupLeaseKey(gid), this.owner, "PX", 30_000, "NX");
       pipeline.hgetall(store.groupKey(gid));
@@ -135,7 +138,7 @@ export class GroupFlusher extends PollingWorker {
     const fingerprints = [...new Set(groups.flatMap((group) => group.members))];
     const raw = new Map<string, string>();
     const acks = new Map<string, Acknowledgement>();
-    const [alertValues, ackValues] = await mgetEach(store.redis, [
+    const [alertValues, ackValues] = await mgetEach(this.deps.redis, [
       fingerprints.map(store.alertKey),
       fingerprints.map(store.ackKey),
     ]);

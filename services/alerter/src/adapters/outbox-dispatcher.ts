@@ -7,6 +7,7 @@ import {
   leaseOwner,
   PollingWorker,
   type PublishFindings,
+  type Redis,
   releaseLeases,
   SpanKind,
   type Tracer,
@@ -55,6 +56,8 @@ interface ReceiverHealth extends ReceiverState {
 }
 
 export interface DispatcherDeps {
+  /** The store names the keys; the dispatcher reads and writes them in its own pipelines. */
+  redis: Redis;
   store: AlertStore;
   routing: () => AlerterRoutingConfig;
   http: { timeoutMs: number; egress: EgressPolicy; dispatcher: Dispatcher };
@@ -96,15 +99,18 @@ export class OutboxDispatcher extends PollingWorker {
     super("outbox", deps.pollMs, deps.logger);
     this.clock = deps.clock ?? (() => new Date());
     this.random = deps.random ?? Math.random;
-    this.writes = new WriteBatcher(deps.store.redis, this.owner);
+    this.writes = new WriteBatcher(deps.redis, this.owner);
   }
 
   protected async pass(): Promise<void> {
     const { store } = this.deps;
     const now = this.clock().getTime();
-    const due = await store.redis.zrangebyscore(store.dueKey, "-inf", now, "LIMIT", 0, passLimit);
+    const due = await this.deps.redis.zrangebyscore(store.dueKey, "-inf", now, "LIMIT", 0, passLimit);
     if (due.length === 0 || !this.running) return;
-    const { heads, gone, sameQueue } = this.onePerQueue(due, await store.redis.mget(due.map(store.itemKey)));
+    const { heads, gone, sameQueue } = this.onePerQueue(
+      due,
+      await this.deps.redis.mget(due.map(store.itemKey)),
+    );
     const byIntegration = new Map<string, Notification[]>();
     for (const notification of heads) {
       const key = store.receiverStateKey(notification.receiver, notification.integration);
@@ -155,7 +161,7 @@ export class OutboxDispatcher extends PollingWorker {
   /** The health of the pass's integrations (by receiverStateKey), read together; gone ids leave the due set. */
   private async readHealth(keys: string[], gone: string[]): Promise<Map<string, ReceiverHealth>> {
     const { store } = this.deps;
-    const pipeline = store.redis.pipeline();
+    const pipeline = this.deps.redis.pipeline();
     for (const key of keys) pipeline.hmget(key, ...receiverStateFields);
     if (gone.length > 0) pipeline.zrem(store.dueKey, ...gone);
     const replies = (await pipeline.exec()) ?? [];
@@ -196,7 +202,7 @@ export class OutboxDispatcher extends PollingWorker {
   private async claim(items: Notification[], health: ReceiverHealth): Promise<Claimed[]> {
     const { store, logger } = this.deps;
     const leaseMs = this.deps.http.timeoutMs * 2 + 5_000;
-    const pipeline = store.redis.pipeline();
+    const pipeline = this.deps.redis.pipeline();
     for (const notification of items) {
       pipeline.set(store.queueLeaseKey(notification.queue), this.owner, "PX", leaseMs, "NX");
       pipeline.zrange(store.queueKey(notification.queue), 0, 1);
@@ -215,7 +221,7 @@ export class OutboxDispatcher extends PollingWorker {
       }
       claimed.push({ notification, lease, queue: queue as string[], health });
     });
-    await releaseLeases(store.redis, this.owner, unread);
+    await releaseLeases(this.deps.redis, this.owner, unread);
     return claimed;
   }
 
@@ -223,9 +229,9 @@ export class OutboxDispatcher extends PollingWorker {
   private async deliver(item: Claimed): Promise<void> {
     try {
       if (this.running) await this.deliverHead(item);
-      else await releaseLeases(this.deps.store.redis, this.owner, [item.lease]);
+      else await releaseLeases(this.deps.redis, this.owner, [item.lease]);
     } catch (error) {
-      await releaseLeases(this.deps.store.redis, this.owner, [item.lease]).catch(() => {});
+      await releaseLeases(this.deps.redis, this.owner, [item.lease]).catch(() => {});
       throw error;
     }
   }

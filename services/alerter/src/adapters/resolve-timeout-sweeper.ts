@@ -28,19 +28,12 @@ export class ResolveTimeoutSweeper extends PollingWorker {
     const config = this.routing();
     const shortest = Math.min(config.resolveTimeoutMs, ...Object.values(config.resolveTimeoutsByKind));
     const now = Date.now();
-    const stale = await this.store.redis.zrangebyscore(
-      this.store.firingKey,
-      "-inf",
-      now - shortest,
-      "LIMIT",
-      0,
-      200,
-    );
+    const stale = await this.store.firingHeardBefore(now - shortest, 200);
     if (stale.length === 0) return;
     // Alerts with a longer timeout than the shortest come back every pass: read them in one MGET.
-    const values = await this.store.redis.mget(stale.map(this.store.alertKey));
+    const values = await this.store.alertValues(stale);
     const gone = stale.filter((_, index) => values[index] === null);
-    if (gone.length > 0) await this.store.redis.zrem(this.store.firingKey, ...gone);
+    await this.store.forgetFiring(gone);
     for (const [index, fingerprint] of stale.entries()) {
       const raw = values[index];
       if (raw === null || raw === undefined) continue;
