@@ -1,29 +1,89 @@
-export * from "./audit/index.js";
-export * from "./auth.js";
-export * from "./config.js";
-export * from "./consumer-loop.js";
-export * from "./contracts.js";
-export * from "./dead-letter.js";
-export * from "./grpc-admission.js";
-export * from "./grpc-auth.js";
-export * from "./grpc-scope.js";
-export * from "./grpc-server.js";
-export * from "./grpc-tls.js";
-export * from "./guarded-write.js";
-export * from "./http-server.js";
-export * from "./ids.js";
-export * from "./jwt.js";
-export * from "./kafka.js";
-export * from "./kafka-port.js";
-export * from "./leases.js";
-export * from "./logger.js";
-export * from "./metrics.js";
-export * from "./offset-fence.js";
-export * from "./polling-worker.js";
-export * from "./rate-limit.js";
-export * from "./redis.js";
-export * from "./sealed.js";
-export * from "./service.js";
-export * from "./shutdown.js";
-export * from "./topics.js";
-export * from "./tracing.js";
+// The service kit's public API: what a service, a test or a tool may use, by concern. Everything
+// else in this package is internal to the kit (modules import each other by path), so a rename
+// inside the kit breaks no service. Pure helpers for domain/ code are subpath exports instead
+// (`@argus/runtime/duration`), because domain/ may not import the kit.
+
+export { AuditLog, auditServiceRoles } from "./audit/index.js";
+export { grpcError, invalidArgument, type Role, respondUnary } from "./auth.js";
+// Starting a service: config, wiring, lifecycle.
+export { baseConfigShape, ConfigError, loadConfig } from "./config.js";
+
+// Consuming and producing: the consumer loop's records, checked decoders, findings out.
+export {
+  type ConsumedRecord,
+  type Decoded,
+  isInfrastructureError,
+  type RecordBatch,
+} from "./consumer-loop.js";
+export {
+  decodeFeedbackEvent,
+  decodeInferenceEvent,
+  decodeInferenceEventAsColumns,
+  type OutgoingFinding,
+  type PublishFindings,
+  untraced,
+} from "./contracts.js";
+export type { MethodAccess } from "./grpc-auth.js";
+export {
+  type CallerScope,
+  callerScope,
+  ownedByCaller,
+  requireClientId,
+  requireModelId,
+  requireOptionalClientId,
+  requireOptionalModelId,
+  visibleToCaller,
+} from "./grpc-scope.js";
+// gRPC: registrations, roles, the caller's scope, request checks and statuses.
+export type { GrpcServiceRegistration } from "./grpc-server.js";
+export { type ConditionalWrites, type GuardedCommand, runGuarded } from "./guarded-write.js";
+export { modelIdProblem } from "./ids.js";
+export { connectProducer, createKafka, ensureTopics } from "./kafka.js";
+export {
+  LeaseBusyError,
+  type LeasedPlan,
+  type LeasedWrite,
+  LeaseLostError,
+  leaseOwner,
+  releaseLease,
+  releaseLeases,
+  takeLease,
+  writeUnderLease,
+  writeUnderLeases,
+} from "./leases.js";
+export { createLogger, type Logger } from "./logger.js";
+export {
+  applyFenced,
+  applyFencedWith,
+  type FencedCommand,
+  OffsetFence,
+  offsetFenceKey,
+  partitionHashTag,
+} from "./offset-fence.js";
+export { PollingLoop, PollingWorker } from "./polling-worker.js";
+// State in Redis: the client, exactly-once writes, leases, background workers.
+export { createRedis, keyspace, type Redis } from "./redis.js";
+
+// Privacy and accountability: sealed evidence, the audit log.
+export {
+  createEvidenceSealer,
+  type EvidenceSealer,
+  evidenceConfigShape,
+  evidenceSealerFromConfig,
+  openFields,
+  plaintextEvidence,
+  SealedValueError,
+  sealFields,
+} from "./sealed.js";
+export { type RunningService, runMain, startService } from "./service.js";
+
+// Tracing.
+export {
+  extractTraceContext,
+  injectTraceContext,
+  inSpan,
+  ROOT_CONTEXT,
+  SpanKind,
+  type Tracer,
+  trace,
+} from "./tracing.js";
