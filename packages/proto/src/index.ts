@@ -14,6 +14,15 @@ export { Timestamp } from "./gen/google/protobuf/timestamp.js";
 /** Binary FileDescriptorSet of every Argus proto (with imports), for gRPC server reflection. */
 export const descriptorSetPath = fileURLToPath(new URL("../descriptor.binpb", import.meta.url));
 export {
+  CLIENT_ID_MAX_CHARS,
+  clientIdProblem,
+  MODEL_ID_MAX_CHARS,
+  modelIdProblem,
+  optionalClientIdProblem,
+  TENANT_MAX_CHARS,
+  tenantProblem,
+} from "./ids.js";
+export {
   decodeInferenceEvent as decodeInferenceEventWire,
   encodeInferenceEvent,
 } from "./wire/inference-event.js";

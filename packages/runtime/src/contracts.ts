@@ -6,9 +6,11 @@ import {
   findingKindToJSON,
   type InferenceEvent,
   type InferenceEventColumns,
+  modelIdProblem,
+  optionalClientIdProblem,
+  tenantProblem,
 } from "@argus/proto";
 import type { Decoded } from "./consumer-loop.js";
-import { modelIdProblem, optionalClientIdProblem, tenantProblem } from "./ids.js";
 import type { ProducerPort } from "./kafka-port.js";
 import type { ServiceMetrics } from "./metrics.js";
 import { type Context, injectTraceContext, ROOT_CONTEXT } from "./tracing.js";

@@ -1,6 +1,6 @@
+import { clientIdProblem, modelIdProblem, optionalClientIdProblem } from "@argus/proto";
 import { invalidArgument } from "./auth.js";
 import { principalOf } from "./grpc-auth.js";
-import { clientIdProblem, modelIdProblem, optionalClientIdProblem } from "./ids.js";
 
 /** Who is calling, and the tenant every lookup of the call is confined to. */
 export interface CallerScope {

@@ -3,11 +3,11 @@
 // inside the kit breaks no service. Pure helpers for domain/ code are subpath exports instead
 // (`@argus/runtime/duration`), because domain/ may not import the kit.
 
+export { modelIdProblem } from "@argus/proto";
 export { AuditLog, auditServiceRoles } from "./audit/index.js";
 export { grpcError, invalidArgument, type Role, respondUnary } from "./auth.js";
 // Starting a service: config, wiring, lifecycle.
 export { baseConfigShape, ConfigError, loadConfig } from "./config.js";
-
 // Consuming and producing: the consumer loop's records, checked decoders, findings out.
 export {
   type ConsumedRecord,
@@ -37,7 +37,6 @@ export {
 // gRPC: registrations, roles, the caller's scope, request checks and statuses.
 export type { GrpcServiceRegistration } from "./grpc-server.js";
 export { type ConditionalWrites, type GuardedCommand, runGuarded } from "./guarded-write.js";
-export { modelIdProblem } from "./ids.js";
 export { connectProducer, createKafka, ensureTopics } from "./kafka.js";
 export {
   LeaseBusyError,

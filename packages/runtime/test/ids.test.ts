@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { FeedbackEvent, InferenceEvent } from "@argus/proto";
+import {
+  clientIdProblem,
+  FeedbackEvent,
+  InferenceEvent,
+  MODEL_ID_MAX_CHARS,
+  modelIdProblem,
+  tenantProblem,
+} from "@argus/proto";
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import {
@@ -16,7 +23,6 @@ import {
   requireOptionalModelId,
   visibleToCaller,
 } from "../src/grpc-scope.js";
-import { clientIdProblem, MODEL_ID_MAX_CHARS, modelIdProblem, tenantProblem } from "../src/ids.js";
 
 // Model ids as producers name them: registries, versions, regions, paths, other alphabets.
 const producerModelIds = [

@@ -1,3 +1,4 @@
+import { modelIdProblem, tenantProblem } from "@argus/proto";
 import {
   context,
   type Meter,
@@ -183,6 +184,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
   if (typeof options.modelId !== "string" || options.modelId.length === 0) {
     throw new ArgusSdkError("INVALID_OPTIONS", "modelId must be a non-empty string");
   }
+  // The contract's bounds: an event breaking them would be dead-lettered by every detector.
+  const idProblem =
+    modelIdProblem(options.modelId, "modelId") ?? tenantProblem(options.tenant ?? "", "tenant");
+  if (idProblem) throw new ArgusSdkError("INVALID_OPTIONS", idProblem);
   if (typeof options.modelVersion !== "string" || options.modelVersion.length === 0) {
     throw new ArgusSdkError("INVALID_OPTIONS", "modelVersion must be a non-empty string");
   }

@@ -422,6 +422,16 @@ describe("options", () => {
     expect(() => createMonitor({ ...base } as unknown as MonitorOptions)).toThrow(/exactly one of `kafka`/);
     expect(() => createMonitor({ ...base, producer: new FakeProducer(), batchSize: 0 })).toThrow(/batchSize/);
     expect(() => createMonitor({ ...base, producer: new FakeProducer(), modelId: "" })).toThrow(/modelId/);
+    // Ids the detectors would dead-letter are refused here, where the producer can still fix them.
+    expect(() => createMonitor({ ...base, producer: new FakeProducer(), modelId: "m".repeat(257) })).toThrow(
+      /modelId must be 1-256 characters/,
+    );
+    expect(() => createMonitor({ ...base, producer: new FakeProducer(), tenant: "t".repeat(129) })).toThrow(
+      /tenant must be at most 128 characters/,
+    );
+    expect(() =>
+      createMonitor({ ...base, producer: new FakeProducer(), modelId: "org/fraud-v2@eu" }),
+    ).not.toThrow();
     expect(() =>
       createMonitor({
         ...base,

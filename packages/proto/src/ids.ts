@@ -1,5 +1,6 @@
 /**
- * The rules for the ids that cross service boundaries, one place for Kafka and gRPC (decision 30).
+ * The rules for the ids that cross service boundaries, part of the contract: the SDK checks them
+ * before it publishes, the detectors on the Kafka path, every service on gRPC (decision 30).
  * A model id is the producer's: anything it publishes within the bound is accepted from Kafka and
  * must then be queryable over gRPC, so the rule is a length bound and no alphabet ("org/model",
  * "fraud-v2@eu" and "credit:v3" are all model ids). Bounds count characters (code points).
