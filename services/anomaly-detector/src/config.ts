@@ -5,7 +5,7 @@ import type { ClientPolicy } from "./domain/client-state.js";
 import type { DetectPolicies } from "./domain/detect-batch.js";
 import type { ModelSchemas } from "./domain/input-schema.js";
 import type { ProfilePolicy } from "./domain/model-profile.js";
-import type { PoisoningPolicy } from "./domain/poisoning.js";
+import { POISONING_POLICY_DEFAULTS, type PoisoningPolicy } from "./domain/poisoning.js";
 import { DEFAULT_POPULATION_POLICY, type PopulationPolicy } from "./domain/population/index.js";
 import { DEFAULT_RELATIVE_RATE_POLICY } from "./domain/rate.js";
 import { scanEventTexts } from "./domain/text-findings.js";
@@ -72,9 +72,24 @@ export const anomalyConfigSchema = z.object({
    * development salt is used and the service says so at start: set it in production.
    */
   ANOMALY_FINGERPRINT_SALT: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * The level test (a source bad from its start): its long-run disagreement rate against the other
+   * sources', with at least this many labels, this z and this gap. Every label re-tests, so z is
+   * high: at 4 an honest source 9 points noisier than the rest was flagged in its first 150 labels.
+   */
   ANOMALY_POISONING_MIN_LABELS: z.coerce.number().int().min(10).default(50),
-  ANOMALY_POISONING_Z: z.coerce.number().positive().default(4),
+  ANOMALY_POISONING_Z: z.coerce.number().positive().default(5),
   ANOMALY_POISONING_MIN_GAP: z.coerce.number().gt(0).lt(1).default(0.15),
+  /**
+   * The change test (a source that turns bad): −ln of the binomial tail bound of its recent
+   * disagreement against its own history plus the other sources' rise (13.8 = 1e-6), a rise at least
+   * this far above that, and this many labels of history before the change.
+   */
+  ANOMALY_POISONING_CHANGE_SURPRISE: z.coerce.number().positive().default(13.8),
+  ANOMALY_POISONING_MIN_CHANGE_GAP: z.coerce.number().gt(0).lt(1).default(0.1),
+  ANOMALY_POISONING_MIN_REFERENCE: z.coerce.number().int().min(50).default(200),
+  /** A label source silent for this long is forgotten (its history and its alarm). */
+  ANOMALY_POISONING_SOURCE_TTL_MS: ms.default(30 * 24 * 3_600_000),
 });
 
 export type AnomalyConfig = z.infer<typeof anomalyConfigSchema>;
@@ -128,9 +143,14 @@ export function profilePolicyOf(config: AnomalyConfig): ProfilePolicy {
 
 export function poisoningPolicyOf(config: AnomalyConfig): PoisoningPolicy {
   return {
+    ...POISONING_POLICY_DEFAULTS,
     minLabels: config.ANOMALY_POISONING_MIN_LABELS,
     zThreshold: config.ANOMALY_POISONING_Z,
     minRateGap: config.ANOMALY_POISONING_MIN_GAP,
+    changeSurprise: config.ANOMALY_POISONING_CHANGE_SURPRISE,
+    minChangeGap: config.ANOMALY_POISONING_MIN_CHANGE_GAP,
+    minReference: config.ANOMALY_POISONING_MIN_REFERENCE,
+    sourceTtlMs: config.ANOMALY_POISONING_SOURCE_TTL_MS,
   };
 }
 

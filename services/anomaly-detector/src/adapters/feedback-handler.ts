@@ -1,4 +1,4 @@
-import type { FeedbackEvent } from "@argus/proto";
+import type { FeedbackEvent, Finding } from "@argus/proto";
 import {
   applyFenced,
   type FencedCommand,
@@ -9,19 +9,21 @@ import {
   untraced,
 } from "@argus/runtime";
 import {
-  judgeSources,
+  type FirstLabel,
+  type LabelToJudge,
   type PoisoningPolicy,
-  poisoningFinding,
-  type SourceCounts,
+  planFeedback,
 } from "../domain/poisoning.js";
-
-const counterNames = ["confident", "confidentDisagree", "cross", "crossDisagree"] as const;
+import { poisoningFinding } from "../domain/poisoning-finding.js";
+import { feedbackStateWrites, parseFeedbackState } from "./poisoning-state.js";
 
 /**
  * Judges label sources as their labels arrive (feedback is keyed by model, so one consumer sees all
- * of a model's labels in order): each label is compared with the model's confident prediction for
- * the request and with the first label another source gave it; per-source counters live in one
- * hash per model and are updated with the offset fence.
+ * of a model's labels in order), in three beats: load each model's poisoning state and what is
+ * stored about the labelled requests (the model's confident prediction, the first label) →
+ * `planFeedback` (pure) → publish the alarms' findings and store the state with the offset fence in
+ * one write. Findings go out before the write with ids fixed by the state, so a replayed batch
+ * republishes the same ids instead of losing them.
  */
 export function createFeedbackHandler(deps: {
   redis: Redis;
@@ -30,88 +32,62 @@ export function createFeedbackHandler(deps: {
   publish: PublishFindings;
   policy: PoisoningPolicy;
   labelTtlMs: number;
+  /** Wall clock (ms) for forgetting silent sources. */
+  clock?: () => number;
 }): (batch: RecordBatch<FeedbackEvent>) => Promise<void> {
   const { redis, key } = deps;
-  const countsKey = (modelId: string) => key("poisoning", `{${modelId}}`);
+  const clock = deps.clock ?? Date.now;
+  const stateKey = (modelId: string) => key("poisoning", `{${modelId}}`);
   return async (batch) => {
     await applyFenced(deps.fence, batch, async (records) => {
-      const labels = records.flatMap((record) => {
-        const target = record.value.target;
+      const now = clock();
+      const labels = records.flatMap(({ value: event }) => {
+        const target = event.target;
         if (target?.$case !== "label" || target.value.value?.$case !== "label" || !target.value.requestId)
           return [];
-        return [{ event: record.value, requestId: target.value.requestId, label: target.value.value.value }];
+        return [{ event, requestId: target.value.requestId, label: target.value.value.value }];
       });
       if (labels.length === 0) return [];
       const models = [...new Set(labels.map(({ event }) => event.modelId))];
-      const lookups = labels.flatMap(({ event, requestId }) => [
-        confidentKey(key, event.modelId, requestId),
-        firstLabelKey(key, event.modelId, requestId),
+      const [stored, ...hashes] = await Promise.all([
+        redis.mget(
+          labels.flatMap(({ event, requestId }) => [
+            confidentKey(key, event.modelId, requestId),
+            firstLabelKey(key, event.modelId, requestId),
+          ]),
+        ),
+        ...models.map((modelId) => redis.hgetall(stateKey(modelId))),
       ]);
-      const [found, ...hashes] = await Promise.all([
-        redis.mget(lookups),
-        ...models.map((m) => redis.hgetall(countsKey(m))),
-      ]);
-      const counts = new Map(models.map((m, i) => [m, parseCounts(hashes[i] as Record<string, string>)]));
-      const alarmed = new Map(
-        models.map((m, i) => [
-          m,
-          new Set(Object.keys(hashes[i] as object).filter((f) => f.endsWith("|alarmed"))),
-        ]),
-      );
       const commands: FencedCommand[] = [];
-      const firstLabels = new Map<string, { source: string; label: string }>();
-      labels.forEach(({ event, requestId, label }, i) => {
-        const perSource = counts.get(event.modelId) as Record<string, SourceCounts>;
-        let source = perSource[event.source];
-        if (!source) {
-          source = { confident: 0, confidentDisagree: 0, cross: 0, crossDisagree: 0 };
-          perSource[event.source] = source;
-        }
-        const confident = found[i * 2];
-        if (confident) {
-          source.confident++;
-          if (confident !== label) source.confidentDisagree++;
-        }
-        const firstKey = firstLabelKey(key, event.modelId, requestId);
-        const stored = found[i * 2 + 1];
-        const first =
-          firstLabels.get(firstKey) ??
-          (stored ? (JSON.parse(stored) as { source: string; label: string }) : undefined);
-        if (!first) {
-          firstLabels.set(firstKey, { source: event.source, label });
+      const findings: Finding[] = [];
+      models.forEach((modelId, m) => {
+        const loaded = parseFeedbackState(hashes[m] as Record<string, string>);
+        const toJudge: LabelToJudge[] = [];
+        labels.forEach(({ event, requestId, label }, i) => {
+          if (event.modelId !== modelId) return;
+          toJudge.push({
+            source: event.source,
+            label,
+            requestId,
+            at: event.eventTime?.getTime() ?? now,
+            confidentLabel: stored[i * 2] ?? undefined,
+            firstLabel: parseFirstLabel(stored[i * 2 + 1]),
+          });
+        });
+        const plan = planFeedback(loaded.state, toJudge, deps.policy, now);
+        for (const first of plan.firstLabels)
           commands.push([
             "SET",
-            firstKey,
-            JSON.stringify({ source: event.source, label }),
+            firstLabelKey(key, modelId, first.requestId),
+            JSON.stringify({ source: first.source, label: first.label }),
             "PX",
             deps.labelTtlMs,
             "NX",
           ]);
-        } else if (first.source !== event.source) {
-          source.cross++;
-          if (first.label !== label) source.crossDisagree++;
-        }
-      });
-      const findings = [];
-      for (const [modelId, perSource] of counts) {
+        commands.push(...feedbackStateWrites(stateKey(modelId), loaded, plan, deps.policy.sourceTtlMs));
         const tenant = labels.find(({ event }) => event.modelId === modelId)?.event.tenant ?? "";
-        for (const [source, values] of Object.entries(perSource)) {
-          for (const name of counterNames)
-            commands.push([
-              "HSET",
-              countsKey(modelId),
-              `${encodeURIComponent(source)}|${name}`,
-              values[name],
-            ]);
-        }
-        for (const alarm of judgeSources(perSource, deps.policy)) {
-          const flag = `${encodeURIComponent(alarm.source)}|${alarm.basis}|alarmed`;
-          if (alarmed.get(modelId)?.has(flag)) continue;
-          alarmed.get(modelId)?.add(flag);
-          commands.push(["HSET", countsKey(modelId), flag, 1]);
-          findings.push(poisoningFinding(modelId, tenant, alarm, batchTime(records)));
-        }
-      }
+        for (const alarm of plan.alarms) findings.push(poisoningFinding(modelId, tenant, alarm, deps.policy));
+      });
       await deps.publish(untraced(findings));
       return commands;
     });
@@ -130,19 +106,14 @@ function firstLabelKey(key: (...parts: string[]) => string, modelId: string, req
   return key("first-label", `{${modelId}}`, requestId);
 }
 
-function parseCounts(hash: Record<string, string>): Record<string, SourceCounts> {
-  const out: Record<string, SourceCounts> = {};
-  for (const [field, value] of Object.entries(hash)) {
-    const [encoded, name] = field.split("|");
-    if (!encoded || !name || !(counterNames as readonly string[]).includes(name)) continue;
-    const source = decodeURIComponent(encoded);
-    out[source] ??= { confident: 0, confidentDisagree: 0, cross: 0, crossDisagree: 0 };
-    out[source][name as (typeof counterNames)[number]] = Number(value);
+function parseFirstLabel(value: string | null | undefined): FirstLabel | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Partial<FirstLabel>;
+    return typeof parsed.source === "string" && typeof parsed.label === "string"
+      ? { source: parsed.source, label: parsed.label }
+      : undefined;
+  } catch {
+    return undefined;
   }
-  return out;
-}
-
-function batchTime(records: { value: FeedbackEvent }[]): Date {
-  const last = records[records.length - 1]?.value.eventTime;
-  return last ?? new Date(0);
 }

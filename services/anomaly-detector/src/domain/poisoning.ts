@@ -1,108 +1,198 @@
-import { createHash } from "node:crypto";
-import { type Finding, FindingKind, Severity } from "@argus/proto";
+import {
+  type DisagreementHistory,
+  emptyHistory,
+  type HistoryShape,
+  type ModelCounts,
+  recordAsPartner,
+  recordDisagreement,
+} from "./disagreement-history.js";
+import {
+  type ChangeEvidence,
+  type ChangeTestPolicy,
+  changeEvidence,
+  type LevelEvidence,
+  type LevelTestPolicy,
+  levelEvidence,
+} from "./source-judgement.js";
 
 /**
  * Feedback poisoning: a label source (annotation vendor, user-report pipeline, data import) whose
  * labels disagree with the model's confident predictions, or with the other sources labelling the
- * same requests, far more often than the rest do. Honest sources disagree sometimes (the model is
- * not perfect); a flipping source disagrees systematically.
+ * same requests, more often than it used to while the others did not (a change), or far more often
+ * than the rest from its start (a level). Honest sources disagree sometimes (the model is not
+ * perfect, annotators err); a flipping source disagrees systematically.
+ *
+ * A label is compared with the request's first label from another source, in the later source's
+ * stream; the model's count holds each comparison once, and a source's "others" are the comparisons
+ * it took no part in (neither as the later nor as the first labeller), so that a flipper's change
+ * does not leak into the baseline it is judged against.
  */
-export interface SourceCounts {
-  /** Labels for confident predictions, and how many of them disagreed. */
-  confident: number;
-  confidentDisagree: number;
-  /** Labels for requests another source had labelled first, and how many disagreed with it. */
-  cross: number;
-  crossDisagree: number;
+export type PoisoningBasis = "confident_predictions" | "other_sources";
+
+export interface PoisoningPolicy extends LevelTestPolicy, ChangeTestPolicy, HistoryShape {
+  /** A source without labels (or comparisons) for this long is forgotten. */
+  sourceTtlMs: number;
+  /** Sources remembered per model; the least recently seen one is forgotten for a new one. */
+  maxSources: number;
 }
 
-export interface PoisoningPolicy {
-  /** Minimum labels of the suspect source before it can be judged. */
-  minLabels: number;
-  /** z of the two-proportion test (source vs all other sources) that raises the alarm. */
-  zThreshold: number;
-  /** And the source's disagreement rate must exceed the others' by at least this much. */
-  minRateGap: number;
+/** The fixed parts of the policy (the configurable ones come from the service configuration). */
+export const POISONING_POLICY_DEFAULTS = {
+  blockLabels: 16,
+  recentBlocks: 12,
+  maxReference: 5_000,
+  minWindow: 16,
+  minOthers: 30,
+  referenceMargin: 2,
+  maxSources: 500,
+} as const;
+
+export interface SourceHistory {
+  /** Wall-clock time (ms) the source last labelled or was compared with. */
+  lastSeen: number;
+  confident: DisagreementHistory;
+  cross: DisagreementHistory;
+  /** Bases it was flagged on (once each while it is remembered). */
+  alarmed: PoisoningBasis[];
 }
 
-export interface PoisoningAlarm {
+export interface FeedbackState {
+  /** Every comparison of the model on each basis (a comparison of two sources once). */
+  confident: ModelCounts;
+  cross: ModelCounts;
+  sources: Record<string, SourceHistory>;
+}
+
+export function emptyFeedbackState(): FeedbackState {
+  return { confident: { n: 0, k: 0 }, cross: { n: 0, k: 0 }, sources: {} };
+}
+
+/** A label with what was stored about its request before the batch. */
+export interface LabelToJudge {
   source: string;
-  basis: "confident_predictions" | "other_sources";
-  rate: number;
-  othersRate: number;
-  z: number;
-  labels: number;
+  label: string;
+  requestId: string;
+  /** Event time (ms). */
+  at: number;
+  /** The model's confident prediction for the request, if it made one. */
+  confidentLabel: string | undefined;
+  /** The first label the request got (from any source), if it had one. */
+  firstLabel: FirstLabel | undefined;
 }
 
-/** Sources that depart from the rest, on either basis. */
-export function judgeSources(
-  counts: Record<string, SourceCounts>,
+export interface FirstLabel {
+  source: string;
+  label: string;
+}
+
+export type PoisoningAlarm = {
+  source: string;
+  basis: PoisoningBasis;
+  /** Event time (ms) of the label whose comparison raised it. */
+  at: number;
+  /** Labels of the source on the basis so far (with the source, names the alarm). */
+  sourceLabels: number;
+} & ({ test: "change"; evidence: ChangeEvidence } | { test: "level"; evidence: LevelEvidence });
+
+export interface FeedbackPlan {
+  state: FeedbackState;
+  /** Sources whose state changed (to store). */
+  touched: string[];
+  /** Sources forgotten (silent beyond the TTL, or pushed out by newer ones). */
+  forgotten: string[];
+  /** Requests labelled for the first time in this batch (to store if nobody stored one meanwhile). */
+  firstLabels: (FirstLabel & { requestId: string })[];
+  alarms: PoisoningAlarm[];
+}
+
+/**
+ * One batch of a model's labels, in order: each is compared with the model's confident prediction
+ * and with the request's first label from another source, the comparisons go into the sources'
+ * streams, and every stream that moved is judged (change test first, then level test) unless it
+ * already raised its alarm. `now` is the wall clock (source expiry); label times come from the labels.
+ */
+export function planFeedback(
+  before: FeedbackState,
+  labels: LabelToJudge[],
   policy: PoisoningPolicy,
-): PoisoningAlarm[] {
+  now: number,
+): FeedbackPlan {
+  const state = structuredClone(before);
+  const forgotten = new Set<string>();
+  for (const [source, history] of Object.entries(state.sources))
+    if (now - history.lastSeen > policy.sourceTtlMs) {
+      delete state.sources[source];
+      forgotten.add(source);
+    }
+  const touched = new Set<string>();
   const alarms: PoisoningAlarm[] = [];
-  const sources = Object.keys(counts).sort();
-  for (const source of sources) {
-    for (const basis of ["confident_predictions", "other_sources"] as const) {
-      const pick = (c: SourceCounts): [number, number] =>
-        basis === "confident_predictions" ? [c.confident, c.confidentDisagree] : [c.cross, c.crossDisagree];
-      const [n, k] = pick(counts[source] as SourceCounts);
-      if (n < policy.minLabels) continue;
-      let otherN = 0;
-      let otherK = 0;
-      for (const other of sources) {
-        if (other === source) continue;
-        const [on, ok] = pick(counts[other] as SourceCounts);
-        otherN += on;
-        otherK += ok;
-      }
-      if (otherN < policy.minLabels) continue;
-      const rate = k / n;
-      const othersRate = otherK / otherN;
-      const pooled = (k + otherK) / (n + otherN);
-      const se = Math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / otherN));
-      const z = se > 0 ? (rate - othersRate) / se : 0;
-      if (z > policy.zThreshold && rate - othersRate >= policy.minRateGap) {
-        alarms.push({ source, basis, rate, othersRate, z, labels: n });
-      }
+  const firstLabels = new Map<string, FirstLabel>();
+
+  const historyOf = (source: string, at: number): SourceHistory => {
+    let history = state.sources[source];
+    if (!history) {
+      if (Object.keys(state.sources).length >= policy.maxSources) forgetLeastRecent(state, forgotten);
+      history = { lastSeen: now, confident: emptyHistory(at), cross: emptyHistory(at), alarmed: [] };
+      state.sources[source] = history;
+      forgotten.delete(source);
+    }
+    history.lastSeen = now;
+    touched.add(source);
+    return history;
+  };
+  const judge = (source: string, history: SourceHistory, basis: PoisoningBasis, at: number) => {
+    if (history.alarmed.includes(basis)) return;
+    const stream = basis === "confident_predictions" ? history.confident : history.cross;
+    const model = basis === "confident_predictions" ? state.confident : state.cross;
+    const change = changeEvidence(stream, model, policy);
+    const level = change ? undefined : levelEvidence(stream, model, policy);
+    const common = { source, basis, at, sourceLabels: stream.labels };
+    if (change) alarms.push({ ...common, test: "change", evidence: change });
+    else if (level) alarms.push({ ...common, test: "level", evidence: level });
+    else return;
+    history.alarmed.push(basis);
+  };
+
+  for (const item of labels) {
+    const history = historyOf(item.source, item.at);
+    if (item.confidentLabel !== undefined) {
+      const disagreed = item.confidentLabel !== item.label;
+      recordDisagreement(history.confident, disagreed, item.at, state.confident, policy);
+      count(state.confident, disagreed);
+      judge(item.source, history, "confident_predictions", item.at);
+    }
+    const first = firstLabels.get(item.requestId) ?? item.firstLabel;
+    if (!first) {
+      firstLabels.set(item.requestId, { source: item.source, label: item.label });
+    } else if (first.source !== item.source) {
+      const disagreed = first.label !== item.label;
+      const partner = historyOf(first.source, item.at);
+      recordDisagreement(history.cross, disagreed, item.at, state.cross, policy);
+      recordAsPartner(partner.cross, disagreed, item.at, state.cross, policy);
+      count(state.cross, disagreed);
+      judge(item.source, history, "other_sources", item.at);
     }
   }
-  return alarms;
+  return {
+    state,
+    touched: [...touched].filter((source) => state.sources[source]),
+    forgotten: [...forgotten],
+    firstLabels: [...firstLabels].map(([requestId, first]) => ({ requestId, ...first })),
+    alarms,
+  };
 }
 
-export function poisoningFinding(modelId: string, tenant: string, alarm: PoisoningAlarm, at: Date): Finding {
-  const against =
-    alarm.basis === "confident_predictions" ? "the model's confident predictions" : "the other sources";
-  return {
-    findingId: createHash("sha256")
-      .update(`poisoning|${modelId}|${alarm.source}|${alarm.basis}|${alarm.labels}`)
-      .digest("hex"),
-    kind: FindingKind.FINDING_KIND_POISONING,
-    severity: Severity.SEVERITY_CRITICAL,
-    modelId,
-    tenant,
-    subject: { feature: "", clientId: "", source: alarm.source },
-    score: alarm.z,
-    threshold: 0,
-    summary: `${modelId}: label source "${alarm.source}" disagrees with ${against} in ${(alarm.rate * 100).toFixed(1)}% of ${alarm.labels} labels (others ${(alarm.othersRate * 100).toFixed(1)}%)`,
-    evidence: {
-      basis: alarm.basis,
-      disagreement_rate: alarm.rate.toFixed(4),
-      others_rate: alarm.othersRate.toFixed(4),
-      z: alarm.z.toFixed(2),
-      labels: String(alarm.labels),
-    },
-    labels: {
-      alertname: "FeedbackPoisoning",
-      kind: "poisoning",
-      model: modelId,
-      source: alarm.source,
-      severity: "critical",
-      tenant,
-    },
-    fingerprint: createHash("sha256").update(`poisoning|${tenant}|${modelId}|${alarm.source}`).digest("hex"),
-    observedAt: at,
-    detector: "feedback-poisoning",
-    sampleEventIds: [],
-    resolved: false,
-  };
+function count(model: ModelCounts, disagreed: boolean): void {
+  model.n++;
+  if (disagreed) model.k++;
+}
+
+function forgetLeastRecent(state: FeedbackState, forgotten: Set<string>): void {
+  let oldest: string | undefined;
+  for (const [source, history] of Object.entries(state.sources))
+    if (oldest === undefined || history.lastSeen < (state.sources[oldest] as SourceHistory).lastSeen)
+      oldest = source;
+  if (oldest === undefined) return;
+  delete state.sources[oldest];
+  forgotten.add(oldest);
 }
