@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** Thrown at start-up when the environment is wrong; the message names every bad variable. */
@@ -296,21 +297,111 @@ export const baseConfigSchema = z.object(baseConfigShape).superRefine((config, c
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
-/** Parses `env` against `schema`; on failure throws a ConfigError listing each variable and why. */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+/** Reads a file named by a variable (tests pass their own). */
+export type ReadConfigFile = (path: string) => string;
+
+const fileSuffix = "_FILE";
+
+/**
+ * The variables of `schema` that may also come from a file: every one, except those that are file
+ * paths themselves and those with a `_FILE` variable of their own meaning (KAFKA_SASL_PASSWORD).
+ */
+function fileVariablesOf(schema: z.ZodType): string[] {
+  const names = variablesOf(schema);
+  return names.filter((name) => !name.endsWith(fileSuffix) && !names.includes(`${name}${fileSuffix}`));
+}
+
+function variablesOf(schema: z.ZodType): string[] {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return variablesOf(schema.in as z.ZodType);
+  return [];
+}
+
+interface FromFiles {
+  /** `env` with each X whose X_FILE is set replaced by the file's trimmed content. */
+  env: Record<string, string>;
+  /** X → X_FILE, for the values that came from a file. */
+  sources: Map<string, string>;
+  /** Variables whose file could not be used; their own "not set" is not reported on top. */
+  failed: Set<string>;
+  issues: ConfigIssue[];
+}
+
+/**
+ * Kubernetes and Docker hand secrets over as files (a value in a file stays out of the pod spec,
+ * `/proc/<pid>/environ` and crash reports), so X_FILE names a file whose trimmed content is X, for
+ * every variable X of the schema. Setting both is an error: which one wins would be a guess.
+ */
+function readFileVariables(
+  variables: readonly string[],
+  given: Record<string, string>,
+  read: ReadConfigFile,
+): FromFiles {
+  const env = { ...given };
+  const sources = new Map<string, string>();
+  const failed = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const variable of variables) {
+    const fileVariable = `${variable}${fileSuffix}`;
+    const path = given[fileVariable];
+    if (path === undefined) continue;
+    delete env[fileVariable];
+    if (given[variable] !== undefined) {
+      issues.push({ variable: fileVariable, message: `and ${variable}: set one, not both` });
+      continue;
+    }
+    let content: string;
+    try {
+      content = read(path).trim();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      issues.push({ variable: fileVariable, message: `cannot read ${path} (${code})` });
+      failed.add(variable);
+      continue;
+    }
+    if (content === "") {
+      issues.push({ variable: fileVariable, message: `${path} is empty` });
+      failed.add(variable);
+      continue;
+    }
+    env[variable] = content;
+    sources.set(variable, fileVariable);
+  }
+  return { env, sources, failed, issues };
+}
+
+/**
+ * Parses `env` against `schema`; on failure throws a ConfigError listing each variable and why. Any
+ * variable X may instead be given as X_FILE, the path of a file holding it (see readFileVariables).
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: ReadConfigFile = (path) => readFileSync(path, "utf8"),
+): z.infer<S> {
   // `FOO=` means "not set" (as in most shells and manifests), not "the number 0" or "the empty prefix".
-  const given = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  const nonEmpty = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => {
+      const value = entry[1];
+      return value !== undefined && value.trim() !== "";
+    }),
   );
+  const fromFiles = readFileVariables(fileVariablesOf(schema), nonEmpty, readFile);
+  const given = fromFiles.env;
   const result = schema.safeParse(given);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  if (result.success && fromFiles.issues.length === 0) return result.data;
+  const fileLines = fromFiles.issues.map(({ variable, message }) => `  ${variable}: ${message}`);
+  const schemaIssues = result.success ? [] : result.error.issues;
+  const lines = schemaIssues.flatMap((issue) => {
     const variable = issue.path.join(".") || "(environment)";
     // Zod leaves `issue.input` out of its issues, so whether the variable is set is read from env.
     const name = issue.path[0];
-    const unset = issue.path.length === 1 && typeof name === "string" && given[name] === undefined;
-    const received = unset ? " (not set)" : "";
-    return `  ${variable}: ${issue.message}${received}`;
+    const topLevel = issue.path.length === 1 && typeof name === "string";
+    if (topLevel && fromFiles.failed.has(name)) return [];
+    const unset = topLevel && given[name] === undefined;
+    const fileVariable = topLevel ? fromFiles.sources.get(name) : undefined;
+    const note = unset ? " (not set)" : fileVariable !== undefined ? ` (read from ${fileVariable})` : "";
+    return [`  ${variable}: ${issue.message}${note}`];
   });
-  throw configErrorOf(lines);
+  throw configErrorOf([...fileLines, ...lines]);
 }
