@@ -117,7 +117,12 @@ export function planFeedback(
   policy: PoisoningPolicy,
   now: number,
 ): FeedbackPlan {
-  const state = structuredClone(before);
+  // Copy on write: only the sources this batch touches are cloned (a model may remember hundreds).
+  const state: FeedbackState = {
+    confident: { ...before.confident },
+    cross: { ...before.cross },
+    sources: { ...before.sources },
+  };
   const forgotten = new Set<string>();
   for (const [source, history] of Object.entries(state.sources))
     if (now - history.lastSeen > policy.sourceTtlMs) {
@@ -130,6 +135,10 @@ export function planFeedback(
 
   const historyOf = (source: string, at: number): SourceHistory => {
     let history = state.sources[source];
+    if (history && !touched.has(source)) {
+      history = structuredClone(history);
+      state.sources[source] = history;
+    }
     if (!history) {
       if (Object.keys(state.sources).length >= policy.maxSources) forgetLeastRecent(state, forgotten);
       history = { lastSeen: now, confident: emptyHistory(at), cross: emptyHistory(at), alarmed: [] };
