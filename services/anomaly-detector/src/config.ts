@@ -75,7 +75,7 @@ export const anomalyConfigSchema = z.object({
   /**
    * The level test (a source bad from its start): its long-run disagreement rate against the other
    * sources', with at least this many labels, this z and this gap. Every label re-tests, so z is
-   * high: at 4 an honest source 9 points noisier than the rest was flagged in its first 150 labels.
+   * high: at 4 an honest source a few points noisier than the rest was flagged in its first 150 labels.
    */
   ANOMALY_POISONING_MIN_LABELS: z.coerce.number().int().min(10).default(50),
   ANOMALY_POISONING_Z: z.coerce.number().positive().default(5),
