@@ -45,10 +45,12 @@ describe("fingerprint", () => {
       }
       return out.sort((a, b) => b - a).slice(0, config.topN);
     };
-    // Small values (memoized windows), then the same again (memo hits), then huge ones (never memoized).
+    // Small values (the dense table's windows), then the same again (table hits), wider ones (the
+    // hashed memo's: buckets past ±16), the same again, then huge ones (never memoized).
     const small = Array.from({ length: 30 }, (_, i) => Math.sin(i) * 3);
+    const wide = small.map((v) => v * 9);
     const huge = small.map((v) => v * 1e6);
-    for (const vector of [small, small, huge, small.slice(0, 5)])
+    for (const vector of [small, small, wide, wide, huge, small.slice(0, 5)])
       expect(fingerprint(vector, config)).toEqual(reference(vector));
   });
 

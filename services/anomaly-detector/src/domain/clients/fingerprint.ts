@@ -32,6 +32,7 @@
 import { hash } from "node:crypto";
 import { decodeUint12, decodeUint16, encodeUint12, encodeUint16 } from "./codec.js";
 import { WindowHashMemo } from "./window-hash-memo.js";
+import { WindowHashTable } from "./window-hash-table.js";
 
 export interface FingerprintConfig {
   /** Secret salt (from config): without it an attacker cannot predict which windows collide. */
@@ -105,21 +106,26 @@ function saltPrefix(salt: string): Buffer {
 }
 
 /**
- * Window hash memos per salt and position: the first 128 positions (~0.4 MB each, ~11 MB at 30
- * features); see window-hash-memo.ts.
+ * Window hashes already computed, per salt and position (the first 128 positions): dense tables for
+ * windows of three central buckets (128 KB each, ~3.6 MB at 30 features, see window-hash-table.ts)
+ * and hashed memos for the others (~0.4 MB each, created on a position's first such window).
  */
-const windowMemos = new Map<string, WindowHashMemo[]>();
+interface WindowCaches {
+  tables: WindowHashTable[];
+  memos: WindowHashMemo[];
+}
+const windowCaches = new Map<string, WindowCaches>();
 const MEMO_POSITIONS = 128;
 
-/** The memos of a salt's window positions (created as they are first used). */
-function windowHashMemos(salt: string): WindowHashMemo[] {
-  let memos = windowMemos.get(salt);
-  if (memos === undefined) {
-    if (windowMemos.size > 16) windowMemos.clear();
-    memos = [];
-    windowMemos.set(salt, memos);
+/** The caches of a salt's window positions (created as they are first used). */
+function windowCachesOf(salt: string): WindowCaches {
+  let caches = windowCaches.get(salt);
+  if (caches === undefined) {
+    if (windowCaches.size > 16) windowCaches.clear();
+    caches = { tables: [], memos: [] };
+    windowCaches.set(salt, caches);
   }
-  return memos;
+  return caches;
 }
 
 /** (up to 3 buckets in −127..127, the width) as one integer below 2^26, or −1 when it does not fit. */
@@ -179,18 +185,37 @@ export function fingerprint(
   // a Hash object per window.
   const bytes = messageFor(config.salt, width);
   const at = bytes.length - 4 - width * 4;
-  const memos = windowHashMemos(config.salt);
+  const caches = windowCachesOf(config.salt);
   for (let start = 0; start < windows; start++) {
-    const key = width <= 3 && start < MEMO_POSITIONS ? memoKey(buckets, start, width) : -1;
+    let index = -1;
+    let key = -1;
+    let table: WindowHashTable | undefined;
     let memo: WindowHashMemo | undefined;
-    if (key >= 0) {
-      memo = memos[start];
-      if (memo === undefined) {
-        memo = new WindowHashMemo();
-        memos[start] = memo;
+    if (start < MEMO_POSITIONS) {
+      if (width === 3)
+        index = WindowHashTable.indexOf(
+          buckets[start] as number,
+          buckets[start + 1] as number,
+          buckets[start + 2] as number,
+        );
+      if (index >= 0) {
+        table = caches.tables[start];
+        if (table === undefined) {
+          table = new WindowHashTable();
+          caches.tables[start] = table;
+        }
+      } else {
+        key = width <= 3 ? memoKey(buckets, start, width) : -1;
+        if (key >= 0) {
+          memo = caches.memos[start];
+          if (memo === undefined) {
+            memo = new WindowHashMemo();
+            caches.memos[start] = memo;
+          }
+        }
       }
     }
-    const known = memo === undefined ? -1 : memo.get(key);
+    const known = table !== undefined ? table.get(index) : memo !== undefined ? memo.get(key) : -1;
     if (known >= 0) {
       hashes[start] = known;
       continue;
@@ -198,28 +223,37 @@ export function fingerprint(
     bytes.writeUInt32LE(start, at);
     for (let j = 0; j < width; j++) bytes.writeInt32LE(buckets[start + j] as number, at + 4 + j * 4);
     const value = hash("sha256", bytes, "buffer").readUInt32BE(0);
-    memo?.set(key, value);
+    if (table !== undefined) table.set(index, value);
+    else memo?.set(key, value);
     hashes[start] = value;
   }
   return largestDescending(hashes, Math.min(config.topN, windows));
 }
+
+/** The kept values while `largestDescending` selects them (a typed array: no growth, no boxing). */
+let topScratch = new Float64Array(16);
 
 /**
  * The `count` largest values, descending, by insertion into the kept list: for a few dozen windows
  * several times cheaper than sorting a typed array.
  */
 function largestDescending(values: Uint32Array, count: number): number[] {
-  const out: number[] = [];
-  if (count <= 0) return out;
-  for (const value of values) {
-    if (out.length === count && value <= (out[count - 1] as number)) continue;
-    let j = out.length < count ? out.length : count - 1;
-    while (j > 0 && (out[j - 1] as number) < value) {
-      out[j] = out[j - 1] as number;
+  if (count <= 0) return [];
+  if (topScratch.length < count) topScratch = new Float64Array(count);
+  const top = topScratch;
+  let kept = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as number;
+    if (kept === count && value <= (top[count - 1] as number)) continue;
+    let j = kept < count ? kept++ : count - 1;
+    while (j > 0 && (top[j - 1] as number) < value) {
+      top[j] = top[j - 1] as number;
       j--;
     }
-    out[j] = value;
+    top[j] = value;
   }
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(top[i] as number);
   return out;
 }
 
