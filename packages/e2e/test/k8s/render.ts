@@ -66,16 +66,21 @@ export function renderOverlay(overlay: string): Rendering {
 
 /**
  * An overlay with components added, as docs/kubernetes.md tells operators to compose them (e.g.
- * the HPA fallback instead of KEDA). Kustomize takes only relative paths, hence the temp folder's
- * path back to the repository.
+ * the HPA fallback instead of KEDA), in the overlay's namespace. Kustomize takes only relative
+ * paths, hence the temp folder's path back to the repository.
  */
-export function renderWithComponents(overlay: string, components: readonly string[]): Rendering {
+export function renderWithComponents(
+  overlay: string,
+  namespace: string,
+  components: readonly string[],
+): Rendering {
   const folder = mkdtempSync(join(tmpdir(), "argus-k8s-"));
   try {
     const back = relative(folder, k8sRoot);
     const kustomization = [
       "apiVersion: kustomize.config.k8s.io/v1beta1",
       "kind: Kustomization",
+      `namespace: ${namespace}`,
       "resources:",
       `  - ${back}/overlays/${overlay}`,
       "components:",
@@ -94,7 +99,7 @@ export function allRenderings(): Rendering[] {
   return [
     renderOverlay("dev"),
     renderOverlay("production"),
-    renderWithComponents("dev", ["hpa-fallback"]),
-    renderWithComponents("dev", ["keda", "monitoring"]),
+    renderWithComponents("dev", "argus-dev", ["hpa-fallback"]),
+    renderWithComponents("dev", "argus-dev", ["keda", "monitoring"]),
   ];
 }
