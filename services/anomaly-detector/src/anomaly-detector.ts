@@ -1,6 +1,5 @@
 import {
   decodeFeedbackEvent,
-  decodeInferenceEvent,
   evidenceSealerFromConfig,
   type Logger,
   PollingLoop,
@@ -10,6 +9,7 @@ import {
 import { anomalyServiceRegistration } from "./adapters/anomaly-grpc.js";
 import { AnomalyStore } from "./adapters/anomaly-store.js";
 import { confidentKey, createFeedbackHandler } from "./adapters/feedback-handler.js";
+import { decodeInferenceRecord } from "./adapters/inference-decode.js";
 import { createInferenceHandler } from "./adapters/inference-handler.js";
 import { loadInputSchemas } from "./adapters/schema-file.js";
 import { type AnomalyConfig, clientPolicyOf, detectPoliciesOf, poisoningPolicyOf } from "./config.js";
@@ -55,7 +55,7 @@ export function startAnomalyDetector(
       await context.consume({
         groupId: group,
         topics: [context.topics.inference],
-        decode: decodeInferenceEvent,
+        decode: decodeInferenceRecord,
         // Per-batch costs (one MGET, one script) amortize over bigger chunks; a second and third
         // partition's work overlaps the round trips. Clients stay in one partition, so in order.
         maxChunk: 5_000,

@@ -19,6 +19,7 @@ import {
   type LiveClientState,
   newClientState as newDetectorState,
 } from "./clients/index.js";
+import { featureColumns } from "./event-features.js";
 import { detectInputViolations } from "./input-findings.js";
 import type { ModelSchemas } from "./input-schema.js";
 import {
@@ -447,14 +448,13 @@ function splitFeatures(event: InferenceEvent): {
 } {
   const numeric: NumericFeatures = new Map();
   const categorical = new Map<string, string>();
-  for (const name in event.features) {
-    const kind = event.features[name]?.kind;
-    if (kind?.$case === "number") {
-      if (Number.isFinite(kind.value)) numeric.set(name, kind.value);
-    } else if (kind?.$case === "category") {
-      categorical.set(name, kind.value);
-    }
+  const { numberNames, numberValues, otherFeatures } = featureColumns(event);
+  for (let i = 0; i < numberNames.length; i++) {
+    const value = numberValues[i] as number;
+    if (Number.isFinite(value)) numeric.set(numberNames[i] as string, value);
   }
+  for (const [name, value] of otherFeatures)
+    if (value?.kind?.$case === "category") categorical.set(name, value.kind.value);
   return { numeric, categorical };
 }
 

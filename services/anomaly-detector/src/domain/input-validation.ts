@@ -1,6 +1,7 @@
 // Checks one inference event against its model's declared input schema. Pure and allocation-light:
 // it runs on every event of the stream.
 import type { FeatureValue, InferenceEvent } from "@argus/proto";
+import { featureColumns } from "./event-features.js";
 import type { FeatureSpec, ModelSchema } from "./input-schema.js";
 
 export type ViolationRule =
@@ -44,21 +45,31 @@ export const MAX_UNKNOWN_FEATURE_NAME_CHARS = 128;
  */
 export function validateInput(schema: ModelSchema, event: InferenceEvent): Violation[] {
   const violations: Violation[] = [];
-  const features = event.features;
+  const { numberNames, numberValues, otherFeatures } = featureColumns(event);
+  const layout = layoutOf(schema, numberNames);
 
-  for (const [name, spec] of schema.features) {
-    // Own properties only: a feature called "constructor" must not be found on Object.prototype.
-    const value: FeatureValue | undefined = Object.hasOwn(features, name) ? features[name] : undefined;
-    checkFeature(name, spec, value, violations);
+  let spec = 0;
+  for (const [name, featureSpec] of schema.features) {
+    const column = layout.columns[spec++] as number;
+    if (column >= 0) {
+      const value = numberValues[column] as number;
+      if (featureSpec.type === "number") checkNumber(name, featureSpec, value, violations);
+      else wrongType(name, featureSpec.type, "number", violations);
+    } else {
+      checkFeature(name, featureSpec, otherFeature(otherFeatures, name), violations);
+    }
   }
 
   if (!schema.allowUnknownFeatures) {
     // Most events have no undeclared feature: no list of every name is built to find none.
-    const unknown: string[] = [];
-    for (const name in features)
-      if (Object.hasOwn(features, name) && !schema.features.has(name)) unknown.push(name);
-    if (unknown.length === 0) return violations;
-    unknown.sort();
+    let undeclaredOthers: string[] | undefined;
+    for (const [name] of otherFeatures) {
+      if (schema.features.has(name)) continue;
+      undeclaredOthers ??= [];
+      undeclaredOthers.push(name);
+    }
+    if (layout.undeclared.length === 0 && undeclaredOthers === undefined) return violations;
+    const unknown = [...layout.undeclared, ...(undeclaredOthers ?? [])].sort();
     const reported = unknown.slice(0, MAX_UNKNOWN_FEATURES_REPORTED);
     const more = unknown.length - reported.length;
     const detail =
@@ -77,6 +88,46 @@ export function validateInput(schema: ModelSchema, event: InferenceEvent): Viola
   return violations;
 }
 
+/** Where each declared feature sits among an event's number columns, and the numbers not declared. */
+interface NumberLayout {
+  schema: ModelSchema;
+  /** Per declared feature (schema order): its index in the number names, or −1. */
+  columns: Int32Array;
+  undeclared: readonly string[];
+}
+
+/** Layouts by number names: the events of one model decoded as columns share their names array. */
+const layouts = new WeakMap<readonly string[], NumberLayout>();
+
+function layoutOf(schema: ModelSchema, numberNames: readonly string[]): NumberLayout {
+  const known = layouts.get(numberNames);
+  if (known?.schema === schema) return known;
+  const index = new Map<string, number>();
+  for (let i = 0; i < numberNames.length; i++) index.set(numberNames[i] as string, i);
+  const columns = new Int32Array(schema.features.size);
+  let spec = 0;
+  for (const name of schema.features.keys()) columns[spec++] = index.get(name) ?? -1;
+  const layout: NumberLayout = {
+    schema,
+    columns,
+    undeclared: numberNames.filter((name) => !schema.features.has(name)),
+  };
+  layouts.set(numberNames, layout);
+  return layout;
+}
+
+function otherFeature(
+  features: readonly (readonly [string, FeatureValue | undefined])[],
+  name: string,
+): FeatureValue | undefined {
+  for (const [other, value] of features) if (other === name) return value;
+  return undefined;
+}
+
+function wrongType(name: string, expected: string, got: string, out: Violation[]): void {
+  out.push({ feature: name, rule: "type", detail: `wrong type (expected ${expected}, got ${got})` });
+}
+
 function checkFeature(
   name: string,
   spec: FeatureSpec,
@@ -93,12 +144,7 @@ function checkFeature(
   else if (kind.$case === "text" && spec.type === "text") checkText(name, spec, kind.value, out);
   else if (kind.$case === "embedding" && spec.type === "embedding")
     checkEmbedding(name, spec, kind.value.values, out);
-  else
-    out.push({
-      feature: name,
-      rule: "type",
-      detail: `wrong type (expected ${spec.type}, got ${kind.$case})`,
-    });
+  else wrongType(name, spec.type, kind.$case, out);
 }
 
 type SpecOf<T extends FeatureSpec["type"]> = Extract<FeatureSpec, { type: T }>;

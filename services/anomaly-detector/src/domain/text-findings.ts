@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Finding, FindingKind, type InferenceEvent, Severity } from "@argus/proto";
+import { featureColumns } from "./event-features.js";
 import {
   findingKind,
   matchedCategories,
@@ -22,9 +23,8 @@ const OUTPUT_FEATURE = "__output__";
  */
 export function scanEventTexts(event: InferenceEvent, observedAt: Date): Finding[] {
   const findings: Finding[] = [];
-  // for…in, not Object.entries: most events have no text, and this runs on every one of them.
-  for (const feature in event.features) {
-    const value = event.features[feature];
+  // Text features are among the event's other features: most events have none.
+  for (const [feature, value] of featureColumns(event).otherFeatures) {
     if (value?.kind?.$case !== "text") continue;
     const result = scanInput(value.kind.value);
     const kind = findingKind(result, "input");
