@@ -82,6 +82,10 @@ export function resourceLimits(parts: ResourcePart[], policy: ResourcePolicy): R
   };
 }
 
+function zScore(limit: Limit, value: number): number {
+  return limit.spread > 0 ? (value - limit.median) / limit.spread : 0;
+}
+
 function merged(into: DDSketch | undefined, sketch: DDSketch): DDSketch {
   return into ? into.mergeFrom(sketch) : sketch;
 }
@@ -114,12 +118,11 @@ export class LiveResources {
       this.tokens.add(outputTokens);
     }
     if (limits.n < policy.warmup) return noVerdict;
-    const z = (limit: Limit, value: number) => (limit.spread > 0 ? (value - limit.median) / limit.spread : 0);
     return {
       latencyOutlier: latencyOk && latencyMs > limits.latency.bound,
       tokensOutlier: tokensOk && outputTokens > 0 && outputTokens > limits.tokens.bound,
-      latencyZ: latencyOk ? z(limits.latency, latencyMs) : 0,
-      tokensZ: tokensOk ? z(limits.tokens, outputTokens) : 0,
+      latencyZ: latencyOk ? zScore(limits.latency, latencyMs) : 0,
+      tokensZ: tokensOk ? zScore(limits.tokens, outputTokens) : 0,
     };
   }
 

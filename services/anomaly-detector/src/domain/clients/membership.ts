@@ -259,7 +259,9 @@ export function observeMembership(
   const { observation, seq } = input;
   const slots = input.clusters;
   // Drop tracked clusters with no member left in the fingerprint store.
-  let tracked = live.t.filter((c) => slots.includes(c.id));
+  let tracked = live.t.every((c) => slots.includes(c.id))
+    ? live.t
+    : live.t.filter((c) => slots.includes(c.id));
 
   const existing = tracked.find((c) => c.id === observation.cluster);
   if (existing !== undefined || observation.nearDuplicates > 0) {
@@ -293,14 +295,9 @@ export function observeMembership(
   // A total order: the order clusters were counted in does not matter.
   qualifying.sort((a, b) => b.inWindow - a.inWindow || a.id - b.id);
 
-  const share = (list: ClusterSummary[]) =>
-    size === 0 ? 0 : list.slice(0, config.maxClusters).reduce((sum, c) => sum + c.inWindow, 0) / size;
-  const clusteredShare = share(qualifying);
-  const stationaryShare = share(qualifying.filter((c) => c.kind === "stationary"));
-  const replayShare =
-    size === 0
-      ? 0
-      : qualifying.filter((c) => c.kind === "replay").reduce((sum, c) => sum + c.inWindow, 0) / size;
+  const clusteredShare = shareOf(qualifying, undefined, config.maxClusters, size);
+  const stationaryShare = shareOf(qualifying, "stationary", config.maxClusters, size);
+  const replayShare = shareOf(qualifying, "replay", Number.POSITIVE_INFINITY, size);
   const judged = size >= config.minQueries;
   return {
     alarm: judged && stationaryShare >= config.coverage,
@@ -310,6 +307,28 @@ export function observeMembership(
     replayShare,
     clusters: qualifying,
   };
+}
+
+/**
+ * Members in the window of the first `most` qualifying clusters (of one kind, if given), over the
+ * window's size; 0 for an empty window.
+ */
+function shareOf(
+  qualifying: readonly ClusterSummary[],
+  kind: ClusterSummary["kind"] | undefined,
+  most: number,
+  size: number,
+): number {
+  if (size === 0) return 0;
+  let sum = 0;
+  let counted = 0;
+  for (const cluster of qualifying) {
+    if (counted >= most) break;
+    if (kind !== undefined && cluster.kind !== kind) continue;
+    sum += cluster.inWindow;
+    counted += 1;
+  }
+  return sum / size;
 }
 
 function summarize(

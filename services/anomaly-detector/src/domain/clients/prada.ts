@@ -466,17 +466,20 @@ function evictSmallestClass(classes: Record<string, LivePradaClass>, dim: number
 function enforceTotalCap(classes: Record<string, LivePradaClass>, dim: number, limit: number): void {
   let total = 0;
   for (const key in classes) total += memberCount(classes[key] as LivePradaClass, dim);
-  if (total <= limit) return;
-  const keys = Object.keys(classes).sort();
-  const counts = new Map<string, number>();
-  for (const key of keys) counts.set(key, memberCount(classes[key] as LivePradaClass, dim));
   while (total > limit) {
-    let largest = keys[0] as string;
-    for (const key of keys) if ((counts.get(key) ?? 0) > (counts.get(largest) ?? 0)) largest = key;
+    let largest: string | undefined;
+    let most = -1;
+    for (const key in classes) {
+      const count = memberCount(classes[key] as LivePradaClass, dim);
+      if (count > most || (count === most && key < (largest as string))) {
+        largest = key;
+        most = count;
+      }
+    }
+    if (largest === undefined) return;
     const cls = classes[largest] as LivePradaClass;
     if (cls.g.length <= dim) delete classes[largest];
     else classes[largest] = { ...cls, g: cls.g.subarray(dim) };
-    counts.set(largest, (counts.get(largest) ?? 0) - 1);
     total -= 1;
   }
 }

@@ -140,8 +140,16 @@ export interface QuerySignalsObservation {
 
 const projectionCache = new Map<string, Float64Array>();
 
+/** The last projection asked for: a model's queries ask for the same one again and again. */
+let lastProjection: { dim: number; projections: number; matrix: Float64Array } = {
+  dim: 0,
+  projections: 0,
+  matrix: new Float64Array(0),
+};
+
 /** The fixed projection for a dimension: `projections` rows of N(0, 1/dim), row-major. */
 function projectionMatrix(dim: number, projections: number): Float64Array {
+  if (lastProjection.dim === dim && lastProjection.projections === projections) return lastProjection.matrix;
   const key = `${dim}:${projections}`;
   let matrix = projectionCache.get(key);
   if (matrix === undefined) {
@@ -152,6 +160,7 @@ function projectionMatrix(dim: number, projections: number): Float64Array {
     if (projectionCache.size > 64) projectionCache.clear();
     projectionCache.set(key, matrix);
   }
+  lastProjection = { dim, projections, matrix };
   return matrix;
 }
 
@@ -163,9 +172,10 @@ export function projectCodes(vector: ArrayLike<number>, config: QuerySignalsConf
   const out = new Uint8Array(m);
   for (let j = 0; j < m; j++) {
     let u = 0;
+    const row = j * dim;
     for (let i = 0; i < dim; i++) {
       const x = vector[i] as number;
-      if (Number.isFinite(x)) u += (matrix[j * dim + i] as number) * x;
+      if (Number.isFinite(x)) u += (matrix[row + i] as number) * x;
     }
     out[j] = Math.max(0, Math.min(15, Math.round(u / config.codeStep) + 8));
   }
