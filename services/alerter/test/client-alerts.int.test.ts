@@ -13,6 +13,7 @@ import {
 } from "@argus/proto";
 import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { decodeGroup } from "../src/adapters/stored/group-layout.js";
 import { groupsFor } from "../src/domain/grouping.js";
 import { parseRoutingConfig } from "../src/domain/routing/config.js";
 import { singleWebhookRoutingYaml } from "../src/domain/routing/default-config.js";
@@ -117,7 +118,7 @@ describe("alerts about clients under the default routing (real Kafka and Redis)"
   /** When `alert`'s notification group (default routing) was last flushed; 0 before its first flush. */
   const lastFlushOf = async (alert: Pick<Alert, "labels" | "fingerprint">): Promise<number> => {
     const [group] = groupsFor(defaultRouting, { tenant: "acme", ...alert });
-    return Number((await redis.hget(key("group", group?.gid ?? "none"), "flushedAt")) ?? 0);
+    return decodeGroup(await redis.hgetall(key("group", group?.gid ?? "none"))).flushedAt;
   };
 
   it("notifies once per attacking client, counting every event of its episode; outliers notify no one but are listed", async () => {

@@ -10,6 +10,7 @@ import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { redactedSummary } from "../src/adapters/alert-actions.js";
+import { decodeGroup } from "../src/adapters/stored/group-layout.js";
 import { type AlerterHarness, eventually, findingOf, signingSecret, startAlerterHarness } from "./harness.js";
 
 const pseudonym = () => `p1.${randomBytes(32).toString("base64url")}`;
@@ -110,8 +111,9 @@ receivers:
       20_000,
     );
     const [gid] = await redis.zrange(key("groups", "due"), 0, -1);
+    const group = async () => decodeGroup(await redis.hgetall(key("group", gid as string)));
     await eventually(
-      () => redis.smembers(key("group", gid as string, "alerts")),
+      async () => (await group()).members,
       (members) => members.length === 3,
       10_000,
     );
@@ -152,11 +154,11 @@ receivers:
 
     // The client's alert is gone, from its group too; the group goes on with the others.
     await expect(getAlert(erasedFp)).rejects.toMatchObject({ code: status.NOT_FOUND });
-    expect((await redis.smembers(key("group", gid as string, "alerts"))).sort()).toEqual(
-      ["fp-model-m", keptFp].sort(),
-    );
-    for (const entry of Object.values(await redis.hgetall(key("group", gid as string, "nflog"))))
-      expect(entry).not.toContain(erasedFp);
+    expect((await group()).members.sort()).toEqual(["fp-model-m", keptFp].sort());
+    for (const entry of (await group()).log.values()) {
+      expect(entry.firing).not.toContain(erasedFp);
+      expect(entry.resolved).not.toContain(erasedFp);
+    }
     // The queue's head went unsent and the next notification became due.
     expect(await redis.exists(key("outbox", "item", "msg_head"))).toBe(0);
     expect(await redis.zrange(key("outbox", "queue", "q-test"), 0, -1)).toEqual(["msg_next"]);

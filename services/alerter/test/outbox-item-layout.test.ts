@@ -1,9 +1,16 @@
-import { createEvidenceSealer, type Redis, sealFields } from "@argus/runtime";
+import { createEvidenceSealer, plaintextEvidence, type Redis, sealFields } from "@argus/runtime";
+import { seededUniform } from "@argus/stats";
 import { testEvidenceKeys } from "@argus/testkit";
 import { describe, expect, it } from "vitest";
 import { AlertStore } from "../src/adapters/alert-store.js";
 import { packBody, unpackBody } from "../src/adapters/body-packing.js";
-import type { Notification } from "../src/domain/notification.js";
+import { tableV1 } from "../src/adapters/body-packing-tables.js";
+import { FindingKind, Severity } from "../src/domain/alert.js";
+import { episodeWithoutSamples } from "../src/domain/episode.js";
+import { groupId } from "../src/domain/grouping.js";
+import { type Notification, queueId } from "../src/domain/notification.js";
+import { notificationBody } from "../src/domain/payloads.js";
+import type { Integration } from "../src/domain/routing/config.js";
 
 const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
 const key = (...parts: string[]) => ["argus", "alerter", ...parts].join(":");
@@ -31,11 +38,91 @@ const notification: Notification = {
   attempts: 1,
 };
 
+/** A notification as the flusher makes it: group id and queue derived from the group key. */
+function flushed(groupKey: string, body: string): Notification {
+  const gid = groupId(groupKey);
+  return { ...notification, groupKey, gid, queue: queueId(gid, "oncall", 0), body };
+}
+
+/** The body of each kind of integration for a group of one firing alert, as planFlush makes it. */
+function bodies(groupKey: string, labels: Record<string, string>, summary: string): string[] {
+  const at = "2026-01-01T00:00:00.000Z";
+  const alert = {
+    fingerprint: "fp-1",
+    tenant: "acme",
+    modelId: "chat",
+    kind: FindingKind.FINDING_KIND_PROMPT_INJECTION,
+    severity: Severity.SEVERITY_WARNING,
+    labels,
+    summary,
+    evidence: { match: evidence },
+    state: "firing" as const,
+    startsAt: at,
+    updatedAt: at,
+    findingCount: 3,
+    lastFindingId: "f-3",
+    episode: episodeWithoutSamples(at, at),
+    notificationSeq: 1,
+  };
+  const integrations = [
+    { type: "webhook", payload: "argus", sendResolved: true, maxAlerts: 0 },
+    { type: "webhook", payload: "alertmanager", sendResolved: true, maxAlerts: 0 },
+    { type: "pagerduty", sendResolved: true, routingKey: "R0123456789abcdef0123456789abcde" },
+    { type: "slack", sendResolved: true },
+  ] as unknown as Integration[];
+  return integrations.map(
+    (integration) =>
+      notificationBody(integration, {
+        receiver: "oncall",
+        groupKey,
+        groupLabels: { ...labels },
+        alerts: [alert],
+        acknowledged: new Set(),
+        reason: "new",
+        externalUrl: "",
+        now: new Date(at),
+      }) ?? "",
+  );
+}
+
+/** What table 1 made of a body (items stored before decision 33 hold bodies packed so). */
+function packedWithTableV1(body: string): string {
+  let packed = body;
+  tableV1.forEach((fragment, index) => {
+    packed = packed.replaceAll(fragment, String.fromCharCode(index + 1));
+  });
+  return `1${packed}`;
+}
+
 describe("outbox items at rest", () => {
   it("keep the body sealed: the evidence it quotes is not in the stored text", () => {
     const stored = store.serializeNotification(notification);
     expect(stored).not.toContain("123-45-6789");
     expect(store.parseNotification(notification.id, stored)).toEqual(notification);
+  });
+
+  it("keep every field of an item through storage, the rare ones (retries, dead letters, replays) too", () => {
+    const groupKey = 'acme/{}:{alertname="PromptInjection",model="chat"}|fp-1';
+    const retried: Notification = {
+      ...flushed(groupKey, bodies(groupKey, { alertname: "PromptInjection" }, "x")[0] as string),
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      attempts: 4,
+      lastError: "HTTP 503",
+      deadAt: "2026-01-02T00:00:00.000Z",
+      deadReason: "too old",
+      replays: 2,
+    };
+    for (const item of [retried, flushed(groupKey, "{}"), notification]) {
+      expect(store.parseNotification(item.id, store.serializeNotification(item))).toEqual(item);
+    }
+    const plain = new AlertStore(undefined as unknown as Redis, key, 60_000, plaintextEvidence);
+    expect(plain.parseNotification(retried.id, plain.serializeNotification(retried))).toEqual(retried);
+  });
+
+  it("give their metadata without opening the body", () => {
+    const stored = store.serializeNotification(notification);
+    const { body: _body, ...metadata } = notification;
+    expect(store.parseNotificationMetadata(notification.id, stored)).toEqual(metadata);
   });
 
   it("do not open under another item's key (a sealed body copied elsewhere)", () => {
@@ -48,9 +135,22 @@ describe("outbox items at rest", () => {
       sealFields(sealer, key("outbox", "item", notification.id), notification, ["body"]),
     );
     expect(store.parseNotification(notification.id, before)).toEqual(notification);
+    const { body: _body, ...metadata } = notification;
+    expect(store.parseNotificationMetadata(notification.id, before)).toEqual(metadata);
   });
 
-  it("keep any body exactly, whatever its labels and evidence hold", () => {
+  it("are read as they were stored with bodies packed by table 1 (a JSON object, `sealedBody`)", () => {
+    const groupKey = 'acme/{}:{alertname="PromptInjection",model="chat"}';
+    for (const body of bodies(groupKey, { alertname: "PromptInjection", model: "chat" }, 'say "hi"')) {
+      const { body: _body, ...metadata } = flushed(groupKey, body);
+      const sealedBody = sealer.seal(packedWithTableV1(body), key("outbox", "item", notification.id));
+      const before = JSON.stringify({ ...metadata, sealedBody });
+      expect(store.parseNotification(notification.id, before).body).toBe(body);
+    }
+  });
+
+  it("keep any body exactly, whatever its labels, group key and evidence hold", () => {
+    const groupKey = 'acme/{}:{a="\\"}",b="{\\u0002}"}|fp-1';
     const tricky = [
       JSON.stringify({
         labels: { 'x"type': '","status":"', "\u0001": "\u0000" },
@@ -59,22 +159,62 @@ describe("outbox items at rest", () => {
       '{"type":"alert.firing","timestamp":"","data":{"reason":"',
       "raw \u0001 control \u001f characters",
       "",
+      JSON.stringify({
+        groupKey,
+        groupLabels: { a: '"}', b: "{}" },
+        labels: { a: '"}', b: "{}" },
+        k: groupKey,
+      }),
+      JSON.stringify({ groupLabels: {}, labels: {}, evidence: {}, s: '"groupLabels":{' }),
+      '{"groupLabels":{"a":"unterminated',
+      ...bodies(groupKey, { a: '"}', b: "{}" }, `${groupKey} "groupLabels":{}`),
     ];
-    for (const body of tricky) expect(unpackBody(packBody(body))).toBe(body);
+    for (const body of tricky) expect(unpackBody(packBody(body, { groupKey }), { groupKey })).toBe(body);
+  });
+
+  it("keep random bodies exactly", () => {
+    const random = seededUniform(33);
+    const alphabet = ['"', "\\", "{", "}", ":", ",", "a", "é", "groupLabels", '"labels":', '{"a":"b"}'];
+    const text = (length: number) =>
+      Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    for (let i = 0; i < 300; i++) {
+      const labels = { [text(2)]: text(3), alertname: text(4) };
+      const groupKey = `acme/${text(5)}`;
+      const body = bodies(groupKey, labels, text(20))[Math.floor(random() * 4)] as string;
+      expect(unpackBody(packBody(body, { groupKey }), { groupKey })).toBe(body);
+    }
   });
 
   it("are as long whether or not the evidence repeats what is next to it (no compression to guess by)", () => {
+    const context = { groupKey: notification.groupKey };
     const withEvidence = (match: string) =>
-      packBody(JSON.stringify({ ...JSON.parse(notification.body), secret: "ssn 123-45-6789", match }));
+      packBody(
+        JSON.stringify({ ...JSON.parse(notification.body), secret: "ssn 123-45-6789", match }),
+        context,
+      );
     expect(withEvidence("ssn 123-45-6789").length).toBe(withEvidence("xyz 987-65-4321").length);
+    // The labels repeat the group labels (public, stored in the clear with the alert) in either case.
+    const groupKey = 'acme/{}:{alertname="PromptInjection",model="chat"}|fp-1';
+    const summaries = ["ssn 123-45-6789 in the prompt", "xyz 987-65-4321 in the prompt"];
+    const [first, second] = summaries.map((summary) =>
+      bodies(groupKey, { alertname: "PromptInjection", model: "chat" }, summary).map(
+        (body) => packBody(body, { groupKey }).length,
+      ),
+    );
+    expect(first).toEqual(second);
   });
 
   it("take far fewer bytes than the body sealed as it is", () => {
-    const before = JSON.stringify(
-      sealFields(sealer, key("outbox", "item", notification.id), notification, ["body"]),
+    const groupKey = 'acme/{}:{alertname="PromptInjection",model="chat",severity="warning"}|fp-1';
+    const labels = { alertname: "PromptInjection", model: "chat", severity: "warning" };
+    const [argus, alertmanager] = bodies(groupKey, labels, "prompt injection").map((body) =>
+      flushed(groupKey, body),
     );
-    const bodyBytes = (stored: string) =>
-      stored.length - JSON.stringify({ ...notification, body: "" }).length;
-    expect(bodyBytes(store.serializeNotification(notification))).toBeLessThan(bodyBytes(before) * 0.7);
+    for (const item of [argus, alertmanager] as Notification[]) {
+      const before = JSON.stringify(
+        sealFields(sealer, key("outbox", "item", item.id), { ...item, body: item.body }, ["body"]),
+      );
+      expect(store.serializeNotification(item).length).toBeLessThan(before.length * 0.5);
+    }
   });
 });

@@ -2,9 +2,13 @@ import type { GuardedCommand, Redis } from "@argus/runtime";
 import type { AcknowledgementChange } from "../domain/acknowledgement.js";
 import type { AlertStore } from "./alert-store.js";
 import { throwFirstError } from "./pipeline-replies.js";
+import { groupField } from "./stored/group-layout.js";
 
-/** ZADD XX of a group's due time, only when the group has flushed before (it has a regularAt). */
-const wakeIfFlushed = `if redis.call('HEXISTS', KEYS[2], 'regularAt') == 1 then
+/**
+ * ZADD XX of a group's due time, only when the group has flushed before: it has a next regular
+ * flush (`a`, or `regularAt` in a hash stored before decision 33).
+ */
+const wakeIfFlushed = `if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 or redis.call('HEXISTS', KEYS[2], 'regularAt') == 1 then
   return redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
 end
 return 0`;
@@ -38,7 +42,15 @@ export class AcknowledgementStore {
     for (const [verb, key, ...args] of [ack, ...store.historyCommands(fingerprint, change.entry)])
       transaction.call(verb, key, ...args.map(String));
     for (const gid of wake)
-      transaction.eval(wakeIfFlushed, 2, store.groupsDueKey, store.groupKey(gid), now, gid);
+      transaction.eval(
+        wakeIfFlushed,
+        2,
+        store.groupsDueKey,
+        store.groupKey(gid),
+        now,
+        gid,
+        groupField.regularAt,
+      );
     throwFirstError(await transaction.exec());
   }
 }

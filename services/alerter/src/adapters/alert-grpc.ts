@@ -294,7 +294,7 @@ function silenceToProto(silence: Silence, now: Date): SilenceMessage {
   };
 }
 
-function deadToProto(item: Notification): DeadNotification {
+function deadToProto(item: Omit<Notification, "body">): DeadNotification {
   return {
     id: item.id,
     receiver: item.receiver,

@@ -1,13 +1,28 @@
 import { createHash } from "node:crypto";
-import { type EvidenceSealer, type GuardedCommand, openFields, type Redis, sealFields } from "@argus/runtime";
+import type { EvidenceSealer, GuardedCommand, Redis } from "@argus/runtime";
 import { type Acknowledgement, type AlertRecord, lastHeardMs } from "../domain/alert.js";
-import { episodeWithoutSamples } from "../domain/episode.js";
 import type { GroupRef } from "../domain/grouping.js";
 import type { HistoryEntry } from "../domain/history.js";
 import type { Notification } from "../domain/notification.js";
 import { endedEntry, type NotificationLogEntry } from "../domain/notification-log.js";
-import { packBody, unpackBody } from "./body-packing.js";
 import { membersAfter, type PagePosition } from "./sorted-set-pages.js";
+import { decodeAlert, decodeStoredAlert, encodeAlert, type StoredAlert } from "./stored/alert-layout.js";
+import {
+  encodeLogEntry,
+  groupField,
+  groupMetaFields,
+  logEntryField,
+  memberField,
+} from "./stored/group-layout.js";
+import { decodeHistoryEntry, encodeHistoryEntry } from "./stored/history-layout.js";
+import {
+  decodeNotification,
+  decodeNotificationMetadata,
+  encodeNotification,
+  type NotificationMetadata,
+} from "./stored/notification-layout.js";
+
+export type { StoredAlert };
 
 const seenTtlMs = 7 * 24 * 3_600_000;
 const historyLength = 100;
@@ -24,24 +39,12 @@ export const erasableId = (client: ErasableClient): string => `${client.tenant}\
 const notificationLogRetentionMs = 30 * 24 * 3_600_000;
 
 /**
- * The fields of an alert that quote findings (matched text, observed values, and the episode's
- * categories and sample event ids, which come from the same evidence): sealed at rest.
- */
-const sealedAlertFields = ["summary", "evidence", "episode"] as const;
-
-/** An alert as its key holds it: summary, evidence and episode in `sealed` unless sealing is off. */
-export type StoredAlert = Omit<AlertRecord, "summary" | "evidence" | "episode"> &
-  Partial<Pick<AlertRecord, "summary" | "evidence" | "episode">> & { sealed?: string };
-
-/** An outbox item as its key holds it when sealing is on. */
-type StoredNotification = Omit<Notification, "body"> & { sealedBody: string };
-
-/**
  * Where the alerter's state lives in Redis and how it is read. Writes are returned as commands so
  * that callers apply them together with their guard (an offset fence or a lease), atomically.
  *
- * An alert's summary and evidence, and the detail of its history lines, are sealed at rest (see
- * runtime's sealed.ts) with their Redis key as context; they are opened here, on every read.
+ * An alert's summary, evidence and episode (they quote findings), the detail of its history lines
+ * and outbox bodies are sealed at rest (see runtime's sealed.ts) with their Redis key as context;
+ * they are opened here, on every read. How each record is laid out is in stored/ (decision 33).
  */
 export class AlertStore {
   constructor(
@@ -53,57 +56,39 @@ export class AlertStore {
     readonly deadLetterRetentionMs: number = resolvedRetentionMs,
   ) {}
 
-  /** An alert as stored (summary and evidence sealed): what its key holds, and what guards compare. */
+  /** An alert as stored (summary, evidence and episode sealed): what its key holds, and what guards compare. */
   serializeAlert(alert: AlertRecord): string {
-    return JSON.stringify(
-      sealFields(this.sealer, this.alertKey(alert.fingerprint), alert, sealedAlertFields),
-    );
+    return encodeAlert(this.sealer, this.alertKey(alert.fingerprint), alert);
   }
 
-  /**
-   * An outbox item as stored: its body (which quotes alerts' evidence) packed, then sealed with the
-   * item's key, in `sealedBody`. The body is most of an item; packed (body-packing.ts) it is half.
-   */
+  /** An outbox item as stored: its body (which quotes alerts' evidence) packed, then sealed with the item's key. */
   serializeNotification(notification: Notification): string {
-    if (!this.sealer.sealing) return JSON.stringify(notification);
-    const { body, ...metadata } = notification;
-    const stored: StoredNotification = {
-      ...metadata,
-      sealedBody: this.sealer.seal(packBody(body), this.itemKey(notification.id)),
-    };
-    return JSON.stringify(stored);
+    return encodeNotification(this.sealer, this.itemKey(notification.id), notification);
   }
 
-  /**
-   * An outbox item, its body opened. Metadata alone (tenant, queue, fingerprints) needs no opening.
-   * Items stored before bodies were packed (the body JSON in `sealed`) still open.
-   */
+  /** An outbox item, its body opened. Items stored in an earlier layout still open. */
   parseNotification(id: string, raw: string): Notification {
-    const stored = JSON.parse(raw) as Record<string, unknown>;
-    if (typeof stored.sealedBody !== "string")
-      return openFields<Notification>(this.sealer, this.itemKey(id), stored);
-    const { sealedBody, ...metadata } = stored as StoredNotification;
-    return { ...metadata, body: unpackBody(this.sealer.open(sealedBody, this.itemKey(id))) };
+    return decodeNotification(this.sealer, this.itemKey(id), id, raw);
+  }
+
+  /** An outbox item's metadata (tenant, queue, fingerprints, …): nothing is opened. */
+  parseNotificationMetadata(id: string, raw: string): NotificationMetadata {
+    return decodeNotificationMetadata(id, raw);
   }
 
   /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */
   parseAlert(fingerprint: string, raw: string): AlertRecord {
-    const alert = openFields<AlertRecord & { episode?: AlertRecord["episode"] }>(
-      this.sealer,
-      this.alertKey(fingerprint),
-      JSON.parse(raw),
-    );
-    // Stored before episodes were summarized: its times are known, its samples were never kept.
-    alert.episode ??= episodeWithoutSamples(alert.startsAt, alert.updatedAt);
-    return alert;
+    return decodeAlert(this.sealer, this.alertKey(fingerprint), fingerprint, raw);
   }
 
   alertKey = (fingerprint: string) => this.key("alert", fingerprint);
   ackKey = (fingerprint: string) => this.key("ack", fingerprint);
   historyKey = (fingerprint: string) => this.key("history", fingerprint);
   groupKey = (gid: string) => this.key("group", gid);
-  groupAlertsKey = (gid: string) => this.key("group", gid, "alerts");
-  notificationLogKey = (gid: string) => this.key("group", gid, "nflog");
+  /** A group's members before decision 33 (a set; they are in the group's hash now). */
+  legacyGroupAlertsKey = (gid: string) => this.key("group", gid, "alerts");
+  /** A group's notification log before decision 33 (they are in the group's hash now). */
+  legacyNotificationLogKey = (gid: string) => this.key("group", gid, "nflog");
   groupLeaseKey = (gid: string) => this.key("group", gid, "lease");
   itemKey = (id: string) => this.key("outbox", "item", id);
   deliveredKey = (id: string) => this.key("outbox", "delivered", id);
@@ -218,7 +203,7 @@ export class AlertStore {
   async history(fingerprint: string): Promise<HistoryEntry[]> {
     const key = this.historyKey(fingerprint);
     const values = await this.redis.lrange(key, 0, historyLength - 1);
-    return values.map((value) => openFields<HistoryEntry>(this.sealer, key, JSON.parse(value)));
+    return values.map((value) => decodeHistoryEntry(this.sealer, key, value));
   }
 
   saveAlertCommands(alert: AlertRecord): GuardedCommand[] {
@@ -241,10 +226,8 @@ export class AlertStore {
   /** Appends to an alert's history; the detail (a finding's summary, a note) is sealed. */
   historyCommands(fingerprint: string, event: HistoryEntry): GuardedCommand[] {
     const key = this.historyKey(fingerprint);
-    const stored =
-      event.detail === undefined ? event : sealFields(this.sealer, key, event, ["detail"] as const);
     return [
-      ["LPUSH", key, JSON.stringify(stored)],
+      ["LPUSH", key, encodeHistoryEntry(this.sealer, key, event)],
       ["LTRIM", key, 0, historyLength - 1],
       ["PEXPIRE", key, this.resolvedRetentionMs],
     ];
@@ -261,7 +244,8 @@ export class AlertStore {
 
   /**
    * Puts an alert into a group, creating the group (first flush at `firstFlushAt`) if it is new;
-   * `traceparent` (the decision's trace context) is what the group's next flush continues.
+   * `traceparent` (the decision's trace context) is what the group's next flush continues. A group
+   * that ended and forms again loses the expiry its notification log was given.
    */
   joinGroupCommands(
     group: GroupRef,
@@ -269,23 +253,17 @@ export class AlertStore {
     firstFlushAt: number,
     traceparent?: string,
   ): GuardedCommand[] {
+    const key = this.groupKey(group.gid);
     return [
       [
         "HSET",
-        this.groupKey(group.gid),
-        "groupKey",
-        group.groupKey,
-        "routeKey",
-        group.routeKey,
-        "receiver",
-        group.receiver,
-        "tenant",
-        group.tenant,
-        "labels",
-        JSON.stringify(group.groupLabels),
-        ...(traceparent ? ["traceparent", traceparent] : []),
+        key,
+        ...groupMetaFields(group),
+        ...(traceparent ? [groupField.traceparent, traceparent] : []),
+        memberField(fingerprint),
+        "",
       ],
-      ["SADD", this.groupAlertsKey(group.gid), fingerprint],
+      ["PERSIST", key],
       ["ZADD", this.groupsDueKey, "NX", firstFlushAt, group.gid],
     ];
   }
@@ -319,22 +297,35 @@ export class AlertStore {
   }
 
   /**
-   * Ends a group. Its notification log outlives it for a while (see endedEntry): a group that comes
-   * back never reuses a `webhook-id` a receiver has seen, and knows when its key last notified.
+   * Ends a group: its hash keeps only its notification log, for a while (see endedEntry), so a group
+   * that comes back never reuses a `webhook-id` a receiver has seen, and knows when its key last
+   * notified. A group stored before decision 33 (`legacy`) loses its other two keys as well.
    * (Used by the group flusher, and by erasure for a group whose alerts all went.)
    */
-  endGroupCommands(gid: string, entries: ReadonlyMap<string, NotificationLogEntry>): GuardedCommand[] {
-    const numbering: GuardedCommand[] = [...entries].map(([field, entry]) => [
-      "HSET",
-      this.notificationLogKey(gid),
-      field,
-      JSON.stringify(endedEntry(entry)),
+  endGroupCommands(
+    gid: string,
+    entries: ReadonlyMap<string, NotificationLogEntry>,
+    legacy: boolean,
+  ): GuardedCommand[] {
+    const key = this.groupKey(gid);
+    const log = [...entries].flatMap(([field, entry]) => [
+      logEntryField(field),
+      encodeLogEntry(endedEntry(entry)),
     ]);
     return [
-      ["DEL", this.groupKey(gid)],
-      ["DEL", this.groupAlertsKey(gid)],
-      ...numbering,
-      ["PEXPIRE", this.notificationLogKey(gid), notificationLogRetentionMs],
+      ["DEL", key],
+      ...(legacy
+        ? ([
+            ["DEL", this.legacyGroupAlertsKey(gid)],
+            ["DEL", this.legacyNotificationLogKey(gid)],
+          ] as GuardedCommand[])
+        : []),
+      ...(log.length > 0
+        ? ([
+            ["HSET", key, ...log],
+            ["PEXPIRE", key, notificationLogRetentionMs],
+          ] as GuardedCommand[])
+        : []),
       ["ZREM", this.groupsDueKey, gid],
     ];
   }
@@ -353,11 +344,12 @@ export class AlertStore {
     for (let offset = 0; ; offset += pageSize) {
       const fingerprints = await this.redis.zrange(this.indexKey, offset, offset + pageSize - 1);
       if (fingerprints.length === 0) return found;
-      for (const raw of await this.redis.mget(fingerprints.map(this.alertKey))) {
-        if (raw === null) continue;
-        const stored = JSON.parse(raw) as StoredAlert;
+      const values = await this.redis.mget(fingerprints.map(this.alertKey));
+      values.forEach((raw, index) => {
+        if (raw === null) return;
+        const stored = decodeStoredAlert(fingerprints[index] as string, raw);
         if (stored.tenant === tenant && match(stored)) found.push({ raw, stored });
-      }
+      });
       if (fingerprints.length < pageSize) return found;
     }
   }

@@ -1,71 +1,98 @@
-// Webhook bodies are JSON with the same field names every time (Argus and Alertmanager payloads).
-// Each fragment of the table below is stored as one control character: JSON text never holds a raw
-// control character, so the exchange reverses exactly. This is not compression on purpose: the
-// stored length depends on which fields a body has and on the length of its values, never on
-// whether one value repeats another (compressing before sealing would let whoever reads sealed
-// lengths and can place text in an alert guess the evidence next to it).
+// Webhook bodies are JSON with the same field names every time, and they repeat what the outbox
+// item says in the clear beside them. Before sealing, a body is packed: known fragments are
+// exchanged for control characters, which JSON text never holds raw, so the exchange reverses
+// exactly. This is not compression on purpose: the stored length depends on which fields a body has
+// and on the length of its values, never on whether secret text repeats other text (compressing
+// before sealing would let whoever reads sealed lengths and can place text in an alert guess the
+// evidence next to it). The only repeats taken out are of public values, at their place in the
+// structure: the group key (the item holds it in the clear) and the group labels object repeated
+// as an alert's labels or the common labels (labels are stored in the clear with every alert).
 //
-// A packed body names its table (its first character); this one is "1". Never edit the table:
-// bodies packed with it must still unpack. A better table gets the next version.
-const tableV1 = [
-  '{"type":"alert.',
-  '","timestamp":"',
-  '","data":{"reason":"',
-  '","groupKey":"',
-  '","receiver":"',
-  '","status":"',
-  '","groupLabels":{',
-  '},"summary":"',
-  '","truncatedAlerts":',
-  ',"alerts":[{',
-  '"fingerprint":"',
-  '","acknowledged":',
-  ',"kind":"',
-  '","severity":"',
-  '","model":"',
-  '","tenant":"',
-  '","summary":"',
-  '","labels":{',
-  '},"evidence":{',
-  '},"startsAt":"',
-  '","endsAt":',
-  ',"findingCount":',
-  ',"lastFindingId":"',
-  '","firstSeenAt":"',
-  '","lastSeenAt":"',
-  '","categories":[',
-  '],"categoriesTruncated":',
-  ',"sampleEventIds":[',
-  '"alertname":"',
-  '{"version":"4","groupKey":"',
-  '},"commonLabels":{',
-] as const;
+// A packed body names its table (its first character): "1" (bodies stored before decision 33,
+// read only) or "2". Never edit a table: bodies packed with it must still unpack. A better table
+// gets the next version.
+import { tableV1, tableV2 } from "./body-packing-tables.js";
 
-// Tokens \u0001 to \u001f; "\u0000" marks a body that had a control character and is stored as it is.
-const tokens = tableV1.map((_, index) => String.fromCharCode(index + 1));
+/** What a body is packed against: values the outbox item keeps in the clear. */
+export interface BodyContext {
+  groupKey: string;
+}
+
+// Version 2: \u0001 is the group key as a JSON string, \u0002 a repeat of the group labels object
+// (the first object after `"groupLabels":`), \u0003–\u001f the first 29 fragments of its table,
+// "\u0000" and one printable character the others. A body that holds a control character is stored
+// as it is after "2\u0000\u0000" (no token is ever "\u0000\u0000").
+const groupKeyToken = "\u0001";
+const labelsToken = "\u0002";
+const rawMarker = "\u0000\u0000";
+const tokensV2 = tableV2.map((_, index) =>
+  index < 29 ? String.fromCharCode(index + 3) : `\u0000${String.fromCharCode(0x21 + index - 29)}`,
+);
+const tokensV1 = tableV1.map((_, index) => String.fromCharCode(index + 1));
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
   return false;
 }
 
-/** A body as stored: the table's version, then the body with the table's fragments exchanged. */
-export function packBody(body: string): string {
-  if (hasControlCharacter(body)) return `1\u0000${body}`;
+/** A body as stored (before sealing): "2", then the body with its fragments and repeats exchanged. */
+export function packBody(body: string, context: BodyContext): string {
+  if (hasControlCharacter(body)) return `2${rawMarker}${body}`;
   let packed = body;
-  tableV1.forEach((fragment, index) => {
-    packed = packed.replaceAll(fragment, tokens[index] as string);
+  const labels = groupLabelsObject(packed);
+  if (labels) {
+    const end = labels.at + labels.text.length;
+    packed = packed.slice(0, end) + packed.slice(end).replaceAll(labels.text, labelsToken);
+  }
+  if (context.groupKey !== "") packed = packed.replaceAll(JSON.stringify(context.groupKey), groupKeyToken);
+  tableV2.forEach((fragment, index) => {
+    packed = packed.replaceAll(fragment, tokensV2[index] as string);
   });
-  return `1${packed}`;
+  return `2${packed}`;
 }
 
-export function unpackBody(packed: string): string {
-  if (!packed.startsWith("1")) throw new Error(`body packed with an unknown table (${packed.slice(0, 1)})`);
-  if (packed[1] === "\u0000") return packed.slice(2);
+export function unpackBody(packed: string, context: BodyContext): string {
+  if (packed.startsWith("1")) return unpackV1(packed);
+  if (!packed.startsWith("2")) throw new Error(`body packed with an unknown table (${packed.slice(0, 1)})`);
+  if (packed.startsWith(rawMarker, 1)) return packed.slice(1 + rawMarker.length);
   let body = packed.slice(1);
   // In the reverse order: a fragment exchanged later may have been found next to an earlier token.
+  for (let index = tableV2.length - 1; index >= 0; index--) {
+    body = body.replaceAll(tokensV2[index] as string, tableV2[index] as string);
+  }
+  body = body.replaceAll(groupKeyToken, JSON.stringify(context.groupKey));
+  const labels = groupLabelsObject(body);
+  return labels ? body.replaceAll(labelsToken, labels.text) : body;
+}
+
+function unpackV1(packed: string): string {
+  if (packed[1] === "\u0000") return packed.slice(2);
+  let body = packed.slice(1);
   for (let index = tableV1.length - 1; index >= 0; index--) {
-    body = body.replaceAll(tokens[index] as string, tableV1[index] as string);
+    body = body.replaceAll(tokensV1[index] as string, tableV1[index] as string);
   }
   return body;
+}
+
+const groupLabelsKey = '"groupLabels":{';
+
+/**
+ * The first object after `"groupLabels":` and where it starts. A raw quote is never inside a JSON
+ * string (it is escaped there), so the key is found only where it is a key; label values are
+ * strings, so the object ends at the first closing brace outside a string.
+ */
+function groupLabelsObject(text: string): { at: number; text: string } | undefined {
+  const key = text.indexOf(groupLabelsKey);
+  if (key < 0) return undefined;
+  const at = key + groupLabelsKey.length - 1;
+  let inString = false;
+  for (let i = at + 1; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "}") return { at, text: text.slice(at, i + 1) };
+  }
+  return undefined;
 }

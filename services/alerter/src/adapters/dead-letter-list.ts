@@ -1,6 +1,6 @@
-import type { Notification } from "../domain/notification.js";
 import type { AlertStore } from "./alert-store.js";
 import type { PagePosition } from "./sorted-set-pages.js";
+import type { NotificationMetadata } from "./stored/notification-layout.js";
 
 /**
  * Dead letters of the tenant, newest first, `pageSize` at most, after `after` (where a previous
@@ -11,8 +11,8 @@ export async function listDeadLetters(
   tenant: string,
   after: PagePosition | null,
   pageSize: number,
-): Promise<{ items: Notification[]; next: PagePosition | null }> {
-  const items: Notification[] = [];
+): Promise<{ items: NotificationMetadata[]; next: PagePosition | null }> {
+  const items: NotificationMetadata[] = [];
   let position = after;
   for (;;) {
     const { rows, values } = await store.deadLetterPage(position, pageSize);
@@ -20,7 +20,7 @@ export async function listDeadLetters(
     for (const [index, value] of values.entries()) {
       position = rows[index] as PagePosition;
       if (value === null) continue;
-      const item = JSON.parse(value) as Notification;
+      const item = store.parseNotificationMetadata(position.member, value);
       if (item.tenant === tenant) items.push(item);
       if (items.length === pageSize) return { items, next: position };
     }

@@ -10,10 +10,11 @@ import {
 import type { AlertRecord } from "../domain/alert.js";
 import { type GroupScrub, nextDueAfterRemoving } from "../domain/erasure.js";
 import { Unavailable } from "../domain/errors.js";
-import type { Notification } from "../domain/notification.js";
 import type { NotificationLogEntry } from "../domain/notification-log.js";
 import type { AlertStore, ErasableClient } from "./alert-store.js";
+import { readLegacyParts, scrubWrites } from "./group-writes.js";
 import { throwFirstError } from "./pipeline-replies.js";
+import { decodeGroup, isLegacyGroup, memberField } from "./stored/group-layout.js";
 
 /** A compare-and-set that keeps losing to findings is given up after this many tries (the erasure is retried whole). */
 const maxAttempts = 10;
@@ -110,10 +111,18 @@ export class ErasureStore {
     const live = await this.redis.zrange(store.groupsDueKey, 0, -1);
     if (live.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const gid of live) pipeline.smismember(store.groupAlertsKey(gid), ...fingerprints);
+    for (const gid of live) {
+      pipeline.hmget(store.groupKey(gid), ...fingerprints.map(memberField));
+      // A group stored before decision 33 keeps its members in a set of their own.
+      pipeline.smismember(store.legacyGroupAlertsKey(gid), ...fingerprints);
+    }
     const replies = (await pipeline.exec()) ?? [];
     throwFirstError(replies);
-    return live.filter((_, index) => ((replies[index]?.[1] ?? []) as number[]).some((flag) => flag === 1));
+    return live.filter((_, index) => {
+      const fields = (replies[index * 2]?.[1] ?? []) as (string | null)[];
+      const legacy = (replies[index * 2 + 1]?.[1] ?? []) as number[];
+      return fields.some((value) => value !== null) || legacy.some((flag) => flag === 1);
+    });
   }
 
   /**
@@ -126,21 +135,17 @@ export class ErasureStore {
   ): Promise<number> {
     const { store } = this;
     return this.underLease(store.groupLeaseKey(gid), groupWaitMs, async () => {
-      const [members, log, exists] = await Promise.all([
-        this.redis.smembers(store.groupAlertsKey(gid)),
-        this.redis.hgetall(store.notificationLogKey(gid)),
-        this.redis.exists(store.groupKey(gid), store.groupAlertsKey(gid)),
-      ]);
-      const entries = new Map(
-        Object.entries(log).map(([field, value]) => [field, JSON.parse(value) as NotificationLogEntry]),
-      );
-      const change = scrub(members, entries);
-      if (change.end) return { commands: store.endGroupCommands(gid, change.log), result: exists };
-      const commands: GuardedCommand[] = [];
-      if (change.leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...change.leaving]);
-      for (const [field, entry] of change.changed)
-        commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(entry)]);
-      return { commands, result: 0 };
+      const hash = await this.redis.hgetall(store.groupKey(gid));
+      const legacy = isLegacyGroup(hash) ? await readLegacyParts(this.redis, store, [gid]) : undefined;
+      const group = decodeGroup(hash, legacy?.get(gid));
+      const change = scrub(group.members, group.log);
+      if (change.end) {
+        // The group's own state goes (its log stays, as a group that ended keeps it), and a set of
+        // members of a group stored before decision 33.
+        const removed = (group.groupKey === undefined ? 0 : 1) + (legacy?.get(gid)?.members.length ? 1 : 0);
+        return { commands: store.endGroupCommands(gid, change.log, group.legacy), result: removed };
+      }
+      return { commands: scrubWrites(store, gid, group, change), result: 0 };
     });
   }
 
@@ -153,12 +158,16 @@ export class ErasureStore {
       const [next, keys] = await this.redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
       cursor = next;
       if (keys.length === 0) continue;
-      for (const value of await this.redis.mget(keys)) {
-        if (value === null) continue;
+      const values = await this.redis.mget(keys);
+      values.forEach((value, index) => {
+        if (value === null) return;
         // Metadata only (tenant, fingerprints): it is never sealed, so the body is not opened.
-        const item = JSON.parse(value) as Notification;
+        const item = this.store.parseNotificationMetadata(
+          (keys[index] as string).slice(prefix.length),
+          value,
+        );
         if (item.tenant === tenant && item.fingerprints.some((fp) => fingerprints.has(fp))) ids.add(item.id);
-      }
+      });
     } while (cursor !== "0");
     return [...ids];
   }
@@ -171,7 +180,7 @@ export class ErasureStore {
     const { store } = this;
     const raw = await this.redis.get(store.itemKey(id));
     if (raw === null) return 0;
-    const { queue } = JSON.parse(raw) as Notification;
+    const { queue } = store.parseNotificationMetadata(id, raw);
     return this.underLease(store.queueLeaseKey(queue), this.queueWaitMs, async () => {
       const [exists, head] = await Promise.all([
         this.redis.exists(store.itemKey(id)),

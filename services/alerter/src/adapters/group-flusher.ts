@@ -13,13 +13,14 @@ import {
   writeUnderLeases,
 } from "@argus/runtime";
 import type { Acknowledgement, AlertRecord } from "../domain/alert.js";
-import { type FlushPlan, planFlush } from "../domain/flush/plan-flush.js";
-import type { NotificationLogEntry } from "../domain/notification-log.js";
+import { planFlush } from "../domain/flush/plan-flush.js";
 import type { AlerterRoutingConfig } from "../domain/routing/config.js";
+import { findRoute } from "../domain/routing/route.js";
 import type { Silence } from "../domain/silences.js";
 import { type AlertStore, mgetEach } from "./alert-store.js";
-import { enqueueCommands } from "./outbox-commands.js";
+import { flushWrites, readLegacyParts } from "./group-writes.js";
 import type { SilenceStore } from "./silence-store.js";
+import { decodeGroup, isLegacyGroup, type StoredGroup } from "./stored/group-layout.js";
 
 /** Most groups flushed in one pass. */
 const passLimit = 50;
@@ -48,8 +49,9 @@ export interface GroupFlusherDeps {
  * advances the log and the group's timer, so a crash never notifies twice or drops a notification.
  *
  * A pass flushes up to 50 due groups in four round trips whatever their number: leases and group
- * state in one pipeline, their alerts and acknowledgements in another, silences once, and every
- * group's write in one script (each group's writes still atomic with its own lease).
+ * state (one hash per group) in one pipeline, their alerts and acknowledgements in another,
+ * silences once, and every group's write in one script (each group's writes still atomic with its
+ * own lease). Groups stored before decision 33 take one more round trip for their other keys.
  */
 export class GroupFlusher extends PollingWorker {
   private readonly owner = leaseOwner();
@@ -104,38 +106,38 @@ export class GroupFlusher extends PollingWorker {
     for (const gid of due) {
       pipeline.set(store.groupLeaseKey(gid), this.owner, "PX", 30_000, "NX");
       pipeline.hgetall(store.groupKey(gid));
-      pipeline.smembers(store.groupAlertsKey(gid));
-      pipeline.hgetall(store.notificationLogKey(gid));
     }
     const replies = (await pipeline.exec()) ?? [];
-    const groups: LeasedGroup[] = [];
+    const read: { gid: string; lease: string; hash: Record<string, string> }[] = [];
     const unread: string[] = [];
     due.forEach((gid, index) => {
-      const [leased, meta, members, log] = replies.slice(index * 4, index * 4 + 4);
+      const [leased, state] = replies.slice(index * 2, index * 2 + 2);
       if (leased?.[1] !== "OK") return;
       const lease = store.groupLeaseKey(gid);
-      const reads = [meta, members, log];
-      if (reads.some((reply) => !reply || reply[0])) {
+      if (!state || state[0]) {
         unread.push(lease);
-        const err = reads.find((reply) => reply?.[0])?.[0]?.message ?? "no reply";
-        logger.error({ err, gid }, "group not flushed");
+        logger.error({ err: state?.[0]?.message ?? "no reply", gid }, "group not flushed");
         return;
       }
-      groups.push({
-        gid,
-        lease,
-        meta: meta?.[1] as Record<string, string>,
-        members: members?.[1] as string[],
-        log: log?.[1] as Record<string, string>,
-      });
+      read.push({ gid, lease, hash: state[1] as Record<string, string> });
     });
+    const legacy = read.filter(({ hash }) => isLegacyGroup(hash)).map(({ gid }) => gid);
+    const parts = await readLegacyParts(this.deps.redis, store, legacy).catch((error: unknown) => {
+      unread.push(...read.map(({ lease }) => lease));
+      throw error;
+    });
+    const groups: LeasedGroup[] = read.map(({ gid, lease, hash }) => ({
+      gid,
+      lease,
+      state: decodeGroup(hash, parts.get(gid)),
+    }));
     return { groups, unread };
   }
 
   /** The alerts of the pass's groups and their acknowledgements: one round trip for all groups. */
   private async readAlerts(groups: LeasedGroup[]): Promise<PassAlerts> {
     const { store } = this.deps;
-    const fingerprints = [...new Set(groups.flatMap((group) => group.members))];
+    const fingerprints = [...new Set(groups.flatMap((group) => group.state.members))];
     const raw = new Map<string, string>();
     const acks = new Map<string, Acknowledgement>();
     const [alertValues, ackValues] = await mgetEach(this.deps.redis, [
@@ -191,24 +193,13 @@ export class GroupFlusher extends PollingWorker {
     passAlerts: PassAlerts,
     mutes: PassMutes,
   ): Promise<{ commands: GuardedCommand[]; queued: number }> {
-    const { gid, meta } = group;
+    const { gid, state } = group;
     const routing = this.deps.routing();
     const now = this.deps.clock();
-    const tenant = meta.tenant ?? "";
-    const log = parseLog(group.log);
+    const { tenant } = state;
     const plan = planFlush({
-      group: {
-        gid,
-        groupKey: meta.groupKey,
-        routeKey: meta.routeKey,
-        tenant,
-        groupLabels: JSON.parse(meta.labels ?? "{}") as Record<string, string>,
-        regularAt: meta.regularAt === undefined ? 0 : Number(meta.regularAt),
-        flushedAt: meta.flushedAt === undefined ? 0 : Number(meta.flushedAt),
-        members: group.members,
-        log,
-      },
-      alerts: passAlerts.alerts(group.members),
+      group: { ...state, gid },
+      alerts: passAlerts.alerts(state.members),
       acks: passAlerts.acks,
       mutes: {
         silences: await mutes.silences(tenant),
@@ -218,61 +209,23 @@ export class GroupFlusher extends PollingWorker {
       routing,
       now,
     });
-    const traceparent = plan.notifications.length > 0 ? await this.traceFlush(meta, gid) : undefined;
+    const traceparent = plan.notifications.length > 0 ? await this.traceFlush(state, gid) : undefined;
     return {
-      commands: this.planWrites(gid, plan, { logExisted: log.size > 0, now: now.getTime(), traceparent }),
+      commands: flushWrites(this.deps.store, gid, state, plan, { now: now.getTime(), traceparent }),
       queued: plan.notifications.length,
     };
   }
 
-  /** A flush plan as Redis writes: the log, the outbox items, and the group's next timer or its end. */
-  private planWrites(
-    gid: string,
-    plan: FlushPlan,
-    context: { logExisted: boolean; now: number; traceparent: string | undefined },
-  ): GuardedCommand[] {
-    const { store } = this.deps;
-    const commands: GuardedCommand[] = [];
-    for (const [field, entry] of plan.logUpdates)
-      commands.push(["HSET", store.notificationLogKey(gid), field, JSON.stringify(entry)]);
-    // Only the log of a group that ended and came back has an expiry to drop; a new one has none.
-    if (plan.logUpdates.size > 0 && context.logExisted)
-      commands.push(["PERSIST", store.notificationLogKey(gid)]);
-    for (const notification of plan.notifications) {
-      const { traceparent } = context;
-      commands.push(
-        ...enqueueCommands(store, traceparent ? { ...notification, traceparent } : notification, context.now),
-      );
-    }
-    const { next } = plan;
-    switch (next.type) {
-      case "early":
-        commands.push(["ZADD", store.groupsDueKey, next.at, gid]);
-        break;
-      case "held":
-        commands.push(["HSET", store.groupKey(gid), "regularAt", next.until]);
-        commands.push(["ZADD", store.groupsDueKey, next.until, gid]);
-        break;
-      case "end":
-        commands.push(...store.endGroupCommands(gid, next.log));
-        break;
-      case "regular":
-        if (plan.leaving.length > 0) commands.push(["SREM", store.groupAlertsKey(gid), ...plan.leaving]);
-        commands.push(["HSET", store.groupKey(gid), "regularAt", next.at, "flushedAt", context.now]);
-        commands.push(["ZADD", store.groupsDueKey, next.at, gid]);
-        break;
-    }
-    return commands;
-  }
-
   /** A span for the flush, child of the last finding that changed the group. */
-  private traceFlush(meta: Record<string, string>, gid: string): Promise<string | undefined> {
-    const parent = extractTraceContext(meta.traceparent ? { traceparent: meta.traceparent } : {});
+  private traceFlush(state: StoredGroup, gid: string): Promise<string | undefined> {
+    const parent = extractTraceContext(state.traceparent ? { traceparent: state.traceparent } : {});
+    const route =
+      state.routeKey === undefined ? undefined : findRoute(this.deps.routing().route, state.routeKey);
     return inSpan(
       this.deps.tracer,
       "alerter.flush_group",
       parent,
-      { "argus.group.id": gid, "argus.group.receiver": meta.receiver ?? "" },
+      { "argus.group.id": gid, "argus.group.receiver": route?.receiver ?? "" },
       async (_span, ctx) => injectTraceContext(ctx, {}).traceparent,
     );
   }
@@ -282,9 +235,7 @@ export class GroupFlusher extends PollingWorker {
 interface LeasedGroup {
   gid: string;
   lease: string;
-  meta: Record<string, string>;
-  members: string[];
-  log: Record<string, string>;
+  state: StoredGroup;
 }
 
 /** The alerts of a pass's groups (`alerts(members)`: those that still exist) and acknowledgements. */
@@ -297,8 +248,4 @@ interface PassAlerts {
 interface PassMutes {
   silences(tenant: string): Promise<Silence[]>;
   firing(): Promise<AlertRecord[]>;
-}
-
-function parseLog(log: Record<string, string>): Map<string, NotificationLogEntry> {
-  return new Map(Object.entries(log).map(([index, raw]) => [index, JSON.parse(raw) as NotificationLogEntry]));
 }

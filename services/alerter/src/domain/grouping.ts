@@ -40,13 +40,18 @@ export function groupRef(
   const alone = route.groupBy === "all" ? `|${encodeURIComponent(alert.fingerprint)}` : "";
   const groupKey = `${encodeURIComponent(tenant)}/${groupKeyFor(route, groupLabels)}${alone}`;
   return {
-    gid: createHash("sha256").update(groupKey).digest("base64url").slice(0, 22),
+    gid: groupId(groupKey),
     groupKey,
     routeKey: route.key,
     receiver: route.receiver,
     tenant,
     groupLabels,
   };
+}
+
+/** A group's short stable id (its Redis keys): a digest of its group key. */
+export function groupId(groupKey: string): string {
+  return createHash("sha256").update(groupKey).digest("base64url").slice(0, 22);
 }
 
 /**
