@@ -19,10 +19,11 @@ import {
   type LiveClientState,
   newClientState as newDetectorState,
 } from "./clients/index.js";
-import { featureColumns } from "./event-features.js";
+import { type FeatureColumns, featureColumns } from "./event-features.js";
 import { detectInputViolations } from "./input-findings.js";
 import type { ModelSchemas } from "./input-schema.js";
 import {
+  alignedValues,
   fitCalibration,
   fitProfile,
   LivePart,
@@ -174,7 +175,7 @@ export function detectBatch(
     let stage = "decode";
     try {
       const observedAt = event.eventTime as Date;
-      const { numeric, categorical } = splitFeatures(event);
+      const features = featureColumns(event);
       stage = "input-validation";
       const eventFindings = detectInputViolations(policies.schemas, event, observedAt);
       stage = "text-scanners";
@@ -183,7 +184,7 @@ export function detectBatch(
       const key = modelKey(event.tenant, event.modelId);
       const model = work.get(key) ?? openModel(state.models.get(key), policies);
       work.set(key, model);
-      const scored = model.observe(numeric, categorical, policies.profile);
+      const scored = model.observe(features, policies.profile);
       if (scored.outlier) eventFindings.push(outlierFinding(event, scored.outlier));
       stage = "resources";
       const resources = model.resources.observe(
@@ -352,7 +353,7 @@ interface ModelWork {
   touched: Map<string, string>;
   fittedProfile?: ModelProfile;
   fittedCalibration?: ScoreCalibration;
-  observe(numeric: NumericFeatures, categorical: Map<string, string>, policy: ProfilePolicy): Scored;
+  observe(features: FeatureColumns, policy: ProfilePolicy): Scored;
   toPartition(snapshots: ClientSnapshot[]): ModelPartition;
 }
 
@@ -394,17 +395,18 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
     get fittedCalibration() {
       return calibrationFittedHere;
     },
-    observe(numeric, categorical, policy) {
+    observe(features, policy) {
       if (!profile) {
-        part.warm(numeric, categorical, policy);
+        part.warm(numericFeatures(features), categoricalFeatures(features), policy);
         if (othersWarm + part.n >= policy.warmupEvents) {
           profile = fitProfile([part.toJSON(), ...otherProfiles], policy);
           profileFittedHere = profile;
         }
         return {};
       }
-      const score = mahalanobis(profile, numeric);
-      const vector = normalize(profile, numeric);
+      const values = alignedValues(profile, features.numberNames, features.numberValues);
+      const score = mahalanobis(profile, values);
+      const vector = normalize(profile, values);
       if (!calibration) {
         part.addScore(score);
         if (othersCalibrating + part.calibrationCount >= policy.calibrationEvents) {
@@ -413,7 +415,7 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
         }
         return { vector, score };
       }
-      const unseen = unseenCategories(profile, categorical);
+      const unseen = unseenCategories(profile, categoricalFeatures(features));
       const multivariate = score > calibration.outlierThreshold;
       const ood = score > calibration.oodThreshold;
       if (!multivariate && unseen.length === 0) return { vector, score, ood };
@@ -426,7 +428,7 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
           threshold: calibration.outlierThreshold,
           multivariate,
           unseenCategories: unseen,
-          topFeatures: mostUnusualFeatures(profile, numeric),
+          topFeatures: mostUnusualFeatures(profile, values),
         },
       };
     },
@@ -442,20 +444,21 @@ function openModel(view: ModelView | undefined, policies: DetectPolicies): Model
   };
 }
 
-function splitFeatures(event: InferenceEvent): {
-  numeric: NumericFeatures;
-  categorical: Map<string, string>;
-} {
+/** The event's finite number features (what the profile warms up on). */
+function numericFeatures({ numberNames, numberValues }: FeatureColumns): NumericFeatures {
   const numeric: NumericFeatures = new Map();
-  const categorical = new Map<string, string>();
-  const { numberNames, numberValues, otherFeatures } = featureColumns(event);
   for (let i = 0; i < numberNames.length; i++) {
     const value = numberValues[i] as number;
     if (Number.isFinite(value)) numeric.set(numberNames[i] as string, value);
   }
+  return numeric;
+}
+
+function categoricalFeatures({ otherFeatures }: FeatureColumns): Map<string, string> {
+  const categorical = new Map<string, string>();
   for (const [name, value] of otherFeatures)
     if (value?.kind?.$case === "category") categorical.set(name, value.kind.value);
-  return { numeric, categorical };
+  return categorical;
 }
 
 /** The largest class score (a loop: spreading 100k scores into Math.max overflows the stack). */

@@ -287,14 +287,50 @@ export function fitCalibration(parts: ProfilePart[], policy: ProfilePolicy): Sco
   };
 }
 
+/**
+ * An event's values of the profile's features, in the profile's order: NaN where the event has none
+ * or a value that is not finite (what `NumericFeatures` leaves out).
+ */
+export type AlignedValues = Float64Array;
+
+/** Where each profile feature sits among an event's number names, by names array (shared per model). */
+const alignments = new WeakMap<readonly string[], { features: readonly string[]; columns: Int32Array }>();
+
+/** `numberValues[i]` is the value of `numberNames[i]` (an event's number columns). */
+export function alignedValues(
+  profile: ModelProfile,
+  numberNames: readonly string[],
+  numberValues: ArrayLike<number>,
+): AlignedValues {
+  const features = profile.features;
+  let alignment = alignments.get(numberNames);
+  if (alignment?.features !== features) {
+    const at = new Map<string, number>();
+    for (let i = 0; i < numberNames.length; i++) at.set(numberNames[i] as string, i);
+    const columns = new Int32Array(features.length);
+    for (let i = 0; i < features.length; i++) columns[i] = at.get(features[i] as string) ?? -1;
+    alignment = { features, columns };
+    alignments.set(numberNames, alignment);
+  }
+  const columns = alignment.columns;
+  const out = new Float64Array(features.length);
+  for (let i = 0; i < out.length; i++) {
+    const column = columns[i] as number;
+    const value = column >= 0 ? (numberValues[column] as number) : Number.NaN;
+    out[i] = Number.isFinite(value) ? value : Number.NaN;
+  }
+  return out;
+}
+
 /** Mahalanobis distance of an event from the profile (standardized Euclidean when diagonal). */
-export function mahalanobis(profile: ModelProfile, numeric: NumericFeatures): number {
+export function mahalanobis(profile: ModelProfile, values: AlignedValues): number {
   const { features, mean, sd, precision } = profile;
   const d = features.length;
-  const centered = new Array<number>(d);
+  const centered = new Float64Array(d);
   for (let i = 0; i < d; i++) {
     const m = mean[i] as number;
-    centered[i] = (numeric.get(features[i] as string) ?? m) - m;
+    const value = values[i] as number;
+    centered[i] = (Number.isNaN(value) ? m : value) - m;
   }
   let total = 0;
   if (precision) {
@@ -302,7 +338,8 @@ export function mahalanobis(profile: ModelProfile, numeric: NumericFeatures): nu
       const ci = centered[i] as number;
       if (ci === 0) continue;
       let row = 0;
-      for (let j = 0; j < d; j++) row += (precision[i * d + j] as number) * (centered[j] as number);
+      const offset = i * d;
+      for (let j = 0; j < d; j++) row += (precision[offset + j] as number) * (centered[j] as number);
       total += ci * row;
     }
   } else {
@@ -315,26 +352,29 @@ export function mahalanobis(profile: ModelProfile, numeric: NumericFeatures): nu
 }
 
 /** The event's features as z-scores against the profile (missing → 0): the per-client detectors' scale. */
-export function normalize(profile: ModelProfile, numeric: NumericFeatures): number[] {
-  return profile.features.map((name, i) => {
-    const value = numeric.get(name);
+export function normalize(profile: ModelProfile, values: AlignedValues): number[] {
+  const d = profile.features.length;
+  const out = new Array<number>(d);
+  for (let i = 0; i < d; i++) {
+    const value = values[i] as number;
     const s = profile.sd[i] as number;
-    return value === undefined || s === 0 ? 0 : (value - (profile.mean[i] as number)) / s;
-  });
+    out[i] = Number.isNaN(value) || s === 0 ? 0 : (value - (profile.mean[i] as number)) / s;
+  }
+  return out;
 }
 
 /** The three features whose robust z-score is largest in magnitude. */
 export function mostUnusualFeatures(
   profile: ModelProfile,
-  numeric: NumericFeatures,
+  values: AlignedValues,
 ): { feature: string; robustZ: number }[] {
   const out: { feature: string; robustZ: number }[] = [];
-  for (const name of profile.features) {
+  profile.features.forEach((name, i) => {
     const robust = profile.robust[name];
-    const value = numeric.get(name);
-    if (!robust || value === undefined || !(robust.spread > 0)) continue;
+    const value = values[i] as number;
+    if (!robust || Number.isNaN(value) || !(robust.spread > 0)) return;
     out.push({ feature: name, robustZ: (value - robust.median) / robust.spread });
-  }
+  });
   return out.sort((a, b) => Math.abs(b.robustZ) - Math.abs(a.robustZ)).slice(0, 3);
 }
 
