@@ -149,11 +149,20 @@ export async function runGuarded(redis: Redis, write: GuardedWrite): Promise<boo
   return (await evalCached(redis, keys, argv)) === 1;
 }
 
+/** Clients whose server was given the script by this process (SCRIPT LOAD before their first write). */
+const loadedOn = new WeakSet<Redis>();
+
 /**
  * The script by its digest, so its text crosses the network once per Redis server instead of with
- * every write; a server that does not know it (restarted, SCRIPT FLUSH, another node) gets the text.
+ * every write. It is loaded before a client's first write: a write that met NOSCRIPT would send its
+ * arguments twice, and a service's first write after start is often its largest (a backlog's first
+ * batch). A server that lost it since (restarted, SCRIPT FLUSH, another node) gets the text again.
  */
 async function evalCached(redis: Redis, keys: string[], argv: (string | number)[]): Promise<unknown> {
+  if (!loadedOn.has(redis)) {
+    await redis.script("LOAD", guardedScript);
+    loadedOn.add(redis);
+  }
   try {
     return await redis.evalsha(guardedScriptSha, keys.length, ...keys, ...argv);
   } catch (error) {
