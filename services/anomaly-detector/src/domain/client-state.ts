@@ -62,8 +62,10 @@ export function clientQueries(state: ClientState): number {
 
 /** The client with `model`'s state replaced; beyond `maxModelsPerClient` the least recently used goes. */
 export function withModelState(state: ClientState, modelId: string, model: ClientModelState): ClientState {
+  const known = Object.hasOwn(state.models, modelId);
   const models = { ...state.models, [modelId]: model };
-  const names = Object.keys(models);
+  // Only a model the client was not followed on yet can take it past the limit.
+  const names = known ? [] : Object.keys(models);
   if (names.length > maxModelsPerClient) {
     const oldest = names
       .filter((name) => name !== modelId)

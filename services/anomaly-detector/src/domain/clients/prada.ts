@@ -280,10 +280,15 @@ export function observePrada(
   const members = cls.g;
   let best = Number.POSITIVE_INFINITY;
   for (let offset = 0; offset < members.length; offset += dim) {
+    // A member whose partial sum already reaches the best cannot be nearer: its remaining
+    // coordinates are skipped (integer sums, so the minimum is the same to the bit).
     let sum = 0;
-    for (let i = 0; i < dim; i++) {
-      const diff = (members[offset + i] as number) - (code[i] as number);
-      sum += diff * diff;
+    for (let i = 0; i < dim && sum < best; ) {
+      const end = Math.min(dim, i + 8);
+      for (; i < end; i++) {
+        const diff = (members[offset + i] as number) - (code[i] as number);
+        sum += diff * diff;
+      }
     }
     if (sum < best) best = sum;
   }
