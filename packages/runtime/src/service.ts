@@ -211,7 +211,7 @@ export async function startService(
             (await withinTimeout(redisAnswers)) && (await withinTimeout(kafkaAnswers)),
           onStoppedForGood: (reason) => cannotGoOn(`consumer ${groupId}`, reason),
         });
-        shutdown.add(`consumer ${groupId}`, () => consumer.stop());
+        shutdown.add(`consumer ${groupId}`, () => consumer.stop(), { together: "consumers" });
         readinessChecks.set(`consumer ${groupId}`, consumer.healthy);
         return consumer;
       },
