@@ -48,9 +48,11 @@ export function validateInput(schema: ModelSchema, event: InferenceEvent): Viola
   const { numberNames, numberValues, otherFeatures } = featureColumns(event);
   const layout = layoutOf(schema, numberNames);
 
-  let spec = 0;
-  for (const [name, featureSpec] of schema.features) {
-    const column = layout.columns[spec++] as number;
+  const { names, specs } = layout;
+  for (let spec = 0; spec < names.length; spec++) {
+    const name = names[spec] as string;
+    const featureSpec = specs[spec] as FeatureSpec;
+    const column = layout.columns[spec] as number;
     if (column >= 0) {
       const value = numberValues[column] as number;
       if (featureSpec.type === "number") checkNumber(name, featureSpec, value, violations);
@@ -91,6 +93,9 @@ export function validateInput(schema: ModelSchema, event: InferenceEvent): Viola
 /** Where each declared feature sits among an event's number columns, and the numbers not declared. */
 interface NumberLayout {
   schema: ModelSchema;
+  /** The declared features, in schema order (a walk of the schema's Map allocates an entry per feature). */
+  names: readonly string[];
+  specs: readonly FeatureSpec[];
   /** Per declared feature (schema order): its index in the number names, or −1. */
   columns: Int32Array;
   undeclared: readonly string[];
@@ -109,6 +114,8 @@ function layoutOf(schema: ModelSchema, numberNames: readonly string[]): NumberLa
   for (const name of schema.features.keys()) columns[spec++] = index.get(name) ?? -1;
   const layout: NumberLayout = {
     schema,
+    names: [...schema.features.keys()],
+    specs: [...schema.features.values()],
     columns,
     undeclared: numberNames.filter((name) => !schema.features.has(name)),
   };
