@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AlertStore } from "../src/adapters/alert-store.js";
 import { packBody, unpackBody } from "../src/adapters/body-packing.js";
 import { tableV1 } from "../src/adapters/body-packing-tables.js";
+import { sealedOfText, sealedToText } from "../src/adapters/stored/sealed-text.js";
 import { FindingKind, Severity } from "../src/domain/alert.js";
 import { episodeWithoutSamples } from "../src/domain/episode.js";
 import { groupId } from "../src/domain/grouping.js";
@@ -174,7 +175,22 @@ describe("outbox items at rest", () => {
 
   it("keep random bodies exactly", () => {
     const random = seededUniform(33);
-    const alphabet = ['"', "\\", "{", "}", ":", ",", "a", "é", "groupLabels", '"labels":', '{"a":"b"}'];
+    const time = "2026-01-01T00:00:00.000Z";
+    const alphabet = [
+      '"',
+      "\\",
+      "{",
+      "}",
+      ":",
+      ",",
+      "a",
+      "é",
+      "groupLabels",
+      '"labels":',
+      '{"a":"b"}',
+      time,
+      `"${time}"`,
+    ];
     const text = (length: number) =>
       Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
     for (let i = 0; i < 300; i++) {
@@ -182,6 +198,22 @@ describe("outbox items at rest", () => {
       const groupKey = `acme/${text(5)}`;
       const body = bodies(groupKey, labels, text(20))[Math.floor(random() * 4)] as string;
       expect(unpackBody(packBody(body, { groupKey }), { groupKey })).toBe(body);
+      const raw = text(40);
+      expect(unpackBody(packBody(raw, { groupKey }), { groupKey })).toBe(raw);
+    }
+  });
+
+  it("keep sealed bodies 7 bits a character, one byte each in UTF-8, and open them as sealed", () => {
+    const random = seededUniform(7);
+    for (const length of [0, 1, 6, 7, 8, 63, 64, 1_000, 100_000]) {
+      const plaintext = Array.from({ length }, () =>
+        String.fromCharCode(32 + Math.floor(random() * 95)),
+      ).join("");
+      const sealed = sealer.seal(plaintext, "context");
+      const text = sealedToText(sealed);
+      expect(Buffer.byteLength(text, "utf8")).toBe(text.length);
+      expect(text.length).toBeLessThan(sealed.length);
+      expect(sealer.open(sealedOfText(text), "context")).toBe(plaintext);
     }
   });
 

@@ -21,6 +21,7 @@ import {
   encodeNotification,
   type NotificationMetadata,
 } from "./stored/notification-layout.js";
+import { storedTraceparent } from "./stored/trace-context.js";
 
 export type { StoredAlert };
 
@@ -89,11 +90,14 @@ export class AlertStore {
   legacyGroupAlertsKey = (gid: string) => this.key("group", gid, "alerts");
   /** A group's notification log before decision 33 (they are in the group's hash now). */
   legacyNotificationLogKey = (gid: string) => this.key("group", gid, "nflog");
-  groupLeaseKey = (gid: string) => this.key("group", gid, "lease");
+  /** A group's lease (held while it is flushed or erased from): short, it is named twice per flush. */
+  groupLeaseKey = (gid: string) => this.key("gl", gid);
   itemKey = (id: string) => this.key("outbox", "item", id);
   deliveredKey = (id: string) => this.key("outbox", "delivered", id);
   queueKey = (queue: string) => this.key("outbox", "queue", queue);
-  queueLeaseKey = (queue: string) => this.key("outbox", "lease", queue);
+  /** A queue's lease (held while its head is sent), named by a digest of the queue: it is named twice per send. */
+  queueLeaseKey = (queue: string) =>
+    this.key("ql", createHash("sha256").update(queue).digest("base64url").slice(0, 16));
   receiverStateKey = (receiver: string, integration: number) =>
     this.key("receiver", receiver, String(integration));
   get indexKey() {
@@ -259,7 +263,7 @@ export class AlertStore {
         "HSET",
         key,
         ...groupMetaFields(group),
-        ...(traceparent ? [groupField.traceparent, traceparent] : []),
+        ...(traceparent ? [groupField.traceparent, storedTraceparent(traceparent)] : []),
         memberField(fingerprint),
         "",
       ],
@@ -310,7 +314,8 @@ export class AlertStore {
     const key = this.groupKey(gid);
     const log = [...entries].flatMap(([field, entry]) => [
       logEntryField(field),
-      encodeLogEntry(endedEntry(entry)),
+      // What was told is forgotten: no fingerprint is left to write.
+      encodeLogEntry(endedEntry(entry), undefined),
     ]);
     return [
       ["DEL", key],

@@ -5,8 +5,10 @@
 // and on the length of its values, never on whether secret text repeats other text (compressing
 // before sealing would let whoever reads sealed lengths and can place text in an alert guess the
 // evidence next to it). The only repeats taken out are of public values, at their place in the
-// structure: the group key (the item holds it in the clear) and the group labels object repeated
-// as an alert's labels or the common labels (labels are stored in the clear with every alert).
+// structure: the group key (the item holds it in the clear), the group labels object repeated as
+// an alert's labels or the common labels (labels are stored in the clear with every alert), and a
+// time repeating the time before it (an episode of one finding starts, is first and last seen at
+// once; an alert's times are stored in the clear).
 //
 // A packed body names its table (its first character): "1" (bodies stored before decision 33,
 // read only) or "2". Never edit a table: bodies packed with it must still unpack. A better table
@@ -19,11 +21,15 @@ export interface BodyContext {
 }
 
 // Version 2: \u0001 is the group key as a JSON string, \u0002 a repeat of the group labels object
-// (the first object after `"groupLabels":`), \u0003–\u001f the first 29 fragments of its table,
+// (the first object after `"groupLabels":`), "\u0000 " a JSON string of a time (toISOString's)
+// that is the same as the last one before it, \u0003–\u001f the first 29 fragments of its table,
 // "\u0000" and one printable character the others. A body that holds a control character is stored
 // as it is after "2\u0000\u0000" (no token is ever "\u0000\u0000").
 const groupKeyToken = "\u0001";
 const labelsToken = "\u0002";
+const timeRepeatToken = "\u0000 ";
+const isoTime = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"/g;
+const isoTimeOrRepeat = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"|\u0000 /g;
 const rawMarker = "\u0000\u0000";
 const tokensV2 = tableV2.map((_, index) =>
   index < 29 ? String.fromCharCode(index + 3) : `\u0000${String.fromCharCode(0x21 + index - 29)}`,
@@ -38,7 +44,7 @@ function hasControlCharacter(text: string): boolean {
 /** A body as stored (before sealing): "2", then the body with its fragments and repeats exchanged. */
 export function packBody(body: string, context: BodyContext): string {
   if (hasControlCharacter(body)) return `2${rawMarker}${body}`;
-  let packed = body;
+  let packed = withoutTimeRepeats(body);
   const labels = groupLabelsObject(packed);
   if (labels) {
     const end = labels.at + labels.text.length;
@@ -62,7 +68,27 @@ export function unpackBody(packed: string, context: BodyContext): string {
   }
   body = body.replaceAll(groupKeyToken, JSON.stringify(context.groupKey));
   const labels = groupLabelsObject(body);
-  return labels ? body.replaceAll(labelsToken, labels.text) : body;
+  return withTimeRepeats(labels ? body.replaceAll(labelsToken, labels.text) : body);
+}
+
+/** Each time that is the same as the time before it, as timeRepeatToken. */
+function withoutTimeRepeats(body: string): string {
+  let last: string | undefined;
+  return body.replace(isoTime, (time) => {
+    if (time === last) return timeRepeatToken;
+    last = time;
+    return time;
+  });
+}
+
+/** Each timeRepeatToken as the time before it (times and tokens in the order they come). */
+function withTimeRepeats(text: string): string {
+  let last = "";
+  return text.replace(isoTimeOrRepeat, (found) => {
+    if (found === timeRepeatToken) return last;
+    last = found;
+    return found;
+  });
 }
 
 function unpackV1(packed: string): string {

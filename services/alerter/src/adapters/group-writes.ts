@@ -69,7 +69,7 @@ export function flushWrites(
     commands.push(...migrationWrites(store, gid, { group, members, log, regularAt, flushedAt }));
   } else {
     if (plan.leaving.length > 0) commands.push(["HDEL", key, ...plan.leaving.map(memberField)]);
-    const fields = logFields(plan.logUpdates);
+    const fields = logFields(plan.logUpdates, group.groupKey);
     if (regularAt !== group.regularAt) fields.push(groupField.regularAt, String(regularAt));
     if (flushedAt !== group.flushedAt) fields.push(groupField.flushedAt, String(flushedAt));
     if (fields.length > 0) commands.push(["HSET", key, ...fields]);
@@ -101,7 +101,7 @@ export function scrubWrites(
   const key = store.groupKey(gid);
   const commands: GuardedCommand[] = [];
   if (change.leaving.length > 0) commands.push(["HDEL", key, ...change.leaving.map(memberField)]);
-  const fields = logFields(change.changed);
+  const fields = logFields(change.changed, group.groupKey);
   if (fields.length > 0) commands.push(["HSET", key, ...fields]);
   return commands;
 }
@@ -120,6 +120,9 @@ function migrationWrites(
   ];
 }
 
-function logFields(entries: ReadonlyMap<string, NotificationLogEntry>): string[] {
-  return [...entries].flatMap(([field, entry]) => [logEntryField(field), encodeLogEntry(entry)]);
+function logFields(
+  entries: ReadonlyMap<string, NotificationLogEntry>,
+  groupKey: string | undefined,
+): string[] {
+  return [...entries].flatMap(([field, entry]) => [logEntryField(field), encodeLogEntry(entry, groupKey)]);
 }

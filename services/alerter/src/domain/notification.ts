@@ -36,7 +36,7 @@ export interface Notification {
 }
 
 /**
- * `msg_` and 22 characters (132 bits) of a digest of what makes the notification. Ids made before
+ * `msg_` and 16 characters (96 bits) of a digest of what makes the notification. Ids made before
  * decision 33 had 32 characters: a group whose numbering started again then (its log was not
  * carried over) never repeats one of them.
  */
@@ -49,7 +49,7 @@ export function notificationId(
   const digest = createHash("sha256").update(
     `${groupKey}|${encodeURIComponent(receiver)}|${integration}|${sequence}`,
   );
-  return `msg_${digest.digest("base64url").slice(0, 22)}`;
+  return `msg_${digest.digest("base64url").slice(0, 16)}`;
 }
 
 export function queueId(gid: string, receiver: string, integration: number): string {

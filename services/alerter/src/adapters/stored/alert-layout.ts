@@ -2,8 +2,9 @@
 // names, times in milliseconds, and what quotes findings (summary, evidence, episode) sealed as one
 // array in `sealed`, the key as its context. The fingerprint is the key's, not repeated.
 //
-//   t tenant  m model id  k kind  v severity  l labels  c client id (absent: none)
-//   s 1 when resolved (absent: firing)  b startsAt  u updatedAt  h heardAt  e endsAt
+//   l labels  t tenant, m model id (each absent when the labels' tenant or model says it)
+//   k kind  v severity  c client id (absent: none)
+//   s 1 when resolved (absent: firing)  b startsAt  u updatedAt (absent: startsAt)  h heardAt  e endsAt
 //   n finding count  i last finding id  q notification sequence  r resolved by
 //   sealed: [summary, evidence, episode?]   (p holds the same array when sealing is off)
 //
@@ -26,15 +27,15 @@ type CompactEpisode = [Time | null, Time | null, string[]?, (0 | 1)?, string[]?,
 type Quoted = [summary: string, evidence: Record<string, string>, episode?: CompactEpisode];
 
 interface CompactAlert {
-  t: string;
-  m: string;
+  t?: string;
+  m?: string;
   k: number;
   v: number;
   l: Record<string, string>;
   c?: string;
   s?: 1;
   b: Time;
-  u: Time;
+  u?: Time;
   h?: Time;
   e?: Time;
   n: number;
@@ -49,15 +50,15 @@ interface CompactAlert {
 export function encodeAlert(sealer: EvidenceSealer, key: string, alert: AlertRecord): string {
   const quoted = quotedOf(alert);
   const stored: CompactAlert = {
-    t: alert.tenant,
-    m: alert.modelId,
+    ...(alert.labels.tenant === alert.tenant ? {} : { t: alert.tenant }),
+    ...(alert.labels.model === alert.modelId ? {} : { m: alert.modelId }),
     k: alert.kind,
     v: alert.severity,
     l: alert.labels,
     ...(alert.clientId === undefined ? {} : { c: alert.clientId }),
     ...(alert.state === "resolved" ? { s: 1 as const } : {}),
     b: storedTime(alert.startsAt),
-    u: storedTime(alert.updatedAt),
+    ...(alert.updatedAt === alert.startsAt ? {} : { u: storedTime(alert.updatedAt) }),
     ...(alert.heardAt === undefined ? {} : { h: storedTime(alert.heardAt) }),
     ...(alert.endsAt === undefined ? {} : { e: storedTime(alert.endsAt) }),
     n: alert.findingCount,
@@ -101,15 +102,15 @@ export function decodeStoredAlert(fingerprint: string, raw: string): StoredAlert
 function headerOf(fingerprint: string, stored: CompactAlert): StoredAlert {
   return {
     fingerprint,
-    tenant: stored.t,
-    modelId: stored.m,
+    tenant: stored.t ?? stored.l.tenant ?? "",
+    modelId: stored.m ?? stored.l.model ?? "",
     kind: stored.k,
     severity: stored.v,
     labels: stored.l,
     ...(stored.c === undefined ? {} : { clientId: stored.c }),
     state: stored.s === 1 ? "resolved" : "firing",
     startsAt: timeOfStored(stored.b),
-    updatedAt: timeOfStored(stored.u),
+    updatedAt: timeOfStored(stored.u ?? stored.b),
     ...(stored.h === undefined ? {} : { heardAt: timeOfStored(stored.h) }),
     ...(stored.e === undefined ? {} : { endsAt: timeOfStored(stored.e) }),
     findingCount: stored.n,

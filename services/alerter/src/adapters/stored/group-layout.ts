@@ -1,7 +1,7 @@
 // How an aggregation group is stored (decision 33): one hash at `group:<gid>` holds what the group
 // is, its members and its notification log, so a flush reads one key and writes one.
 //
-//   k group key  r route key  p traceparent of the last change
+//   k group key  r route key  p traceparent of the last change (trace-context.ts)
 //   t tenant, only when the group key does not start with it
 //   l group labels (JSON), only when the group key does not name them; o their order when it does
 //     (the indexes of the names in name order, comma-separated; empty for name order)
@@ -9,6 +9,8 @@
 //   m:<fingerprint>  a member (empty value)
 //   n:<receiver/type/index>  the notification log of one integration:
 //                            [sequence, sentAt, acknowledged 0/1, firing fingerprints, resolved ones]
+//                            (a list that is the one alert of a `group_by: ['...']` group, whose key
+//                            ends with it, is 0)
 //
 // A group that ends keeps only its `n:` fields, for 30 days (numbering and holds).
 //
@@ -17,7 +19,8 @@
 // those two keys and written in this layout at their next flush (groupStateFields).
 import type { NotificationLogEntry } from "../../domain/notification-log.js";
 import { groupLabelsOfKey } from "../../domain/routing/route.js";
-import { tenantOfKey } from "./group-key-parts.js";
+import { fingerprintOfKey, tenantOfKey } from "./group-key-parts.js";
+import { storedTraceparent, traceparentOfStored } from "./trace-context.js";
 
 export const groupField = {
   groupKey: "k",
@@ -83,10 +86,11 @@ export function decodeGroup(hash: Record<string, string>, legacy?: LegacyGroupPa
     hash[groupField[name]] ?? hash[legacyField[name]];
   const members = new Set(legacy?.members ?? []);
   const log = new Map<string, NotificationLogEntry>();
-  for (const [name, value] of Object.entries(legacy?.log ?? {})) log.set(name, decodeLogEntry(value));
+  const keyOf = field("groupKey");
+  for (const [name, value] of Object.entries(legacy?.log ?? {})) log.set(name, decodeLogEntry(value, keyOf));
   for (const [name, value] of Object.entries(hash)) {
     if (name.startsWith(memberPrefix)) members.add(name.slice(memberPrefix.length));
-    else if (name.startsWith(logPrefix)) log.set(name.slice(logPrefix.length), decodeLogEntry(value));
+    else if (name.startsWith(logPrefix)) log.set(name.slice(logPrefix.length), decodeLogEntry(value, keyOf));
   }
   const groupKey = field("groupKey");
   const routeKey = field("routeKey");
@@ -102,7 +106,7 @@ export function decodeGroup(hash: Record<string, string>, legacy?: LegacyGroupPa
         : groupKey !== undefined && routeKey !== undefined
           ? (labelsOfKey(groupKey, tenant, routeKey, hash[groupField.labelOrder]) ?? {})
           : {},
-    traceparent: field("traceparent"),
+    traceparent: traceOf(field("traceparent")),
     regularAt: Number(field("regularAt") ?? 0),
     flushedAt: Number(field("flushedAt") ?? 0),
     members: [...members],
@@ -127,12 +131,18 @@ export function groupStateFields(state: {
     group.groupKey !== undefined && group.routeKey !== undefined
       ? groupMetaFields({ ...group, groupKey: group.groupKey, routeKey: group.routeKey })
       : [groupField.tenant, group.tenant, groupField.labels, JSON.stringify(group.groupLabels)];
-  if (group.traceparent !== undefined) fields.push(groupField.traceparent, group.traceparent);
+  if (group.traceparent !== undefined)
+    fields.push(groupField.traceparent, storedTraceparent(group.traceparent));
   if (state.regularAt > 0) fields.push(groupField.regularAt, String(state.regularAt));
   if (state.flushedAt > 0) fields.push(groupField.flushedAt, String(state.flushedAt));
   for (const member of state.members) fields.push(memberField(member), "");
-  for (const [name, entry] of state.log) fields.push(logEntryField(name), encodeLogEntry(entry));
+  for (const [name, entry] of state.log)
+    fields.push(logEntryField(name), encodeLogEntry(entry, group.groupKey));
   return fields;
+}
+
+function traceOf(stored: string | undefined): string | undefined {
+  return stored === undefined ? undefined : traceparentOfStored(stored);
 }
 
 /**
@@ -176,29 +186,42 @@ function labelsOfKey(
   return Object.fromEntries(order.split(",").map((position) => entries[Number(position)] ?? ["", ""]));
 }
 
+type Fingerprints = string[] | 0;
 type CompactLogEntry = [
   sequence: number,
   sentAt: number,
   acknowledged: 0 | 1,
-  firing: string[],
-  resolved: string[],
+  firing: Fingerprints,
+  resolved: Fingerprints,
 ];
 
-export function encodeLogEntry(entry: NotificationLogEntry): string {
+/** A log entry in this layout; `groupKey` is the key of its group (undefined: not known). */
+export function encodeLogEntry(entry: NotificationLogEntry, groupKey: string | undefined): string {
+  const lone = groupKey === undefined ? undefined : fingerprintOfKey(groupKey);
+  const fingerprints = (list: string[]): Fingerprints =>
+    lone !== undefined && list.length === 1 && list[0] === lone ? 0 : list;
   const compact: CompactLogEntry = [
     entry.sequence,
     entry.sentAt,
     entry.acknowledged ? 1 : 0,
-    entry.firing,
-    entry.resolved,
+    fingerprints(entry.firing),
+    fingerprints(entry.resolved),
   ];
   return JSON.stringify(compact);
 }
 
 /** A log entry in this layout, or as a JSON object (stored before decision 33). */
-export function decodeLogEntry(raw: string): NotificationLogEntry {
+export function decodeLogEntry(raw: string, groupKey: string | undefined): NotificationLogEntry {
   const parsed = JSON.parse(raw) as CompactLogEntry | NotificationLogEntry;
   if (!Array.isArray(parsed)) return parsed;
   const [sequence, sentAt, acknowledged, firing, resolved] = parsed;
-  return { sequence, sentAt, acknowledged: acknowledged === 1, firing, resolved };
+  const lone = groupKey === undefined ? "" : (fingerprintOfKey(groupKey) ?? "");
+  const fingerprints = (list: Fingerprints) => (list === 0 ? [lone] : list);
+  return {
+    sequence,
+    sentAt,
+    acknowledged: acknowledged === 1,
+    firing: fingerprints(firing),
+    resolved: fingerprints(resolved),
+  };
 }

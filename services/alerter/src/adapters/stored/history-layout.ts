@@ -5,15 +5,22 @@
 //   t at  a action  b actor  x detail, sealed (d when sealing is off)
 //   n notification id  r receiver  h HTTP status
 //
+// The alerter's own delivery lines, one per notification and alert, name their action and actor
+// by a number in `a` (deliveryActions) and have no `b`.
+//
 // Lines stored before (`at`, `action`, … by name, the detail sealed in `sealed`) are read as they were.
 import { type EvidenceSealer, openFields } from "@argus/runtime";
 import type { HistoryEntry } from "../../domain/history.js";
 import { storedTime, timeOfStored } from "./stored-time.js";
 
+/** Actions the alerter itself records on every delivery: `a` is the index plus one. Only add to it. */
+const deliveryActions = ["notified", "notification_failed", "dead_lettered"] as const;
+const alerterActor = "alerter";
+
 interface CompactEntry {
   t: number | string;
-  a: string;
-  b: string;
+  a: string | number;
+  b?: string;
   x?: string;
   d?: string;
   n?: string;
@@ -23,10 +30,12 @@ interface CompactEntry {
 
 export function encodeHistoryEntry(sealer: EvidenceSealer, key: string, entry: HistoryEntry): string {
   const { detail } = entry;
+  const delivery = deliveryActions.indexOf(entry.action as (typeof deliveryActions)[number]);
   const stored: CompactEntry = {
     t: storedTime(entry.at),
-    a: entry.action,
-    b: entry.actor,
+    ...(delivery >= 0 && entry.actor === alerterActor
+      ? { a: delivery + 1 }
+      : { a: entry.action, b: entry.actor }),
     ...(detail === undefined ? {} : sealer.sealing ? { x: sealer.seal(detail, key) } : { d: detail }),
     ...(entry.notificationId === undefined ? {} : { n: entry.notificationId }),
     ...(entry.receiver === undefined ? {} : { r: entry.receiver }),
@@ -42,8 +51,8 @@ export function decodeHistoryEntry(sealer: EvidenceSealer, key: string, raw: str
   const detail = compact.x === undefined ? compact.d : sealer.open(compact.x, key);
   return {
     at: timeOfStored(compact.t),
-    action: compact.a,
-    actor: compact.b,
+    action: typeof compact.a === "number" ? (deliveryActions[compact.a - 1] ?? "") : compact.a,
+    actor: typeof compact.a === "number" ? alerterActor : (compact.b ?? ""),
     ...(detail === undefined ? {} : { detail }),
     ...(compact.n === undefined ? {} : { notificationId: compact.n }),
     ...(compact.r === undefined ? {} : { receiver: compact.r }),

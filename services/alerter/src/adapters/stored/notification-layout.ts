@@ -1,14 +1,15 @@
-// How an outbox item is stored at `outbox:item:<id>` (decision 33): one JSON array, the id being the
-// key's, the group id and queue derived from the group key, the body packed (body-packing.ts) and
-// sealed with the key as context.
+// How an outbox item is stored at `outbox:item:<id>` (decision 33): its metadata as one JSON array
+// (the id is the key's, the group id and queue derive from the group key), a line break, then the
+// body, packed (body-packing.ts) and sealed with the key as context.
 //
 //   [2, groupKey, tenant, receiver, integration, integrationType, sequence, reason, fingerprints,
-//    createdAt (ms), attempts, traceparent or "", body, extra?]
+//    createdAt (ms), attempts, traceparent (trace-context.ts) or "", extra?]
+//   "\n", then "~" and the sealed packed body (sealed-text.ts), or "=" and the body (sealing off)
 //
 // The tenant is 0 when the group key starts with it, the fingerprints 0 when they are the one alert
-// of a `group_by: ['...']` group whose key ends with it. The body is the sealed packed text, or
-// [body] when sealing is off. `extra` holds what most items do not have: e last error, d dead at
-// (ms), w why dead, y replays, and q queue and g group id when they are not those the group key gives.
+// of a `group_by: ['...']` group whose key ends with it. `extra` holds what most items do not have:
+// e last error, d dead at (ms), w why dead, y replays, and q queue and g group id when they are not
+// those the group key gives. JSON text never holds a raw line break, so the first one ends it.
 //
 // Items stored before (a JSON object, the body packed with table 1 in `sealedBody`, or in `sealed`,
 // or in the clear) are read as they were.
@@ -17,7 +18,9 @@ import { groupId } from "../../domain/grouping.js";
 import { type Notification, queueId } from "../../domain/notification.js";
 import { packBody, unpackBody } from "../body-packing.js";
 import { fingerprintOfKey, tenantOfKey } from "./group-key-parts.js";
+import { sealedOfText, sealedToText } from "./sealed-text.js";
 import { storedTime, timeOfStored } from "./stored-time.js";
+import { storedTraceparent, traceparentOfStored } from "./trace-context.js";
 
 type Time = number | string;
 
@@ -43,7 +46,6 @@ type CompactItem = [
   createdAt: Time,
   attempts: number,
   traceparent: string,
-  body: string | [string],
   extra?: Extra,
 ];
 
@@ -63,9 +65,9 @@ export function encodeNotification(sealer: EvidenceSealer, key: string, notifica
       ? {}
       : { q: notification.queue }),
   };
-  const body: CompactItem[12] = sealer.sealing
-    ? sealer.seal(packBody(notification.body, { groupKey }), key)
-    : [notification.body];
+  const body = sealer.sealing
+    ? `~${sealedToText(sealer.seal(packBody(notification.body, { groupKey }), key))}`
+    : `=${notification.body}`;
   const stored: CompactItem = [
     2,
     groupKey,
@@ -78,11 +80,10 @@ export function encodeNotification(sealer: EvidenceSealer, key: string, notifica
     isLoneFingerprint(notification.fingerprints, groupKey) ? 0 : notification.fingerprints,
     storedTime(notification.createdAt),
     notification.attempts,
-    notification.traceparent ?? "",
-    body,
+    storedTraceparent(notification.traceparent ?? ""),
   ];
   if (Object.keys(extra).length > 0) stored.push(extra);
-  return JSON.stringify(stored);
+  return `${JSON.stringify(stored)}\n${body}`;
 }
 
 /** The item stored as `raw` at `key`, its body opened; throws when the body does not open for `key`. */
@@ -92,32 +93,32 @@ export function decodeNotification(
   id: string,
   raw: string,
 ): Notification {
-  const parsed = JSON.parse(raw) as CompactItem | Record<string, unknown>;
-  if (!Array.isArray(parsed)) return legacyNotification(sealer, key, parsed);
-  const metadata = metadataOf(id, parsed);
-  const stored = parsed[12];
-  const body = Array.isArray(stored)
-    ? stored[0]
-    : unpackBody(sealer.open(stored, key), { groupKey: metadata.groupKey });
+  const end = raw.indexOf("\n");
+  if (!raw.startsWith("[") || end < 0) return legacyNotification(sealer, key, JSON.parse(raw));
+  const metadata = metadataOf(id, JSON.parse(raw.slice(0, end)) as CompactItem);
+  const stored = raw.slice(end + 2);
+  const body =
+    raw[end + 1] === "="
+      ? stored
+      : unpackBody(sealer.open(sealedOfText(stored), key), { groupKey: metadata.groupKey });
   return { ...metadata, body };
 }
 
 /** The item stored as `raw`, without its body. */
 export function decodeNotificationMetadata(id: string, raw: string): NotificationMetadata {
-  const parsed = JSON.parse(raw) as CompactItem | Record<string, unknown>;
-  if (Array.isArray(parsed)) return metadataOf(id, parsed);
-  const { body: _body, sealed: _sealed, sealedBody: _sealedBody, ...metadata } = parsed;
-  return metadata as unknown as NotificationMetadata;
+  const end = raw.indexOf("\n");
+  if (raw.startsWith("[") && end >= 0) return metadataOf(id, JSON.parse(raw.slice(0, end)) as CompactItem);
+  const { body: _body, sealed: _sealed, sealedBody: _sealedBody, ...metadata } = JSON.parse(raw);
+  return metadata as NotificationMetadata;
 }
 
 function metadataOf(id: string, stored: CompactItem): NotificationMetadata {
   const [, groupKey, tenant, receiver, integration, integrationType, sequence, reason] = stored;
-  const [fingerprints, createdAt, attempts, traceparent, , extra = {}] = stored.slice(8) as [
+  const [fingerprints, createdAt, attempts, traceparent, extra = {}] = stored.slice(8) as [
     string[] | 0,
     Time,
     number,
     string,
-    unknown,
     Extra?,
   ];
   const gid = extra.g ?? groupId(groupKey);
@@ -134,7 +135,7 @@ function metadataOf(id: string, stored: CompactItem): NotificationMetadata {
     reason,
     fingerprints: fingerprints === 0 ? [fingerprintOfKey(groupKey) ?? ""] : fingerprints,
     createdAt: timeOfStored(createdAt),
-    ...(traceparent === "" ? {} : { traceparent }),
+    ...(traceparent === "" ? {} : { traceparent: traceparentOfStored(traceparent) }),
     attempts,
     ...(extra.e === undefined ? {} : { lastError: extra.e }),
     ...(extra.d === undefined ? {} : { deadAt: timeOfStored(extra.d) }),
