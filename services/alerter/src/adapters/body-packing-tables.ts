@@ -36,9 +36,10 @@ export const tableV1 = [
 ] as const;
 
 /**
- * Version 2, in the order fragments are exchanged (a longer one before any it contains): the first
- * 29 are the characters \u0003–\u001f, the others "\u0000" and a printable character (body-packing.ts).
- * Argus and Alertmanager webhooks first, then PagerDuty events.
+ * Version 2. At each place of a body, the first fragment that starts there is exchanged (so a longer
+ * one comes before any it begins with): the first 29 for the characters \u0003–\u001f, the others
+ * for "\u0000" and a printable character (body-packing.ts). Argus and Alertmanager webhooks first,
+ * then PagerDuty events.
  */
 export const tableV2 = [
   '{"type":"alert.firing","timestamp":"',

@@ -21,19 +21,33 @@ export interface BodyContext {
 }
 
 // Version 2: \u0001 is the group key as a JSON string, \u0002 a repeat of the group labels object
-// (the first object after `"groupLabels":`), "\u0000 " a JSON string of a time (toISOString's)
-// that is the same as the last one before it, \u0003–\u001f the first 29 fragments of its table,
-// "\u0000" and one printable character the others. A body that holds a control character is stored
-// as it is after "2\u0000\u0000" (no token is ever "\u0000\u0000").
+// (the first object after `"groupLabels":`), \u0003–\u001f the first 29 fragments of its table,
+// "\u0000" and one printable character the others, and last "\u0000 " a time (toISOString's) that
+// is the same as the last one before it. A body that holds a control character is stored as it is
+// after "2\u0000\u0000" (no token is ever "\u0000\u0000").
 const groupKeyToken = "\u0001";
 const labelsToken = "\u0002";
 const timeRepeatToken = "\u0000 ";
-const isoTime = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"/g;
-const isoTimeOrRepeat = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"|\u0000 /g;
+// The fragments around a time take its quotes, so times are found as they are.
+const isoTime = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
+const isoTimeOrRepeat = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z|\u0000 /g;
 const rawMarker = "\u0000\u0000";
 const tokensV2 = tableV2.map((_, index) =>
   index < 29 ? String.fromCharCode(index + 3) : `\u0000${String.fromCharCode(0x21 + index - 29)}`,
 );
+// One pass each way: at each place the first fragment of the table that starts there (a longer one
+// comes before any it begins with), and back, each token for its fragment.
+const tokenOfFragment = new Map<string, string>(
+  tableV2.map((fragment, index) => [fragment, tokensV2[index] as string]),
+);
+const fragmentOfToken = new Map<string, string>(
+  tableV2.map((fragment, index) => [tokensV2[index] as string, fragment]),
+);
+const anyFragment = new RegExp(
+  tableV2.map((fragment) => fragment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+  "g",
+);
+const anyToken = /[\u0003-\u001f]|\u0000[!-~]/g;
 const tokensV1 = tableV1.map((_, index) => String.fromCharCode(index + 1));
 
 function hasControlCharacter(text: string): boolean {
@@ -44,31 +58,28 @@ function hasControlCharacter(text: string): boolean {
 /** A body as stored (before sealing): "2", then the body with its fragments and repeats exchanged. */
 export function packBody(body: string, context: BodyContext): string {
   if (hasControlCharacter(body)) return `2${rawMarker}${body}`;
-  let packed = withoutTimeRepeats(body);
+  let packed = body;
   const labels = groupLabelsObject(packed);
   if (labels) {
     const end = labels.at + labels.text.length;
     packed = packed.slice(0, end) + packed.slice(end).replaceAll(labels.text, labelsToken);
   }
   if (context.groupKey !== "") packed = packed.replaceAll(JSON.stringify(context.groupKey), groupKeyToken);
-  tableV2.forEach((fragment, index) => {
-    packed = packed.replaceAll(fragment, tokensV2[index] as string);
-  });
-  return `2${packed}`;
+  packed = packed.replace(anyFragment, (fragment) => tokenOfFragment.get(fragment) as string);
+  return `2${withoutTimeRepeats(packed)}`;
 }
 
 export function unpackBody(packed: string, context: BodyContext): string {
   if (packed.startsWith("1")) return unpackV1(packed);
   if (!packed.startsWith("2")) throw new Error(`body packed with an unknown table (${packed.slice(0, 1)})`);
   if (packed.startsWith(rawMarker, 1)) return packed.slice(1 + rawMarker.length);
-  let body = packed.slice(1);
-  // In the reverse order: a fragment exchanged later may have been found next to an earlier token.
-  for (let index = tableV2.length - 1; index >= 0; index--) {
-    body = body.replaceAll(tokensV2[index] as string, tableV2[index] as string);
-  }
+  let body = withTimeRepeats(packed.slice(1)).replace(
+    anyToken,
+    (token) => fragmentOfToken.get(token) ?? token,
+  );
   body = body.replaceAll(groupKeyToken, JSON.stringify(context.groupKey));
   const labels = groupLabelsObject(body);
-  return withTimeRepeats(labels ? body.replaceAll(labelsToken, labels.text) : body);
+  return labels ? body.replaceAll(labelsToken, labels.text) : body;
 }
 
 /** Each time that is the same as the time before it, as timeRepeatToken. */

@@ -88,6 +88,20 @@ export function guardedAgent(policy: EgressPolicy, connectTimeoutMs: number): Ag
 
 /** IP-literal hosts never reach the DNS lookup, so they are checked here, before any connection. */
 export function refusalOfUrl(url: string, policy: EgressPolicy): string | null {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  return ipaddr.isValid(host) ? refusalOf(host, policy) : null;
+  // Every send asks about its URL: receivers are few, so the answer is kept per policy and URL.
+  let answers = refusalsByPolicy.get(policy);
+  if (!answers) {
+    answers = new Map();
+    refusalsByPolicy.set(policy, answers);
+  }
+  let answer = answers.get(url);
+  if (answer === undefined) {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    answer = ipaddr.isValid(host) ? refusalOf(host, policy) : null;
+    if (answers.size >= 1_000) answers.clear();
+    answers.set(url, answer);
+  }
+  return answer;
 }
+
+const refusalsByPolicy = new WeakMap<EgressPolicy, Map<string, string | null>>();

@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { type Dispatcher, fetch } from "undici";
+import { type Dispatcher, request } from "undici";
 import { type AttemptOutcome, parseRetryAfter } from "../domain/delivery-policy.js";
 import type { Notification } from "../domain/notification.js";
 import { type EgressPolicy, refusalOfUrl } from "./egress.js";
@@ -19,6 +19,20 @@ export interface WebhookTarget {
 
 const maxResponseBytes = 64 * 1024;
 
+/** Signers by secret: a Webhook decodes its secret when made, and every send signs. */
+const signers = new Map<string, Webhook>();
+
+function signerOf(secret: string): Webhook {
+  let signer = signers.get(secret);
+  if (!signer) {
+    signer = new Webhook(secret);
+    // Secrets change on reloads only; a bound keeps old ones from piling up.
+    if (signers.size >= 1_000) signers.clear();
+    signers.set(secret, signer);
+  }
+  return signer;
+}
+
 /**
  * POSTs one notification signed per Standard Webhooks (`webhook-id` stable, `webhook-timestamp`
  * of this attempt, `webhook-signature: v1,<base64 HMAC-SHA256>` once per secret, space-separated).
@@ -32,14 +46,15 @@ export async function sendWebhook(
   now: Date,
 ): Promise<AttemptOutcome> {
   const signatures = target.signingSecrets.map((secret) =>
-    new Webhook(secret).sign(notification.id, now, notification.body),
+    signerOf(secret).sign(notification.id, now, notification.body),
   );
   const refusal = refusalOfUrl(target.url, target.egress);
   if (refusal) return { kind: "refused", message: refusal };
   try {
-    const response = await fetch(target.url, {
+    // undici's request, not fetch: the same client without WHATWG streams and objects per call.
+    // It never follows a redirect (no redirect interceptor is given).
+    const response = await request(target.url, {
       method: "POST",
-      redirect: "manual",
       dispatcher: target.dispatcher,
       signal: AbortSignal.timeout(target.timeoutMs),
       headers: {
@@ -52,17 +67,23 @@ export async function sendWebhook(
       },
       body: notification.body,
     });
-    await drain(response);
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
+    await drain(response.body);
+    const retryAfter = response.headers["retry-after"];
+    const retryAfterMs = parseRetryAfter(
+      Array.isArray(retryAfter) ? (retryAfter[0] ?? null) : (retryAfter ?? null),
+      now,
+    );
     return {
       kind: "response",
-      status: response.status,
+      status: response.statusCode,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === "ERR_ARGUS_EGRESS_REFUSED")
-      return { kind: "refused", message: cause.message ?? "refused" };
+    for (const reason of [error as { code?: string; message?: string }, cause]) {
+      if (reason?.code === "ERR_ARGUS_EGRESS_REFUSED")
+        return { kind: "refused", message: reason.message ?? "refused" };
+    }
     return {
       kind: "network-error",
       message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message,
@@ -71,14 +92,13 @@ export async function sendWebhook(
 }
 
 /** Reads (and discards) at most 64 KiB of the body so a hostile receiver cannot make us buffer gigabytes. */
-async function drain(response: Awaited<ReturnType<typeof fetch>>): Promise<void> {
-  if (!response.body) return;
-  const reader = response.body.getReader();
+async function drain(body: Dispatcher.ResponseData["body"]): Promise<void> {
   let read = 0;
-  while (read < maxResponseBytes) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    read += value.byteLength;
+  for await (const chunk of body) {
+    read += (chunk as Buffer).byteLength;
+    if (read >= maxResponseBytes) {
+      body.destroy();
+      return;
+    }
   }
-  await reader.cancel();
 }
