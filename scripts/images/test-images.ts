@@ -1,7 +1,8 @@
 /**
  * `pnpm test:images`: runs each image that `pnpm images` built as Kubernetes runs it (read-only root,
  * only /tmp writable, user 1000:1000, no capabilities) against the Kafka and Redis of
- * KAFKA_BROKERS / REDIS_URL, on the host's network, in a namespace of topics and keys of its own,
+ * KAFKA_BROKERS / REDIS_URL (or a Kafka and Redis it starts), on the host's network, in a namespace
+ * of topics and keys of its own,
  * and checks what the issue asks of a production image:
  *
  *   - the image is under the size target, runs as 1000:1000 under tini, and has a HEALTHCHECK;
@@ -16,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startStack } from "@argus/testkit";
 import { imageSizeBytes, megabytes, podman, podmanResult } from "./podman.js";
 import {
   defaultImageTag,
@@ -46,11 +48,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(`${name} is not set: point KAFKA_BROKERS and REDIS_URL at a running stack (pnpm stack)`);
-  return value;
+/** The Kafka and Redis the containers reach over the host's network. */
+interface Servers {
+  kafkaBrokers: string;
+  redisUrl: string;
 }
 
 interface Ports {
@@ -59,10 +60,10 @@ interface Ports {
 }
 
 /** The environment of one run: its own topics and keys, loopback ports, sealed evidence. */
-function serviceEnv(service: ServiceImage, namespace: string, ports: Ports, kafkaBrokers: string): string[] {
+function serviceEnv(service: ServiceImage, namespace: string, ports: Ports, servers: Servers): string[] {
   const env: Record<string, string> = {
-    KAFKA_BROKERS: kafkaBrokers,
-    REDIS_URL: requiredEnv("REDIS_URL"),
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    REDIS_URL: servers.redisUrl,
     ARGUS_TOPIC_PREFIX: `${namespace}.`,
     ARGUS_REDIS_PREFIX: namespace,
     KAFKA_TOPIC_PARTITIONS: "3",
@@ -189,11 +190,11 @@ function checkImageConfig(service: ServiceImage): void {
   );
 }
 
-async function checkRunning(service: ServiceImage, namespace: string, kafkaBrokers: string): Promise<void> {
+async function checkRunning(service: ServiceImage, namespace: string, servers: Servers): Promise<void> {
   const name = `${namespace}-${service.name}`;
   const ports = { grpc: await freePort(), http: await freePort() };
   try {
-    runContainer(service, name, serviceEnv(service, namespace, ports, kafkaBrokers));
+    runContainer(service, name, serviceEnv(service, namespace, ports, servers));
     const readyAfter = await waitReady(name, ports.http);
     report(
       readyAfter !== undefined,
@@ -258,11 +259,17 @@ async function checkRunning(service: ServiceImage, namespace: string, kafkaBroke
 }
 
 /** A broker that does not answer keeps the service in start-up, before it handles SIGTERM itself. */
-async function checkStopWhileStarting(service: ServiceImage, namespace: string): Promise<void> {
+async function checkStopWhileStarting(
+  service: ServiceImage,
+  namespace: string,
+  servers: Servers,
+): Promise<void> {
   const name = `${namespace}-${service.name}-starting`;
   const ports = { grpc: await freePort(), http: await freePort() };
   try {
-    runContainer(service, name, serviceEnv(service, namespace, ports, `127.0.0.1:${await freePort()}`));
+    // A broker that is not there: the service is still starting when it is stopped.
+    const nowhere = { ...servers, kafkaBrokers: `127.0.0.1:${await freePort()}` };
+    runContainer(service, name, serviceEnv(service, namespace, ports, nowhere));
     // Up to the point where node runs: PID 1's child exists.
     const started = performance.now();
     while (performance.now() - started < 10_000) {
@@ -281,13 +288,18 @@ async function checkStopWhileStarting(service: ServiceImage, namespace: string):
 }
 
 async function main(): Promise<void> {
-  const kafkaBrokers = requiredEnv("KAFKA_BROKERS");
-  requiredEnv("REDIS_URL");
+  // KAFKA_BROKERS / REDIS_URL when given, else a Kafka and Redis of its own on loopback.
+  const stack = await startStack({ log: (line) => process.stdout.write(`  ${line}\n`) });
+  const servers: Servers = { kafkaBrokers: stack.kafkaBrokers.join(","), redisUrl: stack.redisUrl };
   const namespace = `t-images-${randomBytes(3).toString("hex")}`;
-  for (const service of serviceImages) {
-    checkImageConfig(service);
-    await checkRunning(service, namespace, kafkaBrokers);
-    await checkStopWhileStarting(service, namespace);
+  try {
+    for (const service of serviceImages) {
+      checkImageConfig(service);
+      await checkRunning(service, namespace, servers);
+      await checkStopWhileStarting(service, namespace, servers);
+    }
+  } finally {
+    await stack.stop();
   }
   process.stdout.write(
     failures === 0 ? "\nall image checks passed\n" : `\n${failures} image check(s) failed\n`,
