@@ -147,6 +147,11 @@ export class FakeClockAlerter {
     this.now = until;
   }
 
+  /** The outbox looks now (for items a test stored itself). */
+  wakeOutbox(): void {
+    this.outbox.wake();
+  }
+
   /** Waits until no group is due at the clock's time and the outbox holds nothing. */
   private async settle(): Promise<void> {
     await eventually(
