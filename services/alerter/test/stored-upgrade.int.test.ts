@@ -1,9 +1,11 @@
 import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AcknowledgementStore } from "../src/adapters/acknowledgement-store.js";
+import { ErasureStore } from "../src/adapters/erasure-store.js";
 import { decodeGroup } from "../src/adapters/stored/group-layout.js";
 import { planAcknowledge } from "../src/domain/acknowledgement.js";
 import { type AlertRecord, FindingKind, Severity } from "../src/domain/alert.js";
+import { scrubGroup } from "../src/domain/erasure.js";
 import { type GroupRef, groupsFor } from "../src/domain/grouping.js";
 import { notificationId } from "../src/domain/notification.js";
 import { parseRoutingConfig } from "../src/domain/routing/config.js";
@@ -188,6 +190,40 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
       legacy: false,
     });
     expect(migrated.log.get("default/webhook/0")).toMatchObject({ sequence: 3, acknowledged: true });
+  });
+
+  it("erase one of two alerts of an old group: the other stays, the group is written in the new layout", async () => {
+    const alert = legacyAlert("fp-shared", now - 10 * minute);
+    const group = await storeLegacy(alert, 6, now + 10 * minute);
+    // An old group of two (a route that groups): a second member and a log naming both.
+    await redis
+      .multi()
+      .sadd(key("group", group.gid, "alerts"), "fp-erased")
+      .hset(
+        key("group", group.gid, "nflog"),
+        "default/webhook/0",
+        JSON.stringify({
+          firing: ["fp-erased", "fp-shared"],
+          resolved: [],
+          acknowledged: false,
+          sentAt: now,
+          sequence: 6,
+        }),
+      )
+      .exec();
+
+    const erasures = new ErasureStore(redis, alerter.store, 1_000);
+    expect(await erasures.groupsHolding(["fp-erased"])).toContain(group.gid);
+    const removed = await erasures.scrubGroup(group.gid, (members, log) =>
+      scrubGroup(members, log, new Set(["fp-erased"])),
+    );
+
+    expect(removed).toBe(0);
+    expect(await redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog"))).toBe(0);
+    const scrubbed = decodeGroup(await redis.hgetall(key("group", group.gid)));
+    expect(scrubbed).toMatchObject({ groupKey: group.groupKey, members: ["fp-shared"], legacy: false });
+    expect(scrubbed.log.get("default/webhook/0")).toMatchObject({ sequence: 6, firing: ["fp-shared"] });
+    expect(await erasures.groupsHolding(["fp-erased"])).not.toContain(group.gid);
   });
 
   it("deliver an old outbox item with its id and body", async () => {
