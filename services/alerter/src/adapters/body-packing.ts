@@ -30,6 +30,7 @@ const labelsToken = "\u0002";
 const timeRepeatToken = "\u0000 ";
 // The fragments around a time take its quotes, so times are found as they are.
 const isoTime = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the tokens are control characters on purpose
 const isoTimeOrRepeat = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z|\u0000 /g;
 const rawMarker = "\u0000\u0000";
 const tokensV2 = tableV2.map((_, index) =>
@@ -47,6 +48,7 @@ const anyFragment = new RegExp(
   tableV2.map((fragment) => fragment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
   "g",
 );
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the tokens are control characters on purpose
 const anyToken = /[\u0003-\u001f]|\u0000[!-~]/g;
 const tokensV1 = tableV1.map((_, index) => String.fromCharCode(index + 1));
 

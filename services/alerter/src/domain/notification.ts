@@ -52,8 +52,16 @@ export function notificationId(
   return `msg_${digest.digest("base64url").slice(0, 16)}`;
 }
 
+/**
+ * 16 characters (96 bits) of a digest of the group, receiver and integration: a queue's key is named
+ * in three commands of every notification. Queues made before decision 33 were named
+ * `<gid>.<receiver digest>.<integration>`; their items keep the name they were stored with.
+ */
 export function queueId(gid: string, receiver: string, integration: number): string {
-  return `${gid}.${createHash("sha256").update(receiver).digest("base64url").slice(0, 10)}.${integration}`;
+  return createHash("sha256")
+    .update(`${gid}|${encodeURIComponent(receiver)}|${integration}`)
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 /** How an integration is named in dead letters and test results: `receiver/type[index]`. */

@@ -1,61 +1,66 @@
 // How a line of an alert's history is stored in its list at `history:<fingerprint>` (decision 33):
-// one-letter names, the time in milliseconds, the detail (a finding's summary, a note, a dead
-// letter's reason) sealed with the list's key as context.
 //
-//   t at  a action  b actor  x detail, sealed (d when sealing is off)
-//   n notification id  r receiver  h HTTP status
+//   [at (ms), action, actor, notification id, receiver, HTTP status]
 //
-// The alerter's own delivery lines, one per notification and alert, name their action and actor
-// by a number in `a` (deliveryActions) and have no `b`.
+// absent parts null, trailing ones left out; then, when the line has a detail (a finding's summary,
+// a note, a dead letter's reason), a line break and "~" with the detail sealed with the list's key
+// (sealed-text.ts), or "=" with the detail when sealing is off. The alerter's own delivery lines,
+// one per notification and alert, give their action as a number (deliveryActions) and no actor.
 //
-// Lines stored before (`at`, `action`, … by name, the detail sealed in `sealed`) are read as they were.
+// Lines stored before (a JSON object: `at`, `action`, … by name, the detail sealed in `sealed`) are
+// read as they were.
 import { type EvidenceSealer, openFields } from "@argus/runtime";
 import type { HistoryEntry } from "../../domain/history.js";
+import { sealedOfText, sealedToText } from "./sealed-text.js";
 import { storedTime, timeOfStored } from "./stored-time.js";
 
-/** Actions the alerter itself records on every delivery: `a` is the index plus one. Only add to it. */
+/** Actions the alerter itself records on every delivery: a line's action is the index plus one. Only add. */
 const deliveryActions = ["notified", "notification_failed", "dead_lettered"] as const;
 const alerterActor = "alerter";
 
-interface CompactEntry {
-  t: number | string;
-  a: string | number;
-  b?: string;
-  x?: string;
-  d?: string;
-  n?: string;
-  r?: string;
-  h?: number;
-}
+type CompactLine = [
+  at: number | string,
+  action: string | number,
+  actor?: string | null,
+  notificationId?: string | null,
+  receiver?: string | null,
+  httpStatus?: number | null,
+];
 
 export function encodeHistoryEntry(sealer: EvidenceSealer, key: string, entry: HistoryEntry): string {
-  const { detail } = entry;
   const delivery = deliveryActions.indexOf(entry.action as (typeof deliveryActions)[number]);
-  const stored: CompactEntry = {
-    t: storedTime(entry.at),
-    ...(delivery >= 0 && entry.actor === alerterActor
-      ? { a: delivery + 1 }
-      : { a: entry.action, b: entry.actor }),
-    ...(detail === undefined ? {} : sealer.sealing ? { x: sealer.seal(detail, key) } : { d: detail }),
-    ...(entry.notificationId === undefined ? {} : { n: entry.notificationId }),
-    ...(entry.receiver === undefined ? {} : { r: entry.receiver }),
-    ...(entry.httpStatus === undefined ? {} : { h: entry.httpStatus }),
-  };
-  return JSON.stringify(stored);
+  const byAlerter = delivery >= 0 && entry.actor === alerterActor;
+  const line: CompactLine = [
+    storedTime(entry.at),
+    byAlerter ? delivery + 1 : entry.action,
+    byAlerter ? null : entry.actor,
+    entry.notificationId ?? null,
+    entry.receiver ?? null,
+    entry.httpStatus ?? null,
+  ];
+  while (line.length > 2 && line[line.length - 1] === null) line.pop();
+  const { detail } = entry;
+  if (detail === undefined) return JSON.stringify(line);
+  const stored = sealer.sealing ? `~${sealedToText(sealer.seal(detail, key))}` : `=${detail}`;
+  return `${JSON.stringify(line)}\n${stored}`;
 }
 
 export function decodeHistoryEntry(sealer: EvidenceSealer, key: string, raw: string): HistoryEntry {
-  const stored = JSON.parse(raw) as CompactEntry | Record<string, unknown>;
-  if ("at" in stored) return openFields<HistoryEntry>(sealer, key, stored);
-  const compact = stored as CompactEntry;
-  const detail = compact.x === undefined ? compact.d : sealer.open(compact.x, key);
+  if (!raw.startsWith("[")) return openFields<HistoryEntry>(sealer, key, JSON.parse(raw));
+  const end = raw.indexOf("\n");
+  const [at, action, actor, notificationId, receiver, httpStatus] = JSON.parse(
+    end < 0 ? raw : raw.slice(0, end),
+  ) as CompactLine;
+  const stored = end < 0 ? undefined : raw.slice(end + 2);
+  const detail =
+    stored === undefined ? undefined : raw[end + 1] === "=" ? stored : sealer.open(sealedOfText(stored), key);
   return {
-    at: timeOfStored(compact.t),
-    action: typeof compact.a === "number" ? (deliveryActions[compact.a - 1] ?? "") : compact.a,
-    actor: typeof compact.a === "number" ? alerterActor : (compact.b ?? ""),
+    at: timeOfStored(at),
+    action: typeof action === "number" ? (deliveryActions[action - 1] ?? "") : action,
+    actor: typeof action === "number" ? alerterActor : (actor ?? ""),
     ...(detail === undefined ? {} : { detail }),
-    ...(compact.n === undefined ? {} : { notificationId: compact.n }),
-    ...(compact.r === undefined ? {} : { receiver: compact.r }),
-    ...(compact.h === undefined ? {} : { httpStatus: compact.h }),
+    ...(notificationId == null ? {} : { notificationId }),
+    ...(receiver == null ? {} : { receiver }),
+    ...(httpStatus == null ? {} : { httpStatus }),
   };
 }

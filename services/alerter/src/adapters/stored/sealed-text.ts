@@ -2,8 +2,8 @@
 // written with 7 bits per character instead of base64's 6: "v1.<keyId>." then the IV, tag and
 // ciphertext bytes, 7 bits at a time, as characters U+0000–U+007F. Every such character is one
 // byte in UTF-8, so the text goes through Redis and back unchanged; it must not go into JSON
-// (which would escape the control characters). Outbox bodies, the longest sealed values, are
-// stored so (notification-layout.ts).
+// (which would escape the control characters). Outbox bodies and history details are stored so
+// (notification-layout.ts, history-layout.ts), after their record's JSON and a line break.
 const ivBytes = 12;
 const tagBytes = 16;
 
