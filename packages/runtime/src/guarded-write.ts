@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
-/** One write applied under a guard: a Redis command whose first argument is its key. */
+/**
+ * One write applied under a guard: a Redis command whose first argument is its key, or
+ * `LPUSH_CAPPED key value maxLength ttlMs`: LPUSH, then LTRIM to the newest `maxLength` and PEXPIRE
+ * `ttlMs` (a bounded log that expires after its last line), in one command instead of three.
+ */
 export type GuardedCommand = [command: GuardedVerb, key: string, ...args: (string | number)[]];
 export type GuardedVerb =
   | "SET"
@@ -18,7 +22,8 @@ export type GuardedVerb =
   | "SADD"
   | "SREM"
   | "LPUSH"
-  | "LTRIM";
+  | "LTRIM"
+  | "LPUSH_CAPPED";
 
 // One character per verb in the plan: a write pass names thousands of commands, and their names
 // and counts as arguments of their own cost more bytes than most of the values they carry.
@@ -38,6 +43,7 @@ const verbCodes: Record<GuardedVerb, string> = {
   SREM: "R",
   LPUSH: "L",
   LTRIM: "T",
+  LPUSH_CAPPED: "C",
 };
 
 // Compare the guard, optionally move it, then every write, in one atomic script: effects and the
@@ -47,10 +53,11 @@ const verbCodes: Record<GuardedVerb, string> = {
 // that fails half-way, so every key a running group writes is type-checked before the first write:
 // a wrong type (the only runtime error these verbs can meet) fails the whole write with nothing stored.
 //
-// ARGV: expected, next, plan, then the values. The plan is space-separated: move guard (1/0), group
-// count, then per group: condition key index (0: none), command count, then per command: verb code,
-// key index, argument count. Values: per group its condition value (when it has a condition), then
-// its commands' arguments.
+// ARGV: expected, next, plan, then the values. The plan is a run of tokens, each a letter and a
+// number (and, for a command, "." and its argument count): m<move guard 1/0> g<group count>, then
+// per group w<condition key index, 0: none> c<command count>, then per command <verb code><key
+// index>.<argument count> ("S12.3"). Values: per group its condition value (when it has a
+// condition), then its commands' arguments.
 const guardedScript = `
 local current = redis.call('GET', KEYS[1])
 if (current or '') ~= ARGV[1] then return 0 end
@@ -58,15 +65,17 @@ local verbs = { S = { 'SET', 'string' }, D = { 'DEL' }, H = { 'HSET', 'hash' }, 
   I = { 'HINCRBY', 'hash' },
   h = { 'HDEL', 'hash' }, Z = { 'ZADD', 'zset' }, z = { 'ZREM', 'zset' }, N = { 'INCRBY', 'string' },
   X = { 'PEXPIRE' }, P = { 'PERSIST' }, A = { 'SADD', 'set' }, R = { 'SREM', 'set' },
-  L = { 'LPUSH', 'list' }, T = { 'LTRIM', 'list' } }
+  L = { 'LPUSH', 'list' }, T = { 'LTRIM', 'list' }, C = { 'LPUSH', 'list', true } }
 local plan = {}
-for token in string.gmatch(ARGV[3], '%S+') do plan[#plan + 1] = token end
+for letter, number, argc in string.gmatch(ARGV[3], '(%a)(%d+)%.?(%d*)') do
+  plan[#plan + 1] = { letter, tonumber(number), tonumber(argc) }
+end
 local groups = {}
 local at = 3
 local value = 4
-for g = 1, tonumber(plan[2]) do
-  local when = tonumber(plan[at])
-  local count = tonumber(plan[at + 1])
+for g = 1, plan[2][2] do
+  local when = plan[at][2]
+  local count = plan[at + 1][2]
   local run = true
   if when ~= 0 then
     run = (redis.call('GET', KEYS[when]) or '') == ARGV[value]
@@ -75,28 +84,35 @@ for g = 1, tonumber(plan[2]) do
   local commands = {}
   at = at + 2
   for c = 1, count do
-    local verb = verbs[plan[at]]
-    local key = KEYS[tonumber(plan[at + 1])]
-    local argc = tonumber(plan[at + 2])
+    local verb = verbs[plan[at][1]]
+    local key = KEYS[plan[at][2]]
+    local argc = plan[at][3]
     if run and verb[2] then
       local have = redis.call('TYPE', key).ok
       if have ~= 'none' and have ~= verb[2] then
         return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. have .. ', ' .. verb[1] .. ' needs a ' .. verb[2])
       end
     end
-    commands[c] = { verb[1], key, value, argc }
+    commands[c] = { verb, key, value, argc }
     value = value + argc
-    at = at + 3
+    at = at + 1
   end
   groups[g] = { run, commands }
 end
-if plan[1] == '1' then redis.call('SET', KEYS[1], ARGV[2]) end
+if plan[1][2] == 1 then redis.call('SET', KEYS[1], ARGV[2]) end
 for _, group in ipairs(groups) do
   if group[1] then
     for _, command in ipairs(group[2]) do
-      local args = { command[2] }
-      for j = 1, command[4] do args[j + 1] = ARGV[command[3] + j - 1] end
-      redis.call(command[1], unpack(args))
+      local verb, key, first = command[1], command[2], command[3]
+      if verb[3] then
+        redis.call('LPUSH', key, ARGV[first])
+        redis.call('LTRIM', key, 0, tonumber(ARGV[first + 1]) - 1)
+        redis.call('PEXPIRE', key, ARGV[first + 2])
+      else
+        local args = { key }
+        for j = 1, command[4] do args[j + 1] = ARGV[first + j - 1] end
+        redis.call(verb[1], unpack(args))
+      end
     end
   end
 end
@@ -135,17 +151,17 @@ export async function runGuarded(redis: Redis, write: GuardedWrite): Promise<boo
     return index;
   };
   const groups = [{ when: undefined, commands: write.commands }, ...(write.conditional ?? [])];
-  const plan: (string | number)[] = [write.next === undefined ? 0 : 1, groups.length];
+  let plan = `m${write.next === undefined ? 0 : 1}g${groups.length}`;
   const values: (string | number)[] = [];
   for (const group of groups) {
-    plan.push(group.when ? indexOf(group.when.key) : 0, group.commands.length);
+    plan += `w${group.when ? indexOf(group.when.key) : 0}c${group.commands.length}`;
     if (group.when) values.push(group.when.equals);
     for (const [verb, key, ...args] of group.commands) {
-      plan.push(verbCodes[verb], indexOf(key), args.length);
+      plan += `${verbCodes[verb]}${indexOf(key)}.${args.length}`;
       values.push(...args);
     }
   }
-  const argv = [write.expected, write.next ?? "", plan.join(" "), ...values];
+  const argv = [write.expected, write.next ?? "", plan, ...values];
   return (await evalCached(redis, keys, argv)) === 1;
 }
 

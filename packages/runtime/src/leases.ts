@@ -3,11 +3,12 @@ import { type GuardedCommand, runGuarded } from "./guarded-write.js";
 import type { Redis } from "./redis.js";
 
 /**
- * A name for the leases of one worker of one replica: 96 random bits never meet another replica's,
- * and the name goes with every lease taken and checked, so it is 16 characters, not a 36 of a UUID.
+ * A name for the leases of one worker of one replica: 64 random bits never meet another of the few
+ * workers that contend for a lease, and the name goes with every lease taken and checked (the
+ * alerter names it four times per webhook), so it is 11 characters, not the 36 of a UUID.
  */
 export function leaseOwner(): string {
-  return randomBytes(12).toString("base64url");
+  return randomBytes(8).toString("base64url");
 }
 
 /**

@@ -48,6 +48,28 @@ describe("guarded writes on a Redis server of their own", () => {
     expect((await redis.smembers("members")).sort()).toEqual(["", "a b"]);
   });
 
+  it("keeps a capped list: the newest lines, expiring after the last push", async () => {
+    for (let n = 1; n <= 5; n++) {
+      expect(
+        await runGuarded(redis, {
+          key: "lease:log",
+          expected: "",
+          commands: [["LPUSH_CAPPED", "log", `line ${n}`, 3, 60_000]],
+        }),
+      ).toBe(true);
+    }
+    expect(await redis.lrange("log", 0, -1)).toEqual(["line 5", "line 4", "line 3"]);
+    expect(await redis.pttl("log")).toBeGreaterThan(50_000);
+    await redis.set("not-a-list", "x");
+    await expect(
+      runGuarded(redis, {
+        key: "lease:log",
+        expected: "",
+        commands: [["LPUSH_CAPPED", "not-a-list", "y", 3, 1]],
+      }),
+    ).rejects.toThrow(/WRONGTYPE not-a-list holds a string, LPUSH needs a list/);
+  });
+
   it("stores nothing when a key it writes has the wrong type, or when the guard moved", async () => {
     await redis.set("wrong", "a string");
     const failing = runGuarded(redis, {
