@@ -118,7 +118,8 @@ describe("alerts about clients under the default routing (real Kafka and Redis)"
   /** When `alert`'s notification group (default routing) was last flushed; 0 before its first flush. */
   const lastFlushOf = async (alert: Pick<Alert, "labels" | "fingerprint">): Promise<number> => {
     const [group] = groupsFor(defaultRouting, { tenant: "acme", ...alert });
-    return decodeGroup(await redis.hgetall(key("group", group?.gid ?? "none"))).flushedAt;
+    return decodeGroup(group?.gid ?? "none", await redis.hgetall(key("group", group?.gid ?? "none")))
+      .flushedAt;
   };
 
   it("notifies once per attacking client, counting every event of its episode; outliers notify no one but are listed", async () => {

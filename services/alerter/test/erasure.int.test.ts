@@ -111,7 +111,7 @@ receivers:
       20_000,
     );
     const [gid] = await redis.zrange(key("groups", "due"), 0, -1);
-    const group = async () => decodeGroup(await redis.hgetall(key("group", gid as string)));
+    const group = async () => decodeGroup(gid as string, await redis.hgetall(key("group", gid as string)));
     await eventually(
       async () => (await group()).members,
       (members) => members.length === 3,

@@ -8,10 +8,11 @@ import { tableV1 } from "../src/adapters/body-packing-tables.js";
 import { sealedOfText, sealedToText } from "../src/adapters/stored/sealed-text.js";
 import { FindingKind, Severity } from "../src/domain/alert.js";
 import { episodeWithoutSamples } from "../src/domain/episode.js";
-import { groupId } from "../src/domain/grouping.js";
+import { groupId, groupRef } from "../src/domain/grouping.js";
 import { type Notification, queueId } from "../src/domain/notification.js";
 import { notificationBody } from "../src/domain/payloads.js";
 import type { Integration } from "../src/domain/routing/config.js";
+import type { Route } from "../src/domain/routing/route.js";
 
 const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
 const key = (...parts: string[]) => ["argus", "alerter", ...parts].join(":");
@@ -118,6 +119,33 @@ describe("outbox items at rest", () => {
     }
     const plain = new AlertStore(undefined as unknown as Redis, key, 60_000, plaintextEvidence);
     expect(plain.parseNotification(retried.id, plain.serializeNotification(retried))).toEqual(retried);
+  });
+
+  it("make the group key from the body's group labels where they make it, and keep it otherwise", () => {
+    const labels = { alertname: "PromptInjection", model: "chat", severity: "warning" };
+    const route = { key: '{}/{client=~".+"}', groupBy: "all" } as Route;
+    const group = groupRef(route, { tenant: "acme corp", fingerprint: "fp|1", labels });
+    for (const [groupKey, made] of [
+      [group.groupKey, true],
+      [
+        groupRef({ ...route, groupBy: ["model"] }, { tenant: "acme corp", fingerprint: "fp|1", labels })
+          .groupKey,
+        false,
+      ],
+    ] as const) {
+      for (const body of bodies(groupKey, labels, "prompt injection")) {
+        const item = { ...flushed(groupKey, body), tenant: "acme corp", fingerprints: ["fp|1"] };
+        const stored = store.serializeNotification(item);
+        const madeHere = made && body.includes('"groupLabels":');
+        expect(
+          stored.includes(JSON.stringify(groupKey).slice(1, -1)),
+          `${groupKey} ${body.slice(0, 40)}`,
+        ).toBe(!madeHere);
+        expect(store.parseNotification(item.id, stored)).toEqual(item);
+        const { body: _body, ...metadata } = item;
+        expect(store.parseNotificationMetadata(item.id, stored)).toEqual(metadata);
+      }
+    }
   });
 
   it("give their metadata without opening the body", () => {

@@ -186,45 +186,54 @@ describe("groups at rest", () => {
   };
   const route = (groupBy: Route["groupBy"], routeKey = '{}/{client=~".+"}') =>
     ({ key: routeKey, groupBy }) as Route;
-  /** Groups as groupRef makes them: label orders, names and values that a group key may not read back. */
-  const refs = [
-    groupRef(route("all", "{}"), { tenant: "acme", fingerprint: "fp-1", labels: alert.labels }),
-    groupRef(route(["model", "kind", "client"]), {
+  /** Groups as groupRef makes them, for alerts whose names and values a group key quotes. */
+  const alerts = [
+    { tenant: "acme", fingerprint: "fp-1", labels: alert.labels, route: route("all", "{}") },
+    {
       tenant: "acme corp/eu",
       fingerprint: "fp-1",
       labels: { client: "c-1", kind: "extraction", model: "m", other: "x" },
-    }),
-    groupRef(route("all"), {
+      route: route(["model", "kind", "client"]),
+    },
+    {
       tenant: "acme",
       fingerprint: "fp|with|bars",
       labels: { "a=b": "1", "c,d": '"}', ["__proto__"]: "p", "1": "numeric", z: '{\\"}' },
-    }),
-    groupRef(route([]), { tenant: "", fingerprint: "fp-1", labels: {} }),
-    groupRef(route(["model"], "{}:{x}"), { tenant: "t", fingerprint: "fp", labels: { model: "a:{b}" } }),
+      route: route("all"),
+    },
+    { tenant: "", fingerprint: "fp-1", labels: {}, route: route([]) },
+    { tenant: "t", fingerprint: "fp", labels: { model: "a:{b}" }, route: route(["model"], "{}:{x}") },
   ];
+  const refs = alerts.map(({ route: on, ...alert }) => groupRef(on, alert));
 
-  it("say what they are in their hash, with what the group key already says left out", () => {
-    for (const ref of refs) {
+  it("say what they are in their hash: the group key is made from tenant, route, labels and its one alert", () => {
+    alerts.forEach(({ fingerprint }, index) => {
+      const ref = refs[index] as (typeof refs)[0];
       const hash = toHash([
-        ...groupMetaFields(ref),
-        memberField("fp-1"),
+        ...groupMetaFields(ref, [fingerprint]),
+        memberField(fingerprint),
         "",
         logEntryField("r/webhook/0"),
         encodeLogEntry(entry, ref.groupKey),
       ]);
-      const group = decodeGroup(hash);
+      expect(hash.k).toBeUndefined();
+      const group = decodeGroup(ref.gid, hash);
       expect(group).toMatchObject({
         groupKey: ref.groupKey,
         routeKey: ref.routeKey,
         tenant: ref.tenant,
-        members: ["fp-1"],
+        members: [fingerprint],
         legacy: false,
       });
       expect(JSON.stringify(group.groupLabels)).toBe(JSON.stringify(ref.groupLabels));
       expect(group.log.get("r/webhook/0")).toEqual(entry);
-    }
-    // The default route's group of one alert: the key says the tenant and the labels.
-    expect(Object.keys(toHash(groupMetaFields(refs[0] as (typeof refs)[0])))).toEqual(["k", "r", "o"]);
+    });
+    const [alone, grouped] = refs as [(typeof refs)[0], (typeof refs)[0]];
+    expect(Object.keys(toHash(groupMetaFields(alone, ["fp-1"])))).toEqual(["t", "l"]);
+    expect(Object.keys(toHash(groupMetaFields(grouped, ["fp-1"])))).toEqual(["t", "r", "l", "g"]);
+    // A group key they do not make is kept as it is.
+    const other = { ...grouped, groupKey: `${grouped.groupKey}|other` };
+    expect(decodeGroup(grouped.gid, toHash(groupMetaFields(other, ["fp-1"]))).groupKey).toBe(other.groupKey);
   });
 
   it("are read as they were stored before decision 33, their members and log in keys of their own", () => {
@@ -242,7 +251,7 @@ describe("groups at rest", () => {
       [memberField("fp-new")]: "",
     };
     expect(isLegacyGroup(hash)).toBe(true);
-    const group = decodeGroup(hash, {
+    const group = decodeGroup(ref.gid, hash, {
       members: ["fp-1", "fp-2"],
       log: { "default/webhook/0": JSON.stringify(entry) },
     });
@@ -256,6 +265,8 @@ describe("groups at rest", () => {
       flushedAt: 1_700_000_000_000,
       members: expect.arrayContaining(["fp-1", "fp-2", "fp-new"]),
       log: new Map([["default/webhook/0", entry]]),
+      // Never marked as acknowledged or not: its acknowledgements are read, also once rewritten.
+      readsAcks: true,
       legacy: true,
     });
     // Written whole in this layout, it reads the same without its old keys.
@@ -268,7 +279,7 @@ describe("groups at rest", () => {
     };
     const rewritten = toHash(groupStateFields(state));
     expect(isLegacyGroup(rewritten)).toBe(false);
-    expect(decodeGroup(rewritten)).toEqual({ ...group, legacy: false });
+    expect(decodeGroup(ref.gid, rewritten)).toEqual({ ...group, legacy: false });
   });
 
   it("read notification log entries of either layout", () => {

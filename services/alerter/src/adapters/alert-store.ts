@@ -72,9 +72,12 @@ export class AlertStore {
     return decodeNotification(this.sealer, this.itemKey(id), id, raw);
   }
 
-  /** An outbox item's metadata (tenant, queue, fingerprints, …): nothing is opened. */
+  /**
+   * An outbox item's metadata (tenant, queue, fingerprints, …); its body is opened only when the
+   * group key is made from the body's group labels (see notification-layout.ts).
+   */
   parseNotificationMetadata(id: string, raw: string): NotificationMetadata {
-    return decodeNotificationMetadata(id, raw);
+    return decodeNotificationMetadata(this.sealer, this.itemKey(id), id, raw);
   }
 
   /** A stored alert, opened; throws when its sealed fields do not open for this fingerprint's key. */
@@ -227,8 +230,18 @@ export class AlertStore {
     return commands;
   }
 
-  /** Appends to an alert's history; the detail (a finding's summary, a note) is sealed. */
+  /**
+   * Appends to an alert's history (the newest 100 lines, kept for the resolved retention after the
+   * last); the detail (a finding's summary, a note) is sealed. One guarded command.
+   */
   historyCommands(fingerprint: string, event: HistoryEntry): GuardedCommand[] {
+    const key = this.historyKey(fingerprint);
+    const line = encodeHistoryEntry(this.sealer, key, event);
+    return [["LPUSH_CAPPED", key, line, historyLength, this.resolvedRetentionMs]];
+  }
+
+  /** The same as historyCommands in plain Redis commands, for a MULTI (acknowledgements). */
+  historyRedisCommands(fingerprint: string, event: HistoryEntry): [string, string, ...(string | number)[]][] {
     const key = this.historyKey(fingerprint);
     return [
       ["LPUSH", key, encodeHistoryEntry(this.sealer, key, event)],
@@ -243,27 +256,31 @@ export class AlertStore {
   }
 
   markSeenCommand(findingId: string): GuardedCommand {
-    return ["SET", this.key("seen", findingId), "1", "PX", seenTtlMs];
+    return ["SET", this.key("seen", findingId), "", "PX", seenTtlMs];
   }
 
   /**
    * Puts an alert into a group, creating the group (first flush at `firstFlushAt`) if it is new;
    * `traceparent` (the decision's trace context) is what the group's next flush continues. A group
-   * that ended and forms again loses the expiry its notification log was given.
+   * that ended and forms again loses the expiry its notification log was given. `readsAcks`: the
+   * alert may already be acknowledged (it joins outside a new episode), so the group's flushes read
+   * acknowledgements.
    */
   joinGroupCommands(
     group: GroupRef,
     fingerprint: string,
     firstFlushAt: number,
-    traceparent?: string,
+    options: { traceparent?: string | undefined; readsAcks?: boolean } = {},
   ): GuardedCommand[] {
     const key = this.groupKey(group.gid);
+    const { traceparent } = options;
     return [
       [
         "HSET",
         key,
-        ...groupMetaFields(group),
+        ...groupMetaFields(group, [fingerprint]),
         ...(traceparent ? [groupField.traceparent, storedTraceparent(traceparent)] : []),
+        ...(options.readsAcks ? [groupField.readsAcks, "1"] : []),
         memberField(fingerprint),
         "",
       ],

@@ -15,9 +15,12 @@
 // gets the next version.
 import { tableV1, tableV2 } from "./body-packing-tables.js";
 
-/** What a body is packed against: values the outbox item keeps in the clear. */
+/**
+ * What a body is packed against: the group key, which the outbox item keeps in the clear or makes
+ * from the body's group labels (a function of them).
+ */
 export interface BodyContext {
-  groupKey: string;
+  groupKey: string | ((groupLabels: Record<string, string>) => string);
 }
 
 // Version 2: \u0001 is the group key as a JSON string, \u0002 a repeat of the group labels object
@@ -66,7 +69,8 @@ export function packBody(body: string, context: BodyContext): string {
     const end = labels.at + labels.text.length;
     packed = packed.slice(0, end) + packed.slice(end).replaceAll(labels.text, labelsToken);
   }
-  if (context.groupKey !== "") packed = packed.replaceAll(JSON.stringify(context.groupKey), groupKeyToken);
+  const groupKey = groupKeyIn(packed, context);
+  if (groupKey !== "") packed = packed.replaceAll(JSON.stringify(groupKey), groupKeyToken);
   packed = packed.replace(anyFragment, (fragment) => tokenOfFragment.get(fragment) as string);
   return `2${withoutTimeRepeats(packed)}`;
 }
@@ -79,7 +83,8 @@ export function unpackBody(packed: string, context: BodyContext): string {
     anyToken,
     (token) => fragmentOfToken.get(token) ?? token,
   );
-  body = body.replaceAll(groupKeyToken, JSON.stringify(context.groupKey));
+  if (body.includes(groupKeyToken))
+    body = body.replaceAll(groupKeyToken, JSON.stringify(groupKeyIn(body, context)));
   const labels = groupLabelsObject(body);
   return labels ? body.replaceAll(labelsToken, labels.text) : body;
 }
@@ -102,6 +107,23 @@ function withTimeRepeats(text: string): string {
     last = found;
     return found;
   });
+}
+
+/** The group labels of a body (its first `"groupLabels":` object), when it has them. */
+export function groupLabelsOfBody(body: string): Record<string, string> | undefined {
+  const labels = groupLabelsObject(body);
+  if (!labels) return undefined;
+  try {
+    return JSON.parse(labels.text) as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The group key `context` gives for `text` (whose group labels, if it is made from them, are whole). */
+function groupKeyIn(text: string, context: BodyContext): string {
+  if (typeof context.groupKey === "string") return context.groupKey;
+  return context.groupKey(groupLabelsOfBody(text) ?? {});
 }
 
 function unpackV1(packed: string): string {

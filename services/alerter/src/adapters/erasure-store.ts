@@ -137,7 +137,7 @@ export class ErasureStore {
     return this.underLease(store.groupLeaseKey(gid), groupWaitMs, async () => {
       const hash = await this.redis.hgetall(store.groupKey(gid));
       const legacy = isLegacyGroup(hash) ? await readLegacyParts(this.redis, store, [gid]) : undefined;
-      const group = decodeGroup(hash, legacy?.get(gid));
+      const group = decodeGroup(gid, hash, legacy?.get(gid));
       const change = scrub(group.members, group.log);
       if (change.end) {
         // The group's own state goes (its log stays, as a group that ended keeps it), and a set of
@@ -161,7 +161,7 @@ export class ErasureStore {
       const values = await this.redis.mget(keys);
       values.forEach((value, index) => {
         if (value === null) return;
-        // Metadata only (tenant, fingerprints): it is never sealed, so the body is not opened.
+        // Metadata (tenant, fingerprints), in the clear: the body is opened only for the group key.
         const item = this.store.parseNotificationMetadata(
           (keys[index] as string).slice(prefix.length),
           value,

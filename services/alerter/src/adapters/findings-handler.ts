@@ -86,7 +86,7 @@ export function createFindingsHandler(deps: {
         for (const group of groupsFor(routing, alert)) {
           const route = findRoute(routing.route, group.routeKey);
           const flushAt = firstFlushAt(Date.parse(alert.startsAt), now.getTime(), route?.groupWaitMs ?? 0);
-          commands.push(...store.joinGroupCommands(group, alert.fingerprint, flushAt, traceparent));
+          commands.push(...store.joinGroupCommands(group, alert.fingerprint, flushAt, { traceparent }));
           grouped++;
         }
       }

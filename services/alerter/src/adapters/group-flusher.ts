@@ -129,7 +129,7 @@ export class GroupFlusher extends PollingWorker {
     const groups: LeasedGroup[] = read.map(({ gid, lease, hash }) => ({
       gid,
       lease,
-      state: decodeGroup(hash, parts.get(gid)),
+      state: decodeGroup(gid, hash, parts.get(gid)),
     }));
     return { groups, unread };
   }
@@ -138,15 +138,21 @@ export class GroupFlusher extends PollingWorker {
   private async readAlerts(groups: LeasedGroup[]): Promise<PassAlerts> {
     const { store } = this.deps;
     const fingerprints = [...new Set(groups.flatMap((group) => group.state.members))];
+    // Only groups whose alerts were ever acknowledged read acknowledgements (see group-layout.ts).
+    const acked = [
+      ...new Set(groups.filter((group) => group.state.readsAcks).flatMap((group) => group.state.members)),
+    ];
     const raw = new Map<string, string>();
     const acks = new Map<string, Acknowledgement>();
     const [alertValues, ackValues] = await mgetEach(this.deps.redis, [
       fingerprints.map(store.alertKey),
-      fingerprints.map(store.ackKey),
+      acked.map(store.ackKey),
     ]);
     fingerprints.forEach((fingerprint, index) => {
       const value = alertValues?.[index];
       if (typeof value === "string") raw.set(fingerprint, value);
+    });
+    acked.forEach((fingerprint, index) => {
       const ack = ackValues?.[index];
       if (typeof ack === "string") acks.set(fingerprint, JSON.parse(ack) as Acknowledgement);
     });

@@ -20,8 +20,9 @@ export class GroupMembershipStore {
     if (memberships.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const { group, fingerprint } of memberships) {
-      for (const [verb, key, ...args] of this.store.joinGroupCommands(group, fingerprint, firstFlushAt))
-        pipeline.call(verb, key, ...args.map(String));
+      // Regrouped firing alerts keep their acknowledgements: the new groups read them.
+      const commands = this.store.joinGroupCommands(group, fingerprint, firstFlushAt, { readsAcks: true });
+      for (const [verb, key, ...args] of commands) pipeline.call(verb, key, ...args.map(String));
     }
     throwFirstError(await pipeline.exec());
   }

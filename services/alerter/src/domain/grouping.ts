@@ -37,8 +37,12 @@ export function groupRef(
 ): GroupRef {
   const { tenant, labels } = alert;
   const groupLabels = groupLabelsFor(route, labels);
-  const alone = route.groupBy === "all" ? `|${encodeURIComponent(alert.fingerprint)}` : "";
-  const groupKey = `${encodeURIComponent(tenant)}/${groupKeyFor(route, groupLabels)}${alone}`;
+  const groupKey = groupKeyOf(
+    tenant,
+    route,
+    groupLabels,
+    route.groupBy === "all" ? alert.fingerprint : undefined,
+  );
   return {
     gid: groupId(groupKey),
     groupKey,
@@ -47,6 +51,20 @@ export function groupRef(
     tenant,
     groupLabels,
   };
+}
+
+/**
+ * The group key of the group of `tenant` on the route keyed `route.key` with `groupLabels`; `alone`
+ * is the fingerprint of the one alert of a `group_by: ['...']` group (groupRef).
+ */
+export function groupKeyOf(
+  tenant: string,
+  route: Pick<Route, "key">,
+  groupLabels: Record<string, string>,
+  alone: string | undefined,
+): string {
+  const one = alone === undefined ? "" : `|${encodeURIComponent(alone)}`;
+  return `${encodeURIComponent(tenant)}/${groupKeyFor(route, groupLabels)}${one}`;
 }
 
 /** A group's short stable id (its Redis keys): a digest of its group key. */

@@ -4,7 +4,8 @@
 //
 //   l labels  t tenant, m model id (each absent when the labels' tenant or model says it)
 //   k kind  v severity  c client id (absent: none)
-//   s 1 when resolved (absent: firing)  b startsAt  u updatedAt (absent: startsAt)  h heardAt  e endsAt
+//   s 1 when resolved (absent: firing)  b startsAt  u updatedAt (absent: startsAt)  e endsAt
+//   h heardAt (ms after startsAt, when both are in ms)
 //   n finding count  i last finding id  q notification sequence  r resolved by
 //   sealed: [summary, evidence, episode?]   (p holds the same array when sealing is off)
 //
@@ -59,7 +60,7 @@ export function encodeAlert(sealer: EvidenceSealer, key: string, alert: AlertRec
     ...(alert.state === "resolved" ? { s: 1 as const } : {}),
     b: storedTime(alert.startsAt),
     ...(alert.updatedAt === alert.startsAt ? {} : { u: storedTime(alert.updatedAt) }),
-    ...(alert.heardAt === undefined ? {} : { h: storedTime(alert.heardAt) }),
+    ...(alert.heardAt === undefined ? {} : { h: afterStart(alert.heardAt, alert.startsAt) }),
     ...(alert.endsAt === undefined ? {} : { e: storedTime(alert.endsAt) }),
     n: alert.findingCount,
     i: alert.lastFindingId,
@@ -111,7 +112,13 @@ function headerOf(fingerprint: string, stored: CompactAlert): StoredAlert {
     state: stored.s === 1 ? "resolved" : "firing",
     startsAt: timeOfStored(stored.b),
     updatedAt: timeOfStored(stored.u ?? stored.b),
-    ...(stored.h === undefined ? {} : { heardAt: timeOfStored(stored.h) }),
+    ...(stored.h === undefined
+      ? {}
+      : {
+          heardAt: timeOfStored(
+            typeof stored.h === "number" && typeof stored.b === "number" ? stored.b + stored.h : stored.h,
+          ),
+        }),
     ...(stored.e === undefined ? {} : { endsAt: timeOfStored(stored.e) }),
     findingCount: stored.n,
     lastFindingId: stored.i,
@@ -146,6 +153,13 @@ function episodeOf(compact: CompactEpisode | undefined, alert: Pick<AlertRecord,
     latestEventIds: latestEventIds ?? [],
   };
   return episode;
+}
+
+/** A time as ms after `start` (a few digits, not 13) when both are in ms, else stored as usual. */
+function afterStart(time: string, start: string): Time {
+  const stored = storedTime(time);
+  const from = storedTime(start);
+  return typeof stored === "number" && typeof from === "number" ? stored - from : stored;
 }
 
 function isEmpty(value: unknown): boolean {

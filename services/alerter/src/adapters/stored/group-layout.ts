@@ -1,25 +1,27 @@
 // How an aggregation group is stored (decision 33): one hash at `group:<gid>` holds what the group
 // is, its members and its notification log, so a flush reads one key and writes one.
 //
-//   k group key  r route key  p traceparent of the last change (trace-context.ts)
-//   t tenant, only when the group key does not start with it
-//   l group labels (JSON), only when the group key does not name them; o their order when it does
-//     (the indexes of the names in name order, comma-separated; empty for name order)
+//   t tenant  r route key (absent: the root route's, "{}")  l group labels (JSON)  g 1 unless it is
+//   the group of one alert (`group_by: ['...']`, the default route's); the group key is made from
+//   these (groupKeyOf), or is in k when they do not make it
+//   p traceparent of the last change (trace-context.ts)
+//   c 1 once an alert of it was acknowledged (or unacknowledged), or it was formed by a reload:
+//     only then does a flush read its alerts' acknowledgements
 //   a next regular flush (ms)  f last regular flush (ms)
 //   m:<fingerprint>  a member (empty value)
 //   n:<receiver/type/index>  the notification log of one integration:
 //                            [sequence, sentAt, acknowledged 0/1, firing fingerprints, resolved ones]
-//                            (a list that is the one alert of a `group_by: ['...']` group, whose key
-//                            ends with it, is 0)
+//                            (a list that is the one alert of a group of one alert, whose key ends
+//                            with it, is 0)
 //
 // A group that ends keeps only its `n:` fields, for 30 days (numbering and holds).
 //
 // Groups stored before (meta fields by their names in the hash, members in the set
 // `group:<gid>:alerts`, the log in the hash `group:<gid>:nflog` as JSON objects) are read with
 // those two keys and written in this layout at their next flush (groupStateFields).
+import { groupId, groupKeyOf } from "../../domain/grouping.js";
 import type { NotificationLogEntry } from "../../domain/notification-log.js";
-import { groupLabelsOfKey } from "../../domain/routing/route.js";
-import { fingerprintOfKey, tenantOfKey } from "./group-key-parts.js";
+import { fingerprintOfKey } from "./group-key-parts.js";
 import { storedTraceparent, traceparentOfStored } from "./trace-context.js";
 
 export const groupField = {
@@ -27,14 +29,15 @@ export const groupField = {
   routeKey: "r",
   tenant: "t",
   labels: "l",
-  labelOrder: "o",
+  grouped: "g",
+  readsAcks: "c",
   traceparent: "p",
   regularAt: "a",
   flushedAt: "f",
 } as const;
 
 /** The names the same fields had in a hash stored before decision 33. */
-const legacyField: Record<Exclude<keyof typeof groupField, "labelOrder">, string> = {
+const legacyField: Record<Exclude<keyof typeof groupField, "grouped" | "readsAcks">, string> = {
   groupKey: "groupKey",
   routeKey: "routeKey",
   tenant: "tenant",
@@ -46,6 +49,9 @@ const legacyField: Record<Exclude<keyof typeof groupField, "labelOrder">, string
 
 /** Every field name of a hash stored before decision 33 (`receiver` is no longer kept). */
 export const legacyGroupFields = [...Object.values(legacyField), "receiver"];
+
+/** The root route's key (routing/route.ts): the default configuration's route of alerts notified alone. */
+const rootRouteKey = "{}";
 
 const memberPrefix = "m:";
 const logPrefix = "n:";
@@ -65,6 +71,8 @@ export interface StoredGroup {
   flushedAt: number;
   members: string[];
   log: Map<string, NotificationLogEntry>;
+  /** Its alerts may have acknowledgements (see groupField.readsAcks): a flush reads them. */
+  readsAcks: boolean;
   /** Stored before decision 33: its next write moves it into this layout (groupStateFields). */
   legacy: boolean;
 }
@@ -80,39 +88,61 @@ export function isLegacyGroup(hash: Record<string, string>): boolean {
   return legacyGroupFields.some((field) => field in hash);
 }
 
-/** A group from its hash and, when isLegacyGroup, its other two keys; newer fields win. */
-export function decodeGroup(hash: Record<string, string>, legacy?: LegacyGroupParts): StoredGroup {
+/**
+ * A group of id `gid` from its hash and, when isLegacyGroup, its other two keys; newer fields win.
+ */
+export function decodeGroup(
+  gid: string,
+  hash: Record<string, string>,
+  legacy?: LegacyGroupParts,
+): StoredGroup {
   const field = (name: keyof typeof legacyField): string | undefined =>
     hash[groupField[name]] ?? hash[legacyField[name]];
   const members = new Set(legacy?.members ?? []);
-  const log = new Map<string, NotificationLogEntry>();
-  const keyOf = field("groupKey");
-  for (const [name, value] of Object.entries(legacy?.log ?? {})) log.set(name, decodeLogEntry(value, keyOf));
+  const entries: [string, string][] = Object.entries(legacy?.log ?? {});
   for (const [name, value] of Object.entries(hash)) {
     if (name.startsWith(memberPrefix)) members.add(name.slice(memberPrefix.length));
-    else if (name.startsWith(logPrefix)) log.set(name.slice(logPrefix.length), decodeLogEntry(value, keyOf));
+    else if (name.startsWith(logPrefix)) entries.push([name.slice(logPrefix.length), value]);
   }
-  const groupKey = field("groupKey");
-  const routeKey = field("routeKey");
-  const tenant = field("tenant") ?? (groupKey === undefined ? "" : tenantOfKey(groupKey));
   const labels = field("labels");
+  const routeKey = field("routeKey") ?? (labels === undefined ? undefined : rootRouteKey);
+  const tenant = field("tenant") ?? "";
+  const groupLabels = labels === undefined ? {} : (JSON.parse(labels) as Record<string, string>);
+  const groupKey =
+    field("groupKey") ??
+    (routeKey === undefined || labels === undefined
+      ? undefined
+      : madeGroupKey(gid, { tenant, routeKey, groupLabels }, hash[groupField.grouped] !== "1", [...members]));
   return {
     groupKey,
     routeKey,
     tenant,
-    groupLabels:
-      labels !== undefined
-        ? (JSON.parse(labels) as Record<string, string>)
-        : groupKey !== undefined && routeKey !== undefined
-          ? (labelsOfKey(groupKey, tenant, routeKey, hash[groupField.labelOrder]) ?? {})
-          : {},
+    groupLabels,
     traceparent: traceOf(field("traceparent")),
     regularAt: Number(field("regularAt") ?? 0),
     flushedAt: Number(field("flushedAt") ?? 0),
     members: [...members],
-    log,
+    log: new Map(entries.map(([name, value]) => [name, decodeLogEntry(value, groupKey)])),
+    // A group stored before decision 33 was never marked: its acknowledgements are always read.
+    readsAcks: hash[groupField.readsAcks] === "1" || legacy !== undefined || isLegacyGroup(hash),
     legacy: legacy !== undefined || isLegacyGroup(hash),
   };
+}
+
+/** The group key its tenant, route key and labels make (with the member whose key is the gid's, if it is one alert's). */
+function madeGroupKey(
+  gid: string,
+  group: { tenant: string; routeKey: string; groupLabels: Record<string, string> },
+  alone: boolean,
+  members: readonly string[],
+): string | undefined {
+  const route = { key: group.routeKey };
+  if (!alone) return groupKeyOf(group.tenant, route, group.groupLabels, undefined);
+  for (const member of members) {
+    const groupKey = groupKeyOf(group.tenant, route, group.groupLabels, member);
+    if (groupId(groupKey) === gid) return groupKey;
+  }
+  return undefined;
 }
 
 /**
@@ -129,12 +159,13 @@ export function groupStateFields(state: {
   const { group } = state;
   const fields: string[] =
     group.groupKey !== undefined && group.routeKey !== undefined
-      ? groupMetaFields({ ...group, groupKey: group.groupKey, routeKey: group.routeKey })
+      ? groupMetaFields({ ...group, groupKey: group.groupKey, routeKey: group.routeKey }, state.members)
       : [groupField.tenant, group.tenant, groupField.labels, JSON.stringify(group.groupLabels)];
   if (group.traceparent !== undefined)
     fields.push(groupField.traceparent, storedTraceparent(group.traceparent));
   if (state.regularAt > 0) fields.push(groupField.regularAt, String(state.regularAt));
   if (state.flushedAt > 0) fields.push(groupField.flushedAt, String(state.flushedAt));
+  if (group.readsAcks) fields.push(groupField.readsAcks, "1");
   for (const member of state.members) fields.push(memberField(member), "");
   for (const [name, entry] of state.log)
     fields.push(logEntryField(name), encodeLogEntry(entry, group.groupKey));
@@ -146,44 +177,27 @@ function traceOf(stored: string | undefined): string | undefined {
 }
 
 /**
- * The fields that say what a group is: its group key and route key, and its tenant and labels only
- * where the group key does not say them (it starts with the tenant and names the labels).
+ * The fields that say what a group is: tenant, route key and labels, which make its group key with
+ * `groupKeyOf` (and the one alert's fingerprint, among `members`, for a group of one alert); the
+ * group key itself only when they do not make it.
  */
-export function groupMetaFields(group: {
-  groupKey: string;
-  routeKey: string;
-  tenant: string;
-  groupLabels: Record<string, string>;
-}): string[] {
+export function groupMetaFields(
+  group: { groupKey: string; routeKey: string; tenant: string; groupLabels: Record<string, string> },
+  members: readonly string[],
+): string[] {
   const { groupKey, routeKey, tenant, groupLabels } = group;
-  const fields = [groupField.groupKey, groupKey, groupField.routeKey, routeKey];
-  if (tenantOfKey(groupKey) !== tenant) fields.push(groupField.tenant, tenant);
-  const named = labelsOfKey(groupKey, tenant, routeKey, undefined);
-  const text = JSON.stringify(groupLabels);
-  if (named === undefined || Object.keys(named).length !== Object.keys(groupLabels).length) {
-    return [...fields, groupField.labels, text];
-  }
-  const sorted = Object.keys(named);
-  const order = Object.keys(groupLabels).map((name) => sorted.indexOf(name));
-  // Always written: another alert's join may have left an order other than this one's.
-  const orderText = order.every((position, index) => position === index) ? "" : order.join(",");
-  if (JSON.stringify(labelsOfKey(groupKey, tenant, routeKey, orderText)) !== text) {
-    return [...fields, groupField.labels, text];
-  }
-  return [...fields, groupField.labelOrder, orderText];
-}
-
-/** The labels a group key names, in the order `order` gives (name order when absent). */
-function labelsOfKey(
-  groupKey: string,
-  tenant: string,
-  routeKey: string,
-  order: string | undefined,
-): Record<string, string> | undefined {
-  const named = groupLabelsOfKey(groupKey, `${encodeURIComponent(tenant)}/${routeKey}`);
-  if (named === undefined || order === undefined || order === "") return named;
-  const entries = Object.entries(named);
-  return Object.fromEntries(order.split(",").map((position) => entries[Number(position)] ?? ["", ""]));
+  const fields = [
+    groupField.tenant,
+    tenant,
+    ...(routeKey === rootRouteKey ? [] : [groupField.routeKey, routeKey]),
+    groupField.labels,
+    JSON.stringify(groupLabels),
+  ];
+  const route = { key: routeKey };
+  if (members.some((member) => groupKeyOf(tenant, route, groupLabels, member) === groupKey)) return fields;
+  if (groupKeyOf(tenant, route, groupLabels, undefined) === groupKey)
+    return [...fields, groupField.grouped, "1"];
+  return [...fields, groupField.groupKey, groupKey];
 }
 
 type Fingerprints = string[] | 0;

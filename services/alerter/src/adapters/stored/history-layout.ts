@@ -5,7 +5,8 @@
 // absent parts null, trailing ones left out; then, when the line has a detail (a finding's summary,
 // a note, a dead letter's reason), a line break and "~" with the detail sealed with the list's key
 // (sealed-text.ts), or "=" with the detail when sealing is off. The alerter's own delivery lines,
-// one per notification and alert, give their action as a number (deliveryActions) and no actor.
+// one per notification and alert, give their action as a number (deliveryActions) and no actor:
+// [at, action number, notification id, receiver, HTTP status].
 //
 // Lines stored before (a JSON object: `at`, `action`, … by name, the detail sealed in `sealed`) are
 // read as they were.
@@ -30,14 +31,10 @@ type CompactLine = [
 export function encodeHistoryEntry(sealer: EvidenceSealer, key: string, entry: HistoryEntry): string {
   const delivery = deliveryActions.indexOf(entry.action as (typeof deliveryActions)[number]);
   const byAlerter = delivery >= 0 && entry.actor === alerterActor;
-  const line: CompactLine = [
-    storedTime(entry.at),
-    byAlerter ? delivery + 1 : entry.action,
-    byAlerter ? null : entry.actor,
-    entry.notificationId ?? null,
-    entry.receiver ?? null,
-    entry.httpStatus ?? null,
-  ];
+  const rest = [entry.notificationId ?? null, entry.receiver ?? null, entry.httpStatus ?? null];
+  const line: (string | number | null)[] = byAlerter
+    ? [storedTime(entry.at), delivery + 1, ...rest]
+    : [storedTime(entry.at), entry.action, entry.actor, ...rest];
   while (line.length > 2 && line[line.length - 1] === null) line.pop();
   const { detail } = entry;
   if (detail === undefined) return JSON.stringify(line);
@@ -48,9 +45,10 @@ export function encodeHistoryEntry(sealer: EvidenceSealer, key: string, entry: H
 export function decodeHistoryEntry(sealer: EvidenceSealer, key: string, raw: string): HistoryEntry {
   if (!raw.startsWith("[")) return openFields<HistoryEntry>(sealer, key, JSON.parse(raw));
   const end = raw.indexOf("\n");
-  const [at, action, actor, notificationId, receiver, httpStatus] = JSON.parse(
-    end < 0 ? raw : raw.slice(0, end),
-  ) as CompactLine;
+  const line = JSON.parse(end < 0 ? raw : raw.slice(0, end)) as (string | number | null)[];
+  // A delivery line has no actor: its other parts move up one.
+  if (typeof line[1] === "number") line.splice(2, 0, null);
+  const [at, action, actor, notificationId, receiver, httpStatus] = line as CompactLine;
   const stored = end < 0 ? undefined : raw.slice(end + 2);
   const detail =
     stored === undefined ? undefined : raw[end + 1] === "=" ? stored : sealer.open(sealedOfText(stored), key);

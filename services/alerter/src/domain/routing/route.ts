@@ -140,45 +140,11 @@ export function groupLabelsFor(
 }
 
 /** `${route.key}:{a="1",b="2"}`, labels sorted by name: the same group gets the same key everywhere. */
-export function groupKeyFor(route: Route, groupLabels: Record<string, string>): string {
+export function groupKeyFor(route: Pick<Route, "key">, groupLabels: Record<string, string>): string {
   const pairs = Object.entries(groupLabels)
     .sort(([a], [b]) => compare(a, b))
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
   return `${route.key}:{${pairs.join(",")}}`;
-}
-
-/**
- * The group labels `groupKey` names after `prefix` (the tenant's and route's part up to `:`), in
- * name order, as groupKeyFor wrote them; undefined when the rest is not `{name="value",…}` with
- * at most a `|…` suffix. Names holding `=` or `,` do not read back: callers compare before relying
- * on it.
- */
-export function groupLabelsOfKey(groupKey: string, prefix: string): Record<string, string> | undefined {
-  if (!groupKey.startsWith(`${prefix}:{`)) return undefined;
-  const labels: Record<string, string> = {};
-  let at = prefix.length + 2;
-  if (groupKey[at] === "}") return endsGroupKey(groupKey, at) ? labels : undefined;
-  for (;;) {
-    const equals = groupKey.indexOf("=", at);
-    if (equals < 0 || groupKey[equals + 1] !== '"') return undefined;
-    let end = equals + 2;
-    while (end < groupKey.length && groupKey[end] !== '"') end += groupKey[end] === "\\" ? 2 : 1;
-    if (end >= groupKey.length) return undefined;
-    try {
-      labels[groupKey.slice(at, equals)] = JSON.parse(groupKey.slice(equals + 1, end + 1)) as string;
-    } catch {
-      return undefined;
-    }
-    at = end + 1;
-    if (groupKey[at] === "}") return endsGroupKey(groupKey, at) ? labels : undefined;
-    if (groupKey[at] !== ",") return undefined;
-    at++;
-  }
-}
-
-/** Whether the closing brace at `at` ends the group key, or only the `|fingerprint` of groupRef follows. */
-function endsGroupKey(groupKey: string, at: number): boolean {
-  return at === groupKey.length - 1 || groupKey[at + 1] === "|";
 }
 
 export function findRoute(root: Route, key: string): Route | undefined {
