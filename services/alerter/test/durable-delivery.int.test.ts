@@ -187,7 +187,7 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
       const outage = { status: 503, headers: { "retry-after": "1" } };
       receiver.failNext([outage, outage, outage]);
       const labels = (feature: string) => ({ alertname: "Drift", model: "fraud", feature });
-      const items = () => redis.keys(`${h.namespace}:alerter:outbox:item:*`);
+      const items = () => redis.keys(`${h.namespace}:alerter:oi:*`);
 
       await h.publish(findingOf("a-1", "fraud-age", labels("age")));
       await eventually(
@@ -332,11 +332,6 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
       expect(hung.id).toMatch(/^msg_/);
 
       // Stored in the outbox before it was sent: item, due entry and place in its queue.
-      const key = (...parts: string[]) => [namespace, "alerter", "outbox", ...parts].join(":");
-      const stored = await redis.get(key("item", hung.id));
-      expect(stored).not.toBeNull();
-      // The body quotes evidence: at rest it is sealed (AES-256-GCM, bound to this item's key).
-      expect(stored).not.toContain("kill-age (k-1)");
       const sealer = createEvidenceSealer(testEvidenceKeys.keys, testEvidenceKeys.keyId);
       const items = new AlertStore(
         redis,
@@ -344,12 +339,16 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
         60_000,
         sealer,
       );
+      const stored = await redis.get(items.itemKey(hung.id));
+      expect(stored).not.toBeNull();
+      // The body quotes evidence: at rest it is sealed (AES-256-GCM, bound to this item's key).
+      expect(stored).not.toContain("kill-age (k-1)");
       const item = items.parseNotification(hung.id, stored as string);
       expect(item.id).toBe(hung.id);
       expect(item.attempts).toBe(0);
       expect(JSON.parse(item.body)).toEqual(hung.body);
-      expect(await redis.zscore(key("due"), hung.id)).not.toBeNull();
-      expect(await redis.zrange(key("queue", item.queue), 0, -1)).toEqual([hung.id]);
+      expect(await redis.zscore(items.dueKey, hung.id)).not.toBeNull();
+      expect(await redis.zrange(items.queueKey(item.queue), 0, -1)).toEqual([hung.id]);
 
       await killService(first);
       expect(first.child.signalCode).toBe("SIGKILL");
@@ -368,8 +367,8 @@ describe("durable, ordered delivery as a receiver sees it (real Kafka, Redis and
       await sleep(1_500);
       expect(receiver.received.filter(accepted)).toHaveLength(1);
       expect(receiver.received.map((w) => w.id)).toEqual([hung.id, hung.id]);
-      expect(await redis.exists(key("item", hung.id))).toBe(0);
-      expect(await redis.zscore(key("due"), hung.id)).toBeNull();
+      expect(await redis.exists(items.itemKey(hung.id))).toBe(0);
+      expect(await redis.zscore(items.dueKey, hung.id)).toBeNull();
     });
   });
 

@@ -106,7 +106,7 @@ receivers:
     // group_wait lets the three alerts (published together, on different partitions) meet in the
     // group's first notification.
     await eventually(
-      () => scanAll(redis, key("outbox", "item", "*")),
+      () => scanAll(redis, key("oi", "*")),
       (items) => items.length >= 1,
       20_000,
     );
@@ -123,7 +123,7 @@ receivers:
     const item = (id: string, sequence: number, fingerprints: string[]) =>
       JSON.stringify({
         id,
-        queue: "q-test",
+        queue: "q.test",
         groupKey: "acme/{}:{}",
         gid: "g-test",
         tenant: "acme",
@@ -141,7 +141,7 @@ receivers:
       .multi()
       .set(key("outbox", "item", "msg_head"), item("msg_head", 1, [erasedFp]))
       .set(key("outbox", "item", "msg_next"), item("msg_next", 2, [keptFp]))
-      .zadd(key("outbox", "queue", "q-test"), 1, "msg_head", 2, "msg_next")
+      .zadd(key("outbox", "queue", "q.test"), 1, "msg_head", 2, "msg_next")
       .zadd(key("outbox", "due"), Date.now() + 3_600_000, "msg_head")
       .exec();
 
@@ -161,7 +161,7 @@ receivers:
     }
     // The queue's head went unsent and the next notification became due.
     expect(await redis.exists(key("outbox", "item", "msg_head"))).toBe(0);
-    expect(await redis.zrange(key("outbox", "queue", "q-test"), 0, -1)).toEqual(["msg_next"]);
+    expect(await redis.zrange(key("outbox", "queue", "q.test"), 0, -1)).toEqual(["msg_next"]);
     expect(await redis.zscore(key("outbox", "due"), "msg_next")).not.toBeNull();
 
     // The model's alert stays, its evidence redacted; the other client's alert is untouched.

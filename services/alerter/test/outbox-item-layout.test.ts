@@ -148,6 +148,15 @@ describe("outbox items at rest", () => {
     }
   });
 
+  it("are named short when made since decision 33, and where they were before otherwise", () => {
+    expect(store.itemKey("msg_0123456789abcdef")).toBe("argus:alerter:oi:msg_0123456789abcdef");
+    expect(store.itemKey("msg_0123456789abcdefghijklmnopqrstuv")).toBe(
+      "argus:alerter:outbox:item:msg_0123456789abcdefghijklmnopqrstuv",
+    );
+    expect(store.queueKey(queueId("gid", "oncall", 0))).toMatch(/^argus:alerter:oq:[A-Za-z0-9_-]{16}$/);
+    expect(store.queueKey("gid.N6juwc4ZaH.0")).toBe("argus:alerter:outbox:queue:gid.N6juwc4ZaH.0");
+  });
+
   it("give their metadata without opening the body", () => {
     const stored = store.serializeNotification(notification);
     const { body: _body, ...metadata } = notification;

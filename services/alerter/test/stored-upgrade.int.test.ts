@@ -110,11 +110,13 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
 
   it("resolve an old alert of an old group: its numbering goes on, the group ends in the new layout", async () => {
     const alert = legacyAlert("fp-old", now - 10 * minute);
-    const group = await storeLegacy(alert, 4, now);
+    // Due a minute from now: the group is flushed after the resolution joined it, not before.
+    const group = await storeLegacy(alert, 4, now + minute);
 
     await alerter.consume([
       findingOf("r-1", "fp-old", alert.labels, { resolved: true, observedAt: new Date(now - minute) }),
     ]);
+    await alerter.advanceTo(now + minute);
 
     const [resolved] = await eventually(
       () => deliveredBodies(alerter.receiver),

@@ -25,7 +25,11 @@ import { storedTraceparent } from "./stored/trace-context.js";
 
 export type { StoredAlert };
 
-const seenTtlMs = 7 * 24 * 3_600_000;
+/** Notification ids made since decision 33 (notificationId). */
+const currentId = /^msg_[A-Za-z0-9_-]{16}$/;
+
+/** How long a finding id is remembered as applied, in seconds (the mark is named once per finding). */
+const seenTtlSeconds = 7 * 24 * 3_600;
 const historyLength = 100;
 
 /** A client of a tenant, as erasure names it. */
@@ -95,9 +99,25 @@ export class AlertStore {
   legacyNotificationLogKey = (gid: string) => this.key("group", gid, "nflog");
   /** A group's lease (held while it is flushed or erased from): short, it is named twice per flush. */
   groupLeaseKey = (gid: string) => this.key("gl", gid);
-  itemKey = (id: string) => this.key("outbox", "item", id);
+  /**
+   * An outbox item: `oi:<id>` for ids made since decision 33 (`msg_` and 16 characters), named three
+   * times per webhook; items of older ids stay at `outbox:item:<id>`.
+   */
+  itemKey = (id: string) => (currentId.test(id) ? this.key("oi", id) : this.key("outbox", "item", id));
+  /** Where outbox items are, for a scan, with the length of the key before the id. */
+  get itemKeyPatterns(): { pattern: string; idAt: number }[] {
+    return [this.key("oi", ""), this.key("outbox", "item", "")].map((prefix) => ({
+      pattern: `${prefix}*`,
+      idAt: prefix.length,
+    }));
+  }
   deliveredKey = (id: string) => this.key("outbox", "delivered", id);
-  queueKey = (queue: string) => this.key("outbox", "queue", queue);
+  /**
+   * A delivery queue: `oq:<queue>` for queues named since decision 33 (a digest, no dot), named three
+   * times per webhook; older queues (`<gid>.<receiver digest>.<integration>`) at `outbox:queue:<name>`.
+   */
+  queueKey = (queue: string) =>
+    queue.includes(".") ? this.key("outbox", "queue", queue) : this.key("oq", queue);
   /** A queue's lease (held while its head is sent), named by a digest of the queue: it is named twice per send. */
   queueLeaseKey = (queue: string) =>
     this.key("ql", createHash("sha256").update(queue).digest("base64url").slice(0, 16));
@@ -256,7 +276,7 @@ export class AlertStore {
   }
 
   markSeenCommand(findingId: string): GuardedCommand {
-    return ["SET", this.key("seen", findingId), "", "PX", seenTtlMs];
+    return ["SET", this.key("seen", findingId), "", "EX", seenTtlSeconds];
   }
 
   /**

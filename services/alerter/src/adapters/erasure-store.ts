@@ -152,23 +152,22 @@ export class ErasureStore {
   /** Ids of the tenant's outbox items (pending or dead-lettered) that speak of any of `fingerprints`. */
   async notificationsAbout(tenant: string, fingerprints: ReadonlySet<string>): Promise<string[]> {
     const ids = new Set<string>();
-    const prefix = this.store.itemKey("");
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      const values = await this.redis.mget(keys);
-      values.forEach((value, index) => {
-        if (value === null) return;
-        // Metadata (tenant, fingerprints), in the clear: the body is opened only for the group key.
-        const item = this.store.parseNotificationMetadata(
-          (keys[index] as string).slice(prefix.length),
-          value,
-        );
-        if (item.tenant === tenant && item.fingerprints.some((fp) => fingerprints.has(fp))) ids.add(item.id);
-      });
-    } while (cursor !== "0");
+    for (const { pattern, idAt } of this.store.itemKeyPatterns) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await this.redis.mget(keys);
+        values.forEach((value, index) => {
+          if (value === null) return;
+          // Metadata (tenant, fingerprints), in the clear: the body is opened only for the group key.
+          const item = this.store.parseNotificationMetadata((keys[index] as string).slice(idAt), value);
+          if (item.tenant === tenant && item.fingerprints.some((fp) => fingerprints.has(fp)))
+            ids.add(item.id);
+        });
+      } while (cursor !== "0");
+    }
     return [...ids];
   }
 

@@ -104,7 +104,7 @@ export class GroupFlusher extends PollingWorker {
     const { store, logger } = this.deps;
     const pipeline = this.deps.redis.pipeline();
     for (const gid of due) {
-      pipeline.set(store.groupLeaseKey(gid), this.owner, "PX", 30_000, "NX");
+      pipeline.set(store.groupLeaseKey(gid), this.owner, "EX", 30, "NX");
       pipeline.hgetall(store.groupKey(gid));
     }
     const replies = (await pipeline.exec()) ?? [];

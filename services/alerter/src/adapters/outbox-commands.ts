@@ -4,7 +4,8 @@ import type { AlertStore } from "./alert-store.js";
 
 /**
  * Stores a notification before anything is sent: the item, its place in its queue (ordered by the
- * group's notification number) and a due time; only a queue's head is ever sent.
+ * group's notification number) and a due time; only a queue's head is ever sent. Its id is new (it
+ * is made from the number, which the same write moves on), so no NX is needed.
  */
 export function enqueueCommands(
   store: AlertStore,
@@ -13,7 +14,7 @@ export function enqueueCommands(
 ): GuardedCommand[] {
   return [
     ["SET", store.itemKey(notification.id), store.serializeNotification(notification)],
-    ["ZADD", store.queueKey(notification.queue), "NX", notification.sequence, notification.id],
-    ["ZADD", store.dueKey, "NX", dueAt, notification.id],
+    ["ZADD", store.queueKey(notification.queue), notification.sequence, notification.id],
+    ["ZADD", store.dueKey, dueAt, notification.id],
   ];
 }

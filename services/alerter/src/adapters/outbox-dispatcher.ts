@@ -201,10 +201,11 @@ export class OutboxDispatcher extends PollingWorker {
    */
   private async claim(items: Notification[], health: ReceiverHealth): Promise<Claimed[]> {
     const { store, logger } = this.deps;
-    const leaseMs = this.deps.http.timeoutMs * 2 + 5_000;
+    // Whole seconds (shorter to send than milliseconds), rounded up.
+    const leaseSeconds = Math.ceil((this.deps.http.timeoutMs * 2 + 5_000) / 1_000);
     const pipeline = this.deps.redis.pipeline();
     for (const notification of items) {
-      pipeline.set(store.queueLeaseKey(notification.queue), this.owner, "PX", leaseMs, "NX");
+      pipeline.set(store.queueLeaseKey(notification.queue), this.owner, "EX", leaseSeconds, "NX");
       pipeline.zrange(store.queueKey(notification.queue), 0, 1);
     }
     const replies = (await pipeline.exec()) ?? [];

@@ -11,8 +11,8 @@
 //   m:<fingerprint>  a member (empty value)
 //   n:<receiver/type/index>  the notification log of one integration:
 //                            [sequence, sentAt, acknowledged 0/1, firing fingerprints, resolved ones]
-//                            (a list that is the one alert of a group of one alert, whose key ends
-//                            with it, is 0)
+//                            (the resolved left out when there are none; a list that is the one
+//                            alert of a group of one alert, whose key ends with it, is 0)
 //
 // A group that ends keeps only its `n:` fields, for 30 days (numbering and holds).
 //
@@ -206,7 +206,7 @@ type CompactLogEntry = [
   sentAt: number,
   acknowledged: 0 | 1,
   firing: Fingerprints,
-  resolved: Fingerprints,
+  resolved?: Fingerprints,
 ];
 
 /** A log entry in this layout; `groupKey` is the key of its group (undefined: not known). */
@@ -221,14 +221,15 @@ export function encodeLogEntry(entry: NotificationLogEntry, groupKey: string | u
     fingerprints(entry.firing),
     fingerprints(entry.resolved),
   ];
-  return JSON.stringify(compact);
+  // No resolved alerts (the usual): the list is left out.
+  return JSON.stringify(entry.resolved.length === 0 ? compact.slice(0, 4) : compact);
 }
 
 /** A log entry in this layout, or as a JSON object (stored before decision 33). */
 export function decodeLogEntry(raw: string, groupKey: string | undefined): NotificationLogEntry {
   const parsed = JSON.parse(raw) as CompactLogEntry | NotificationLogEntry;
   if (!Array.isArray(parsed)) return parsed;
-  const [sequence, sentAt, acknowledged, firing, resolved] = parsed;
+  const [sequence, sentAt, acknowledged, firing, resolved = []] = parsed;
   const lone = groupKey === undefined ? "" : (fingerprintOfKey(groupKey) ?? "");
   const fingerprints = (list: Fingerprints) => (list === 0 ? [lone] : list);
   return {
