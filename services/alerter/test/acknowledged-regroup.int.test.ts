@@ -1,4 +1,3 @@
-import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AcknowledgementStore } from "../src/adapters/acknowledgement-store.js";
 import { GroupMembershipStore } from "../src/adapters/group-membership-store.js";
@@ -24,18 +23,14 @@ const routing = parseRoutingConfig(
 
 describe("acknowledgements and groups (real Redis, fake clock)", () => {
   let alerter: FakeClockAlerter;
-  let redis: Redis;
   const now = Date.now() - 3_600_000;
 
   beforeAll(async () => {
     alerter = await FakeClockAlerter.start(inject("redisUrl"), now);
-    redis = createRedis(inject("redisUrl"), createLogger("acknowledged-regroup-test", "silent"));
-    await redis.connect();
   });
 
   afterAll(async () => {
     await alerter?.stop();
-    await redis?.quit();
   });
 
   it("tell a group an alert joins on a reload that it was acknowledged", async () => {
@@ -51,7 +46,7 @@ describe("acknowledgements and groups (real Redis, fake clock)", () => {
 
     // Acknowledged while its group is busy elsewhere (no group woken), then regrouped by a reload
     // onto another route: that group has never heard of an acknowledgement.
-    const acks = new AcknowledgementStore(redis, alerter.store);
+    const acks = new AcknowledgementStore(alerter.redis, alerter.store);
     await acks.write(
       "fp-regrouped",
       planAcknowledge(stored.alert, "oncall@acme", "mine", new Date(now)),
@@ -61,7 +56,10 @@ describe("acknowledgements and groups (real Redis, fake clock)", () => {
     const clientRoute = routing.route.routes.find((route) => route.groupBy !== "all");
     if (!clientRoute) throw new Error("no grouping route");
     const group = groupRef(clientRoute, stored.alert);
-    await new GroupMembershipStore(redis, alerter.store).join([{ group, fingerprint: "fp-regrouped" }], now);
+    await new GroupMembershipStore(alerter.redis, alerter.store).join(
+      [{ group, fingerprint: "fp-regrouped" }],
+      now,
+    );
     await alerter.advanceTo(now);
 
     const delivered = await eventually(

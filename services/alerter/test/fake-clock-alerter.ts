@@ -37,7 +37,8 @@ const partitions = 3;
 export class FakeClockAlerter {
   now: number;
   readonly store: AlertStore;
-  private readonly redis: Redis;
+  /** The alerter's own client: tests read and write its keys through it. */
+  readonly redis: Redis;
   private readonly flusher: GroupFlusher;
   private readonly outbox: OutboxDispatcher;
   private readonly handler: ReturnType<typeof createFindingsHandler>;

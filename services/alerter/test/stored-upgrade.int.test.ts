@@ -1,4 +1,3 @@
-import { createLogger, createRedis, type Redis } from "@argus/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AcknowledgementStore } from "../src/adapters/acknowledgement-store.js";
 import { ErasureStore } from "../src/adapters/erasure-store.js";
@@ -51,7 +50,6 @@ function legacyAlert(fingerprint: string, startsAt: number): AlertRecord {
 
 describe("records stored before decision 33, on real Redis (fake clock)", () => {
   let alerter: FakeClockAlerter;
-  let redis: Redis;
   // An hour ago: the run stays in the past, and the outbox signs with the real clock.
   const now = Date.now() - 3_600_000;
   const key = (...parts: string[]) => alerter.store.key(...parts);
@@ -67,7 +65,7 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
       sentAt: now - 5 * minute,
       sequence,
     };
-    await redis
+    await alerter.redis
       .multi()
       .set(key("alert", fingerprint), JSON.stringify(alert))
       .zadd(key("alerts"), Date.parse(alert.updatedAt), fingerprint)
@@ -99,13 +97,10 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
 
   beforeAll(async () => {
     alerter = await FakeClockAlerter.start(inject("redisUrl"), now);
-    redis = createRedis(inject("redisUrl"), createLogger("stored-upgrade-test", "silent"));
-    await redis.connect();
   });
 
   afterAll(async () => {
     await alerter?.stop();
-    await redis?.quit();
   });
 
   it("resolve an old alert of an old group: its numbering goes on, the group ends in the new layout", async () => {
@@ -130,11 +125,13 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     expect(told).toMatchObject({ fingerprint: "fp-old", summary: "fp-old drifted", status: "resolved" });
 
     // Ended: its hash keeps the numbering only, and the old keys are gone.
-    expect(await redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog"))).toBe(0);
-    const ended = decodeGroup(group.gid, await redis.hgetall(key("group", group.gid)));
+    expect(
+      await alerter.redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog")),
+    ).toBe(0);
+    const ended = decodeGroup(group.gid, await alerter.redis.hgetall(key("group", group.gid)));
     expect(ended).toMatchObject({ groupKey: undefined, members: [], legacy: false });
     expect(ended.log.get("default/webhook/0")).toMatchObject({ sequence: 5, firing: [], resolved: [] });
-    expect(await redis.pttl(key("group", group.gid))).toBeGreaterThan(0);
+    expect(await alerter.redis.pttl(key("group", group.gid))).toBeGreaterThan(0);
 
     // The old alert and history lines read, beside the new ones.
     const stored = await alerter.store.getAlert("fp-old");
@@ -156,14 +153,14 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     const before = deliveredBodies(alerter.receiver).length;
 
     // The group flushed before (it has a regularAt, by its old name): acknowledging makes it due now.
-    const acks = new AcknowledgementStore(redis, alerter.store);
+    const acks = new AcknowledgementStore(alerter.redis, alerter.store);
     await acks.write(
       "fp-acked",
       planAcknowledge(alert, "oncall@acme", "on it", new Date(now)),
       [group.gid],
       now,
     );
-    expect(Number(await redis.zscore(key("groups", "due"), group.gid))).toBe(now);
+    expect(Number(await alerter.redis.zscore(key("groups", "due"), group.gid))).toBe(now);
     await alerter.advanceTo(now);
 
     const delivered = await eventually(
@@ -175,8 +172,10 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     expect(acknowledged?.id).toBe(notificationId(group.groupKey, "default", 0, 3));
     expect(acknowledged?.body.data.reason).toBe("acknowledged");
 
-    expect(await redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog"))).toBe(0);
-    const hash = await redis.hgetall(key("group", group.gid));
+    expect(
+      await alerter.redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog")),
+    ).toBe(0);
+    const hash = await alerter.redis.hgetall(key("group", group.gid));
     expect(
       Object.keys(hash)
         .filter((field) => !field.includes(":"))
@@ -198,7 +197,7 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     const alert = legacyAlert("fp-shared", now - 10 * minute);
     const group = await storeLegacy(alert, 6, now + 10 * minute);
     // An old group of two (a route that groups): a second member and a log naming both.
-    await redis
+    await alerter.redis
       .multi()
       .sadd(key("group", group.gid, "alerts"), "fp-erased")
       .hset(
@@ -214,15 +213,17 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
       )
       .exec();
 
-    const erasures = new ErasureStore(redis, alerter.store, 1_000);
+    const erasures = new ErasureStore(alerter.redis, alerter.store, 1_000);
     expect(await erasures.groupsHolding(["fp-erased"])).toContain(group.gid);
     const removed = await erasures.scrubGroup(group.gid, (members, log) =>
       scrubGroup(members, log, new Set(["fp-erased"])),
     );
 
     expect(removed).toBe(0);
-    expect(await redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog"))).toBe(0);
-    const scrubbed = decodeGroup(group.gid, await redis.hgetall(key("group", group.gid)));
+    expect(
+      await alerter.redis.exists(key("group", group.gid, "alerts"), key("group", group.gid, "nflog")),
+    ).toBe(0);
+    const scrubbed = decodeGroup(group.gid, await alerter.redis.hgetall(key("group", group.gid)));
     expect(scrubbed).toMatchObject({ groupKey: group.groupKey, members: ["fp-shared"], legacy: false });
     expect(scrubbed.log.get("default/webhook/0")).toMatchObject({ sequence: 6, firing: ["fp-shared"] });
     expect(await erasures.groupsHolding(["fp-erased"])).not.toContain(group.gid);
@@ -232,7 +233,7 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     const id = "msg_0123456789abcdefghijklmnopqrstuv";
     const body = JSON.stringify({ type: "alert.firing", data: { reason: "new", alerts: [] } });
     const before = deliveredBodies(alerter.receiver).length;
-    await redis
+    await alerter.redis
       .multi()
       .set(
         key("outbox", "item", id),
@@ -265,7 +266,7 @@ describe("records stored before decision 33, on real Redis (fake clock)", () => 
     );
     expect(delivered[before]).toMatchObject({ id, body: JSON.parse(body) });
     await eventually(
-      () => redis.exists(key("outbox", "item", id)),
+      () => alerter.redis.exists(key("outbox", "item", id)),
       (left) => left === 0,
       10_000,
     );
